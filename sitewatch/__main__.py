@@ -1,0 +1,5 @@
+"""Allow `python -m sitewatch`."""
+
+from sitewatch.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""The error types a user can meet; each carries a one-line, specific message."""
+
+from __future__ import annotations
+
+
+class SitewatchError(Exception):
+    """Base for every error sitewatch reports to a user instead of a traceback."""
+
+
+class VideoError(SitewatchError):
+    """A video could not be used."""
+
+
+class VideoNotFoundError(VideoError):
+    """The path does not exist."""
+
+
+class NotAFileError(VideoError):
+    """The path is a directory or another non-file."""
+
+
+class EmptyFileError(VideoError):
+    """The file has zero bytes."""
+
+
+class NotAVideoError(VideoError):
+    """The file is not a container FFmpeg can read (a text file named .mp4, say)."""
+
+
+class NoVideoStreamError(VideoError):
+    """The container holds no video stream (audio only, subtitles only)."""
+
+
+class UnsupportedCodecError(VideoError):
+    """The video stream uses a codec this FFmpeg build cannot decode."""
+
+
+class ResolutionTooLargeError(VideoError):
+    """The frame size is above the configured pixel limit."""
+
+
+class NoFramesError(VideoError):
+    """Not a single frame could be decoded."""
+
+
+class MissingExtraError(SitewatchError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class ModelLoadError(SitewatchError):
+    """Model weights or configuration could not be loaded."""
+
+
+class BackendError(SitewatchError):
+    """A model or translation backend failed (server down, bad answer)."""

@@ -1,0 +1,125 @@
+"""The shared vocabulary that crosses module lines: video info, events, reports, chat messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class VideoInfo(BaseModel):
+    """What `sitewatch.video.probe` learns about a file without decoding it all."""
+
+    path: str
+    size_bytes: int
+    container: str
+    codec: str
+    width: int = Field(description="display width, after rotation metadata")
+    height: int = Field(description="display height, after rotation metadata")
+    rotation: int = Field(0, description="clockwise degrees the frames are turned for display")
+    fps: float = Field(description="average frame rate")
+    variable_frame_rate: bool = False
+    duration_s: float
+    frame_count: int
+    frame_count_exact: bool = Field(False, description="counted from the container, not estimated")
+    bit_rate: int | None = None
+    has_audio: bool = False
+    is_image: bool = False
+    start_time_s: float = 0.0
+
+
+class EventKind(str, Enum):
+    """The kinds of accident the detector and the models report."""
+
+    fall = "fall"
+    person_down = "person_down"
+    struck_by = "struck_by"
+    object_drop = "object_drop"
+
+
+class Box(BaseModel):
+    """A box in normalised image coordinates (0..1, origin top-left)."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+class Event(BaseModel):
+    """One accident found in a video, with when, how sure, who and where."""
+
+    kind: EventKind
+    start_s: float
+    end_s: float
+    confidence: float = Field(ge=0.0, le=1.0)
+    keyframe_s: float = Field(description="the moment that best shows the event")
+    people: list[int] = Field(default_factory=list, description="track ids of the people involved")
+    box: Box | None = None
+    source: str = Field("detector", description="'detector' or the model that reported it")
+    details: dict[str, float] = Field(default_factory=dict, description="the signals behind it")
+    description: str = ""
+
+
+class Verdict(str, Enum):
+    """The answer to 'did an accident happen?'."""
+
+    accident = "accident"
+    no_accident = "no_accident"
+    uncertain = "uncertain"
+
+
+class SignalSeries(BaseModel):
+    """One detector signal over time, for the report's timeline plot."""
+
+    name: str
+    times_s: list[float]
+    values: list[float]
+
+
+class ModelOpinion(BaseModel):
+    """A video-language model's answer about one window of the video."""
+
+    model: str
+    start_s: float
+    end_s: float
+    accident: bool | None
+    kind: str | None = None
+    severity: str | None = None
+    people: str | None = None
+    when: str | None = None
+    description: str = ""
+    raw: str = ""
+
+
+class Report(BaseModel):
+    """The result of analysing one video."""
+
+    video: VideoInfo
+    verdict: Verdict
+    confidence: float = Field(ge=0.0, le=1.0)
+    events: list[Event] = Field(default_factory=list)
+    summary_en: str
+    summary_ko: str
+    detector: str
+    model: str | None = None
+    opinions: list[ModelOpinion] = Field(default_factory=list)
+    scene_en: str = ""
+    people_max: int = 0
+    signals: list[SignalSeries] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    sitewatch_version: str = ""
+
+
+Role = Literal["system", "user", "assistant"]
+
+
+class Message(BaseModel):
+    """One chat turn."""
+
+    role: Role
+    content: str

@@ -1,0 +1,86 @@
+"""Choose a video-language backend by name: `pllava-7b`, `hf:<id or folder>`, `openai:<model>@<url>`."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    from sitewatch.settings import Settings
+    from sitewatch.vlm.base import VideoLM
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """Where a backend's loader lives and what it needs, for `sitewatch models`."""
+
+    loader: str
+    extra: str
+    needs: str
+
+
+BACKENDS: dict[str, BackendSpec] = {
+    "pllava": BackendSpec(
+        "sitewatch.vlm.pllava.backend:load",
+        "vlm",
+        "torch + transformers; a GPU with 16 GB (7B), 30 GB (13B) or 72 GB (34B), or --4bit",
+    ),
+    "hf": BackendSpec(
+        "sitewatch.vlm.hf:load",
+        "vlm",
+        "torch + transformers; an AutoModelForImageTextToText with video input",
+    ),
+    "openai": BackendSpec(
+        "sitewatch.vlm.openai:load",
+        "api",
+        "an OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI)",
+    ),
+}
+
+ALIASES: dict[str, str] = {
+    "pllava-7b": "pllava:ermu2001/pllava-7b",
+    "pllava-13b": "pllava:ermu2001/pllava-13b",
+    "pllava-34b": "pllava:ermu2001/pllava-34b",
+    "qwen2.5-vl-3b": "hf:Qwen/Qwen2.5-VL-3B-Instruct",
+    "qwen2.5-vl-7b": "hf:Qwen/Qwen2.5-VL-7B-Instruct",
+    "qwen3-vl-8b": "hf:Qwen/Qwen3-VL-8B-Instruct",
+    "llava-onevision-7b": "hf:llava-hf/llava-onevision-qwen2-7b-ov-hf",
+    "llava-next-video-7b": "hf:llava-hf/LLaVA-NeXT-Video-7B-hf",
+    "smolvlm2": "hf:HuggingFaceTB/SmolVLM2-2.2B-Instruct",
+    "smolvlm2-500m": "hf:HuggingFaceTB/SmolVLM2-500M-Video-Instruct",
+}
+
+
+def _folder_backend(folder: Path) -> str:
+    """Tell a PLLaVA folder (its config has pooling keys) from any other transformers folder."""
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise ModelLoadError(f"{folder} is a folder but has no config.json: not a model folder")
+    config = json.loads(config_path.read_text())
+    return "pllava" if "pooling_shape" in config or config.get("model_type") == "pllava" else "hf"
+
+
+def resolve(name: str) -> tuple[str, str]:
+    """Split a backend name into (backend, target), expanding aliases and local folders."""
+    name = ALIASES.get(name, name)
+    prefix, sep, target = name.partition(":")
+    if sep and prefix in BACKENDS:
+        return prefix, target
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        return _folder_backend(folder), str(folder)
+    known = ", ".join(sorted([*ALIASES, *(f"{b}:..." for b in BACKENDS)]))
+    raise ModelLoadError(f"unknown model backend '{name}' (and no such folder); known: {known}")
+
+
+def load_backend(name: str, settings: Settings) -> VideoLM:
+    """Build the backend `name` with `settings` (device, dtype, 4-bit, keys)."""
+    backend, target = resolve(name)
+    module_name, function = BACKENDS[backend].loader.split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, function)(target, settings)
