@@ -1,0 +1,46 @@
+"""The detector protocol and its result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from sitewatch.schema import Event, SignalSeries, Verdict, VideoInfo
+
+if TYPE_CHECKING:
+    from sitewatch.video.decode import Frame
+
+# Events at or above this confidence make a clip an accident; below it, only worth a look.
+ACCIDENT_CONFIDENCE = 0.5
+
+
+@dataclass
+class Detection:
+    """What a detector found in one video."""
+
+    events: list[Event] = field(default_factory=list)
+    signals: list[SignalSeries] = field(default_factory=list)
+    people_max: int = 0
+    frames_seen: int = 0
+
+    def verdict(self, threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:
+        """Accident when an event reaches `threshold`, uncertain when only weaker events exist."""
+        if any(e.confidence >= threshold for e in self.events):
+            return Verdict.accident
+        return Verdict.uncertain if self.events else Verdict.no_accident
+
+    def first_event_s(self, threshold: float = ACCIDENT_CONFIDENCE) -> float | None:
+        """Start of the earliest event at or above `threshold`."""
+        starts = [e.start_s for e in self.events if e.confidence >= threshold]
+        return min(starts) if starts else None
+
+
+class Detector(Protocol):
+    """Turns sampled frames of one video into events and signals."""
+
+    name: str
+
+    def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
+        """Analyse the frames (in time order) of the video described by `info`."""
+        ...
