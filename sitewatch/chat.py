@@ -1,0 +1,168 @@
+"""`ChatSession`: a chat about one video, in Korean or English, with any `VideoLM` backend or none.
+
+Flow with a model: the question is translated to English when it is Korean, the model sees the
+system prompt, the English history and the detector's report, and its English answer is translated
+back. Without a model the session answers the common questions from the report alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from sitewatch.chat_report import answer_from_report, report_context
+from sitewatch.errors import SitewatchError
+from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
+from sitewatch.schema import Message, Report
+from sitewatch.translate.base import Lang, Translator
+from sitewatch.translate.detect import detect_language
+from sitewatch.translate.none import NoTranslator
+from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+
+log = logging.getLogger(__name__)
+
+
+class ChatTurn(BaseModel):
+    """One question and its answer, in the user's language and in the English the model used."""
+
+    question: str
+    question_en: str  # the text the model saw: English when translated ("" for report-only Korean)
+    answer: str  # in `lang`; "" while a Korean answer is still streaming in English
+    answer_en: str  # the model's own answer (or the English report answer)
+    lang: Lang  # the language of `answer`
+    source: Literal["model", "report"] = "model"
+    complete: bool = True  # False on the partial turns `ChatSession.stream` yields
+
+
+class ChatSession:
+    """A multi-turn chat about one video or image.
+
+    `clip` is encoded once, on the first question (or `encode_video`), and the handle is reused
+    for every turn. `report` is given to the model as the extra information its system prompt
+    mentions. Without `model` the session answers from `report`. `translator` turns Korean
+    questions into English and English answers into Korean; without one, text reaches the model
+    in the user's language.
+    """
+
+    def __init__(
+        self,
+        clip: VideoClip | None = None,
+        report: Report | None = None,
+        *,
+        model: VideoLM | None = None,
+        translator: Translator | None = None,
+        system_prompt: str = DEFAULT_SYSTEM_PROMPT,
+        options: GenerationOptions | None = None,
+    ) -> None:
+        if model is not None and clip is None:
+            raise SitewatchError("a chat with a video-language model needs the video's frames (clip)")
+        self.clip = clip
+        self.report = report
+        self.model = model
+        self.translator: Translator = translator or NoTranslator()
+        # Editable like the demo's system textbox; it is applied again on every turn.
+        self.system_prompt = system_prompt
+        self.options = options or GenerationOptions()
+        self._handle: Any = None
+        self._encoded = False
+        self._history: list[ChatTurn] = []
+
+    @property
+    def history(self) -> list[ChatTurn]:
+        """The completed turns, oldest first (a copy)."""
+        return list(self._history)
+
+    def reset(self) -> None:
+        """Forget the conversation; the video, its encoding and the report stay."""
+        self._history.clear()
+        log.info("chat history cleared")
+
+    def encode_video(self) -> Any:
+        """Encode the clip with the model once and return the kept handle."""
+        if self.model is None or self.clip is None:
+            raise SitewatchError("this chat has no video-language model to encode the video with")
+        if not self._encoded:
+            log.info("encoding %d frame(s) with %s", len(self.clip.frames), self.model.name)
+            self._handle = self.model.encode(self.clip)
+            self._encoded = True
+        return self._handle
+
+    def messages(self, question_en: str) -> list[Message]:
+        """What the model receives for `question_en`: system prompt, English history, report, question.
+
+        The report goes with the newest question rather than the first, so it survives backends
+        that drop the oldest turns to fit their context window.
+        """
+        messages = [Message(role="system", content=self.system_prompt)]
+        for turn in self._history:
+            if turn.source == "model":
+                messages.append(Message(role="user", content=turn.question_en))
+                messages.append(Message(role="assistant", content=turn.answer_en))
+        content = f"{report_context(self.report)}\n\n{question_en}" if self.report else question_en
+        messages.append(Message(role="user", content=content))
+        return messages
+
+    def ask(self, question: str, lang: Lang | None = None) -> ChatTurn:
+        """Answer `question` in `lang` (default: the question's language) and record the turn."""
+        return deque(self.stream(question, lang), maxlen=1)[0]
+
+    def stream(self, question: str, lang: Lang | None = None) -> Iterator[ChatTurn]:
+        """Yield the turn as it grows; the last item is the complete turn, also added to `history`.
+
+        English answers grow piece by piece in `answer` and `answer_en`. A Korean answer is
+        translated once the English one is complete: the partial turns carry only `answer_en`, and
+        the last one brings `answer` in Korean. A stream left unfinished records no turn.
+        """
+        question = question.strip()
+        if not question:
+            raise SitewatchError("the question is empty")
+        asked_in = detect_language(question)
+        lang = lang or asked_in
+        if self.model is None:
+            turn = self._report_turn(question, asked_in, lang)
+        else:
+            turn = None
+            for turn in self._model_turn(question, asked_in, lang):
+                if not turn.complete:
+                    yield turn
+            assert turn is not None
+        self._history.append(turn)
+        yield turn
+
+    def _model_turn(self, question: str, asked_in: Lang, lang: Lang) -> Iterator[ChatTurn]:
+        assert self.model is not None
+        question_en = self.translator.translate(question, asked_in, "en") if asked_in != "en" else question
+        messages = self.messages(question_en)
+        handle = self.encode_video()
+        answer_en = ""
+        for piece in self.model.stream(handle, messages, self.options):
+            answer_en += piece
+            partial = answer_en if lang == "en" else ""
+            yield ChatTurn(
+                question=question,
+                question_en=question_en,
+                answer=partial,
+                answer_en=answer_en,
+                lang=lang,
+                complete=False,
+            )
+        answer_en = answer_en.strip()
+        answer = self.translator.translate(answer_en, "en", lang) if lang != "en" else answer_en
+        yield ChatTurn(
+            question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang
+        )
+
+    def _report_turn(self, question: str, asked_in: Lang, lang: Lang) -> ChatTurn:
+        """Answer from the report with hand-written templates in both languages; no translation."""
+        return ChatTurn(
+            question=question,
+            question_en=question if asked_in == "en" else "",
+            answer=answer_from_report(question, asked_in, self.report, lang),
+            answer_en=answer_from_report(question, asked_in, self.report, "en"),
+            lang=lang,
+            source="report",
+        )

@@ -1,0 +1,151 @@
+"""The `hf` translator: local machine-translation models through transformers (NLLB-200, M2M-100, Marian).
+
+Spec: `hf` (NLLB-200 distilled 600M), `hf:<id or folder>` for a multilingual model, or one Marian
+model per direction, `hf:Helsinki-NLP/opus-mt-ko-en,<en-ko model>`. A Marian model's direction is read
+from its name ("ko-en", "en-ko"); name it explicitly as `ko-en=<folder>` when the name does not say.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sitewatch.errors import BackendError, ModelLoadError
+from sitewatch.optional import require
+from sitewatch.translate.base import Lang
+from sitewatch.translate.glossary import fix_terms
+
+if TYPE_CHECKING:
+    from sitewatch.settings import Settings
+    from sitewatch.vlm.base import VideoLM
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
+
+# Language codes of the multilingual families, found by which code the tokenizer knows.
+NLLB_CODES: dict[str, str] = {"ko": "kor_Hang", "en": "eng_Latn"}
+M2M_CODES: dict[str, str] = {"ko": "__ko__", "en": "__en__"}
+
+Direction = tuple[Lang, Lang]
+_DIRECTION = re.compile(r"(?<![a-z])(ko-en|en-ko)(?![a-z])", re.IGNORECASE)
+
+
+@dataclass
+class _Loaded:
+    """One loaded model, the directions it serves and, for multilingual ones, its language codes."""
+
+    source: str
+    tokenizer: Any
+    model: Any
+    codes: dict[str, str] | None
+
+
+def _parse_direction(text: str) -> Direction:
+    source, target = text.lower().split("-")
+    return source, target  # type: ignore[return-value]
+
+
+def _check_exists(name: str) -> None:
+    """Refuse a path that does not exist now, instead of letting it pass as a hub id."""
+    path = Path(name).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise ModelLoadError(f"translation model {name} is a file; give the model's folder")
+        return
+    looks_local = name.startswith(("/", "./", "../", "~")) or name.count("/") > 1 or "\\" in name
+    if looks_local:
+        raise ModelLoadError(f"translation model folder {name} does not exist")
+
+
+class HFTranslator:
+    """Translates with local seq2seq models; lines are translated as one batch."""
+
+    name = "hf"
+
+    def __init__(
+        self, models: list[str] | None = None, device: str = "cpu", max_new_tokens: int = 512
+    ) -> None:
+        self.device = device
+        self.max_new_tokens = max_new_tokens
+        self._by_direction: dict[Direction, _Loaded] = {}
+        for spec in models or [DEFAULT_MODEL]:
+            self._add(spec.strip())
+
+    def _add(self, spec: str) -> None:
+        explicit, sep, name = spec.partition("=")
+        if not sep:
+            explicit, name = "", spec
+        _check_exists(name)
+        loaded = self._load(name)
+        if loaded.codes is not None and not explicit:
+            self._by_direction.setdefault(("ko", "en"), loaded)
+            self._by_direction.setdefault(("en", "ko"), loaded)
+            return
+        match = _DIRECTION.search(explicit or Path(name).name)
+        if match is None:
+            raise ModelLoadError(
+                f"cannot tell which way {name} translates: write ko-en={name} or en-ko={name}"
+            )
+        self._by_direction[_parse_direction(match.group(1))] = loaded
+
+    def _load(self, name: str) -> _Loaded:
+        transformers = require("transformers", "vlm")
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(name)
+            model = transformers.AutoModelForSeq2SeqLM.from_pretrained(name)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"could not load translation model {name}: {exc}") from exc
+        model.to(self.device).eval()
+        vocab = tokenizer.get_vocab()
+        codes = next((c for c in (NLLB_CODES, M2M_CODES) if all(v in vocab for v in c.values())), None)
+        log.info("loaded translation model %s (%s)", name, "multilingual" if codes else "one direction")
+        return _Loaded(name, tokenizer, model, codes)
+
+    def translate(self, text: str, source: Lang, target: Lang) -> str:
+        """Translate `text` line by line (blank lines kept) and fix glossary terms."""
+        if source == target or not text.strip():
+            return text
+        lines = text.split("\n")
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        outputs = self.translate_batch([lines[i] for i in filled], source, target)
+        for i, output in zip(filled, outputs, strict=True):
+            lines[i] = output
+        return "\n".join(lines)
+
+    def translate_batch(self, texts: list[str], source: Lang, target: Lang) -> list[str]:
+        """Translate several texts in one forward pass of the model."""
+        if not texts:
+            return []
+        loaded = self._by_direction.get((source, target))
+        if loaded is None:
+            have = ", ".join(f"{s}->{t}" for s, t in self._by_direction) or "none"
+            raise BackendError(f"no translation model for {source}->{target} (loaded: {have})")
+        torch = require("torch", "vlm")
+        tokenizer, kwargs = loaded.tokenizer, {}
+        if loaded.codes is not None:
+            tokenizer.src_lang = loaded.codes[source]
+            kwargs["forced_bos_token_id"] = tokenizer.convert_tokens_to_ids(loaded.codes[target])
+        batch = tokenizer(texts, return_tensors="pt", padding=True, truncation=True).to(self.device)
+        # Room for a translation up to twice as long as its source, within the configured cap.
+        max_new = min(self.max_new_tokens, 2 * batch["input_ids"].shape[1] + 16)
+        with torch.inference_mode():
+            generated = loaded.model.generate(**batch, max_new_tokens=max_new, num_beams=1, **kwargs)
+        outputs = tokenizer.batch_decode(generated, skip_special_tokens=True)
+        return [fix_terms(src, out.strip(), source, target) for src, out in zip(texts, outputs, strict=True)]
+
+
+def _device(settings: Settings) -> str:
+    if settings.device != "auto":
+        return settings.device
+    torch = require("torch", "vlm")
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> HFTranslator:
+    """Build the translator from `hf:<spec>[,<spec>]` (NLLB-200 distilled 600M when empty)."""
+    models = [part for part in target.split(",") if part.strip()] if target else None
+    return HFTranslator(models, device=_device(settings))

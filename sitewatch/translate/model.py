@@ -1,0 +1,52 @@
+"""The `model` translator: the chat model itself translates, for multilingual video-language models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sitewatch.errors import SitewatchError
+from sitewatch.schema import Message
+from sitewatch.translate.base import Lang
+from sitewatch.translate.glossary import fix_terms
+from sitewatch.translate.prompt import system_prompt, unwrap, wrap
+from sitewatch.vlm.base import GenerationOptions
+
+if TYPE_CHECKING:
+    from sitewatch.settings import Settings
+    from sitewatch.vlm.base import VideoLM
+
+
+class ModelTranslator:
+    """Asks a `VideoLM` for a translation with a text-only prompt.
+
+    The video handle passed to the model is None: backends must treat None as "no video" and
+    answer from the messages alone.
+    """
+
+    name = "model"
+
+    def __init__(self, vlm: VideoLM, options: GenerationOptions | None = None) -> None:
+        self.vlm = vlm
+        # Greedy, and long enough for a chat answer; a translation is rarely longer than its source.
+        self.options = options or GenerationOptions(max_new_tokens=512)
+
+    def translate(self, text: str, source: Lang, target: Lang) -> str:
+        """Translate `text` by asking the model, with the glossary in its instructions."""
+        if source == target or not text.strip():
+            return text
+        messages = [
+            Message(role="system", content=system_prompt(source, target)),
+            Message(role="user", content=wrap(text)),
+        ]
+        answer = unwrap(self.vlm.generate(None, messages, self.options))
+        return fix_terms(text, answer, source, target)
+
+
+def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> ModelTranslator:
+    """Build the translator around the chat's own model `vlm`."""
+    if vlm is None:
+        raise SitewatchError(
+            "the 'model' translator needs a video-language model: set SITEWATCH_VLM (or --model), "
+            "or choose another translator"
+        )
+    return ModelTranslator(vlm, GenerationOptions(max_new_tokens=max(settings.max_new_tokens, 512)))
