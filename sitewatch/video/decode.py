@@ -1,0 +1,277 @@
+"""Decode the frames of a plan with PyAV into RGB arrays, streaming, threaded, one frame at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from sitewatch import errors
+from sitewatch.video.probe import (
+    DEFAULT_MAX_PIXELS,
+    check_file,
+    check_resolution,
+    first_frame,
+    is_image_path,
+    open_container,
+    video_stream,
+)
+from sitewatch.video.sample import FramePlan, scan_frames
+
+log = logging.getLogger(__name__)
+
+# In nearest mode, a gap longer than this is crossed by seeking rather than by decoding through it.
+SEEK_GAP_S = 4.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame: its position in the plan, its time in seconds and RGB pixels (H, W, 3)."""
+
+    index: int
+    time_s: float
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big decoded frames should be: an exact (width, height), or a bound on one side."""
+
+    width: int | None = None
+    height: int | None = None
+    max_side: int | None = None
+    short_side: int | None = None
+
+    def resolve(self, width: int, height: int) -> tuple[int, int]:
+        """Output (width, height) for a source of display size width x height; never upscales a bound."""
+        if self.width and self.height:
+            return self.width, self.height
+        scale = 1.0
+        if self.max_side:
+            scale = min(1.0, self.max_side / max(width, height))
+        elif self.short_side:
+            scale = self.short_side / min(width, height)
+        # Even sizes keep swscale on its fast paths and video encoders happy.
+        return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
+    # FFmpeg's display rotation is counter-clockwise, as is np.rot90 with positive k.
+    return np.ascontiguousarray(np.rot90(image, k=(rotation // 90) % 4)) if rotation % 360 else image
+
+
+@dataclass
+class FrameReader:
+    """Iterate over the frames of `plan`; after iteration `warnings` tells what could not be read."""
+
+    path: str | Path
+    plan: FramePlan
+    size: Size = field(default_factory=Size)
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    threads: int = 0
+    warnings: list[str] = field(default_factory=list)
+    frames_read: int = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        p = check_file(self.path)
+        if not self.plan.times_s:
+            return
+        source = self._image_frames(p) if is_image_path(p) else self._video_frames(p)
+        for frame in source:
+            self.frames_read += 1
+            yield frame
+        missing = len(self.plan) - self.frames_read
+        if missing > 0:
+            self.warnings.append(f"{p.name}: {missing} of {len(self.plan)} planned frames could not be read")
+
+    def _image_frames(self, p: Path) -> Iterator[Frame]:
+        from PIL import Image, ImageOps
+
+        with Image.open(p) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+            check_resolution(p, img.width, img.height, self.max_pixels)
+            w, h = self.size.resolve(img.width, img.height)
+            if (w, h) != img.size:
+                img = img.resize((w, h), Image.Resampling.BILINEAR)
+            pixels = np.asarray(img)
+        for i, t in enumerate(self.plan.times_s):
+            yield Frame(index=i, time_s=t, image=pixels)
+
+    def _video_frames(self, p: Path) -> Iterator[Frame]:
+        with open_container(p) as container:
+            stream = video_stream(container, p)
+            ctx = stream.codec_context
+            check_resolution(p, ctx.width, ctx.height, self.max_pixels)
+            ctx.thread_type = "AUTO"
+            ctx.thread_count = self.threads
+            rotation = int(first_frame(container, stream, p).rotation or 0) % 360
+            dw, dh = (ctx.height, ctx.width) if rotation in (90, 270) else (ctx.width, ctx.height)
+            out_w, out_h = self.size.resolve(dw, dh)
+            coded_w, coded_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
+            cursor = _Cursor(container, stream, p, self.warnings)
+
+            def convert(frame: av.VideoFrame) -> np.ndarray:
+                rgb = frame.reformat(width=coded_w, height=coded_h, format="rgb24", interpolation="AREA")
+                return _rotate(rgb.to_ndarray(), rotation)
+
+            yield from self._select(cursor, convert)
+
+    def _select(self, cursor: _Cursor, convert) -> Iterator[Frame]:
+        mode = self.plan.mode
+        keyframes = scan_frames(cursor.path).keyframes_s if mode == "exact" else None
+        last_time: float | None = None
+        last_pixels: np.ndarray | None = None
+        for i, t in enumerate(self.plan.times_s):
+            if last_pixels is not None and last_time is not None and abs(t - last_time) < 1e-6:
+                yield Frame(index=i, time_s=last_time, image=last_pixels)
+                continue
+            if mode == "keyframe":
+                picked = cursor.keyframe_at(t)
+            elif mode == "exact":
+                picked = cursor.exact(t, keyframes)
+            else:
+                picked = cursor.nearest(t)
+            if picked is None:
+                return
+            last_time, last_pixels = cursor.time_of(picked), convert(picked)
+            yield Frame(index=i, time_s=last_time, image=last_pixels)
+
+
+class _Cursor:
+    """A decoder position that moves forward by decoding and jumps by seeking, whichever is cheaper."""
+
+    def __init__(self, container: av.container.InputContainer, stream, path: Path, warnings: list[str]):
+        self.container = container
+        self.stream = stream
+        self.path = path
+        self.warnings = warnings
+        self.tb = float(stream.time_base)
+        self.start = stream.start_time or 0
+        self.half_frame = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+        self.frames: Iterator[av.VideoFrame] | None = None
+        self.current: av.VideoFrame | None = None
+        self._pending: av.VideoFrame | None = None
+        self.ended = False
+
+    def time_of(self, frame: av.VideoFrame) -> float:
+        """Seconds from the stream's first frame."""
+        pts = frame.pts if frame.pts is not None else 0
+        return max(0.0, (pts - self.start) * self.tb)
+
+    def _seek(self, t: float) -> None:
+        offset = self.start + int(max(t, 0.0) / self.tb)
+        self.container.seek(offset, stream=self.stream, backward=True, any_frame=False)
+        self.frames = self.container.decode(self.stream)
+        self.current = None
+        self.ended = False
+
+    def _next(self) -> av.VideoFrame | None:
+        if self.ended:
+            return None
+        if self.frames is None:
+            self._seek(0.0)
+        try:
+            frame = next(self.frames)
+        except StopIteration:
+            self.ended = True
+            return None
+        except av.error.FFmpegError as exc:
+            self.ended = True
+            at = self.time_of(self.current) if self.current is not None else 0.0
+            self.warnings.append(
+                f"{self.path.name}: damaged or truncated after {at:.2f} s ({exc.strerror}); "
+                "only the readable part was used"
+            )
+            return None
+        self.current = frame
+        return frame
+
+    def _seek_before(self, t: float) -> None:
+        """Seek so the next decoded frame is at or before t, backing off if the demuxer lands late."""
+        back = 0.0
+        for _ in range(6):
+            self._seek(t - back)
+            frame = self._next()
+            if frame is None or self.time_of(frame) <= t + self.half_frame:
+                self._pending = frame
+                return
+            back = max(1.0, back * 2)
+        self._pending = frame
+
+    def _advance_to(self, t: float) -> tuple[av.VideoFrame | None, av.VideoFrame | None]:
+        """Decode forward until a frame at or past t; return (frame before, frame at or after)."""
+        before = None
+        frame = self._pending or self.current
+        self._pending = None
+        if frame is None:
+            frame = self._next()
+        while frame is not None and self.time_of(frame) < t - self.half_frame:
+            before = frame
+            frame = self._next()
+        return before, frame
+
+    def _needs_seek(self, t: float, keyframe_before_t: float | None) -> bool:
+        if self.frames is None or self.current is None:
+            return True
+        now = self.time_of(self.current)
+        if t < now - self.half_frame:
+            return True
+        if keyframe_before_t is not None:
+            return keyframe_before_t > now + self.half_frame
+        return t - now > SEEK_GAP_S
+
+    def exact(self, t: float, keyframes: np.ndarray | None) -> av.VideoFrame | None:
+        """The frame whose presentation time is t (the closest one, for rounding)."""
+        kf = None
+        if keyframes is not None and len(keyframes):
+            pos = int(np.searchsorted(keyframes, t + self.half_frame, side="right")) - 1
+            kf = float(keyframes[max(pos, 0)])
+        if self._needs_seek(t, kf):
+            self._seek_before(t)
+        before, frame = self._advance_to(t)
+        return _closest(self, t, before, frame)
+
+    def nearest(self, t: float) -> av.VideoFrame | None:
+        """The decoded frame closest to t, streaming forward (seeking only across long gaps)."""
+        if self._needs_seek(t, None):
+            self._seek_before(t)
+        before, frame = self._advance_to(t)
+        return _closest(self, t, before, frame)
+
+    def keyframe_at(self, t: float) -> av.VideoFrame | None:
+        """The keyframe at or before t: one seek and one decoded frame."""
+        self._seek(t)
+        frame = self._next()
+        if frame is None and self.current is None:
+            return None
+        return frame
+
+
+def _closest(cursor: _Cursor, t: float, before, frame):
+    if frame is None:
+        return before
+    if before is not None and abs(cursor.time_of(before) - t) < abs(cursor.time_of(frame) - t):
+        return before
+    return frame
+
+
+def iter_frames(
+    path: str | Path, plan: FramePlan, size: Size | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Iterator[Frame]:
+    """Stream the frames of `plan` (see FrameReader for warnings about unreadable parts)."""
+    return iter(FrameReader(path, plan, size=size or Size(), max_pixels=max_pixels))
+
+
+def read_frames(
+    path: str | Path, plan: FramePlan, size: Size | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[np.ndarray, list[float], list[str]]:
+    """Decode a (small) plan into one (T, H, W, 3) array, its times and any warnings."""
+    reader = FrameReader(path, plan, size=size or Size(), max_pixels=max_pixels)
+    frames = list(reader)
+    if not frames:
+        raise errors.NoFramesError(f"{Path(path).name}: none of the planned frames could be decoded")
+    return np.stack([f.image for f in frames]), [f.time_s for f in frames], reader.warnings
