@@ -1,0 +1,213 @@
+"""The transformers backend on tiny random models built offline, one per supported family."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from sitewatch.errors import ModelLoadError
+from sitewatch.schema import Message
+from sitewatch.settings import Settings
+from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+from sitewatch.vlm.registry import load_backend, resolve
+
+SENTENCES = [
+    "a worker fell from the ladder at the site",
+    "no accident happened in this video",
+    "what happened in the video? describe the people",
+]
+
+
+def _template(begin: str, end: str, image: str, video: str) -> str:
+    """A small chat template in the shape of the real ones, with one family's markers."""
+    return (
+        "{% for message in messages %}" + begin + "{{ message['role'] }}\n"
+        "{% for part in message['content'] %}"
+        "{% if part['type'] == 'image' %}"
+        + image
+        + "{% elif part['type'] == 'video' %}"
+        + video
+        + "{% else %}{{ part['text'] }}{% endif %}{% endfor %}"
+        + end
+        + "\n{% endfor %}"
+        "{% if add_generation_prompt %}" + begin + "assistant\n{% endif %}"
+    )
+
+
+def _tokenizer(special: list[str], eos: str, pad: str, **extra: str):
+    """A byte-level BPE tokenizer trained on a few sentences, with the family's special tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=320, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(SENTENCES, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=eos, pad_token=pad, **extra)
+
+
+def _save(folder: Path, model, tokenizer, image_processor, video_processor: dict, template: str) -> Path:
+    """Write a model folder the way the hub lays one out (video processor config as plain JSON)."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    image_processor.save_pretrained(folder)
+    (folder / "video_preprocessor_config.json").write_text(json.dumps(video_processor))
+    (folder / "chat_template.jinja").write_text(template)
+    return folder
+
+
+QWEN_SPECIAL = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+]
+
+
+def _qwen_ids(tokenizer) -> dict[str, int]:
+    """The vision token ids a Qwen-VL config needs."""
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL}
+    return {
+        "image_token_id": ids["<|image_pad|>"],
+        "video_token_id": ids["<|video_pad|>"],
+        "vision_start_token_id": ids["<|vision_start|>"],
+        "vision_end_token_id": ids["<|vision_end|>"],
+    }
+
+
+def _qwen_text(tokenizer) -> dict:
+    """A one-layer Qwen2 text config."""
+    return {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "rope_parameters": {"rope_type": "default", "mrope_section": [2, 3, 3], "rope_theta": 10000.0},
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.pad_token_id,
+    }
+
+
+QWEN_TEMPLATE = _template(
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|><|image_pad|><|vision_end|>",
+    "<|vision_start|><|video_pad|><|vision_end|>",
+)
+QWEN_PIXELS = {
+    "min_pixels": 28 * 28,
+    "max_pixels": 56 * 56,
+    "patch_size": 14,
+    "merge_size": 2,
+    "temporal_patch_size": 2,
+}
+
+
+def build_qwen2_5_vl(folder: Path) -> Path:
+    """Tiny Qwen2.5-VL."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    tokenizer = _tokenizer(QWEN_SPECIAL, "<|im_end|>", "<|endoftext|>")
+    config = Qwen2_5_VLConfig(
+        text_config=_qwen_text(tokenizer),
+        vision_config={
+            "depth": 1,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": 32,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 56,
+            "fullatt_block_indexes": [0],
+        },
+        **_qwen_ids(tokenizer),
+    )
+    video = {"video_processor_type": "Qwen2VLVideoProcessor", **QWEN_PIXELS}
+    return _save(
+        folder,
+        Qwen2_5_VLForConditionalGeneration(config),
+        tokenizer,
+        Qwen2VLImageProcessorPil(**QWEN_PIXELS),
+        video,
+        QWEN_TEMPLATE,
+    )
+
+
+FAMILIES: dict[str, Callable[[Path], Path]] = {
+    "qwen2_5_vl": build_qwen2_5_vl,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def model_folder(request, tmp_path_factory) -> Path:
+    """One tiny model folder per family, built once per test module."""
+    folder = tmp_path_factory.mktemp(request.param)
+    return FAMILIES[request.param](folder)
+
+
+def _clip(count: int = 4) -> VideoClip:
+    """A short synthetic clip: a bright square moving across a grey background."""
+    frames = np.full((count, 48, 64, 3), 90, dtype=np.uint8)
+    for i in range(count):
+        frames[i, 10:30, 5 + 10 * i : 25 + 10 * i] = 230
+    return VideoClip(frames=frames, times_s=[0.5 * i for i in range(count)])
+
+
+SETTINGS = Settings(device="cpu", dtype="float32", _env_file=None)
+
+
+def test_load_through_registry_and_generate(model_folder: Path) -> None:
+    backend = load_backend(f"hf:{model_folder}", SETTINGS)
+    assert isinstance(backend, VideoLM)
+    handle = backend.encode(_clip())
+    messages = [
+        Message(role="system", content="You watch site videos."),
+        Message(role="user", content="what happened in the video?"),
+    ]
+    options = GenerationOptions(max_new_tokens=6, seed=0)
+    answer = backend.generate(handle, messages, options)
+    assert isinstance(answer, str)
+    streamed = "".join(backend.stream(handle, messages, options))
+    assert streamed == answer
+    assert handle.tensors, "encode should cache the processor's tensors"
+    assert handle.mode in ("video", "images")
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ModelLoadError, match="nope"):
+        load_backend(f"hf:{missing}", SETTINGS)
+
+
+def test_folder_without_config(tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match=r"config\.json"):
+        load_backend(f"hf:{tmp_path}", SETTINGS)
+
+
+def test_text_only_model_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_layer": 1}))
+    with pytest.raises(ModelLoadError, match="not an image-text-to-text model"):
+        load_backend(f"hf:{tmp_path}", SETTINGS)
+
+
+def test_folder_is_resolved_to_hf(model_folder: Path) -> None:
+    assert resolve(str(model_folder)) == ("hf", str(model_folder))
