@@ -40,6 +40,8 @@ class Detector(Protocol):
     """Turns sampled frames of one video into events and signals."""
 
     name: str
+    fps: float  # frames per second it wants
+    max_side: int | None  # decode frames no larger than this on their long side
 
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames (in time order) of the video described by `info`."""

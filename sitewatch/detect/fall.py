@@ -29,6 +29,8 @@ class FallConfig:
     min_drop: float = 0.2  # hip drop in upright-body heights, for a fall
     down_min_s: float = 3.0  # lying this long makes a person_down
     min_observations: int = 2
+    collapse_drop: float = 0.4  # hip drop, in upright-body heights, that counts as down on its own
+    collapse_height: float = 0.7  # ... together with the body this much shorter than upright
     reference_window_s: float = 2.5  # how far back the upright reference stance may lie
 
 
@@ -96,17 +98,19 @@ class FallRules:
         memory = self._memory.setdefault(track.track_id, _TrackMemory())
         p = posture(track.person, self.frame_aspect)
         episode = memory.episode
-        if p.upright >= cfg.upright:
+        ref = self._reference(memory, t)
+        collapsed = ref is not None and self._collapsed(p, ref[1])
+        if p.upright >= cfg.upright and not collapsed:
             if episode is not None:
                 self._close(episode, t)
                 memory.episode = None
             memory.uprights.append((t, p))
             memory.seen_upright = True
             return 0.0
-        if p.down < cfg.down:
+        if p.down < cfg.down and not collapsed:
             return 0.0
         if episode is None:
-            episode = _Episode(t, t, self._reference(memory, t), seen_upright_before=memory.seen_upright)
+            episode = _Episode(t, t, ref, seen_upright_before=memory.seen_upright)
             memory.episode = episode
         else:
             episode.count += 1
@@ -117,6 +121,17 @@ class FallRules:
             episode.max_drop = max(episode.max_drop, (p.mid_y - ref_p.mid_y) / max(ref_p.height, 1e-3))
         recent_factor = 1.0 if episode.ref is not None else 0.5
         return p.down * recent_factor * (0.5 + 0.5 * _ramp(episode.max_drop, 0.0, cfg.min_drop))
+
+    def _collapsed(self, p: Posture, ref: Posture) -> bool:
+        """Hips far below the recent stance and the body much shorter, whatever the torso angle.
+
+        Seen from above (CCTV, fisheye) a fallen body can still look vertical in the image.
+        """
+        cfg = self.config
+        drop = (p.mid_y - ref.mid_y) / max(ref.height, 1e-3)
+        shrunk = p.height <= cfg.collapse_height * ref.height
+        # A body leaving the frame also gets shorter with its centre moving to the edge.
+        return drop >= cfg.collapse_drop and shrunk and not p.cut
 
     def _reference(self, memory: _TrackMemory, onset_s: float) -> tuple[float, Posture] | None:
         """The upright sighting a fall is measured from: the tallest stance shortly before the onset.

@@ -10,6 +10,7 @@ import numpy as np
 from sitewatch.detect.pose import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, Person
 
 _KP_MIN = 0.2
+_EDGE = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Posture:
     mid_y: float  # hip centre y (box centre when hips are not visible)
     upright: float  # 0..1
     down: float  # 0..1
+    cut: bool  # box touches the top or bottom edge: the body may be partly out of view
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -55,4 +57,5 @@ def posture(person: Person, frame_aspect: float) -> Posture:
         angle_up, angle_down = 1.0 - _ramp(torso_deg, 25.0, 45.0), _ramp(torso_deg, 45.0, 70.0)
         upright = min(angle_up, 0.5 + 0.5 * shape_up)
         down = max(angle_down * (0.5 + 0.5 * _ramp(aspect, 0.6, 1.0)), shape_down * 0.8)
-    return Posture(torso_deg, aspect, height, float(box[1]), mid_y, upright, down)
+    cut = bool(box[1] <= _EDGE or box[3] >= 1.0 - _EDGE)
+    return Posture(torso_deg, aspect, height, float(box[1]), mid_y, upright, down, cut)

@@ -1,0 +1,75 @@
+"""The default detector: MoveNet poses, tracks and fall rules, plus motion energy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from sitewatch.detect.base import Detection
+from sitewatch.detect.fall import FallConfig, FallRules
+from sitewatch.detect.motion import MotionMeter
+from sitewatch.detect.pose import MoveNet
+from sitewatch.detect.posture import posture
+from sitewatch.detect.signals import BinnedSignal
+from sitewatch.detect.track import Tracker
+from sitewatch.schema import VideoInfo
+
+if TYPE_CHECKING:
+    from sitewatch.video.decode import Frame
+
+log = logging.getLogger(__name__)
+
+
+class PoseDetector:
+    """Falls and people down from multi-person pose; streams frames with bounded memory."""
+
+    name = "pose"
+
+    def __init__(
+        self,
+        fps: float = 6.0,
+        input_size: int = 384,
+        max_side: int | None = 640,
+        threads: int = 2,
+        min_pose_score: float = 0.15,
+        config: FallConfig | None = None,
+    ) -> None:
+        self.fps = fps
+        self.max_side = max_side
+        self.config = config or FallConfig()
+        self._pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+
+    def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
+        """Analyse the frames of one video in time order."""
+        tracker = Tracker()
+        rules: FallRules | None = None
+        motion = MotionMeter()
+        fallness = BinnedSignal("fallness")
+        torso = BinnedSignal("max_torso_deg")
+        people_count = BinnedSignal("people")
+        energy = BinnedSignal("motion_energy", how="mean")
+        people_max = frames_seen = 0
+        end_s = 0.0
+        for frame in frames:
+            height, width = frame.image.shape[:2]
+            if rules is None:
+                rules = FallRules(width / height, self.config)
+            people = self._pose(frame.image)
+            tracks = tracker.update(people, frame.time_s)
+            fallness.add(frame.time_s, rules.update(frame.time_s, tracks, set(tracker.tracks)))
+            angles = [p.torso_deg for p in (posture(t.person, width / height) for t in tracks) if p.torso_deg]
+            torso.add(frame.time_s, min(90.0, max(angles, default=0.0)))
+            people_count.add(frame.time_s, float(len(people)))
+            energy.add(frame.time_s, motion(frame.image))
+            people_max = max(people_max, len(people))
+            frames_seen += 1
+            end_s = frame.time_s
+        events = rules.finish(end_s) if rules is not None else []
+        log.info("pose detector: %d frames, %d events, up to %d people", frames_seen, len(events), people_max)
+        return Detection(
+            events=events,
+            signals=[s.series() for s in (fallness, torso, people_count, energy)],
+            people_max=people_max,
+            frames_seen=frames_seen,
+        )

@@ -1,0 +1,240 @@
+"""Evaluate a detector on a manifest of labelled clips: clip-level P/R/F1, timing, false alarms, speed."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sitewatch.schema import Event
+
+log = logging.getLogger(__name__)
+
+Label = Literal["fall", "no_fall", "other"]
+Outcome = Literal["TP", "FP", "FN", "TN", "-"]
+
+# A first event this close to the labelled start counts as "on time".
+ON_TIME_S = 2.0
+
+
+class ManifestRow(BaseModel):
+    """One labelled clip of a manifest in the format of the shared MANIFEST.csv."""
+
+    file: str
+    label: Label
+    fall_start_s: float | None = None
+    event_type: str = ""
+    duration_s: float | None = None
+    description: str = ""
+
+
+class ClipResult(BaseModel):
+    """How a detector did on one clip."""
+
+    file: str
+    label: Label
+    event_type: str = ""
+    fall_start_s: float | None = None
+    accident: bool = Field(description="the detector's verdict was 'accident'")
+    first_event_s: float | None = None
+    timing_error_s: float | None = Field(None, description="first event minus labelled start (TP only)")
+    alarms: int = Field(0, description="separate accident-level alarms raised in the clip")
+    duration_s: float = 0.0
+    wall_s: float = 0.0
+    outcome: Outcome = "-"
+    error: str | None = None
+
+
+class EvalSummary(BaseModel):
+    """Scores over the scored clips (`fall` and `no_fall`; `other` is listed but not scored)."""
+
+    clips: int
+    scored: int
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+    precision: float
+    recall: float
+    f1: float
+    timing_mean_abs_s: float | None
+    timing_median_abs_s: float | None
+    on_time_fraction: float | None = Field(description=f"TPs whose first event is within {ON_TIME_S} s")
+    false_alarm_clips: int
+    false_alarms: int
+    no_fall_hours: float
+    false_alarms_per_hour: float | None
+    video_s: float
+    wall_s: float
+    speed_x: float | None = Field(description="video seconds analysed per wall-clock second")
+    errors: int = 0
+
+
+class EvalResult(BaseModel):
+    """Per-clip results and their summary."""
+
+    detector: str
+    manifest: str
+    clips: list[ClipResult]
+    summary: EvalSummary
+
+
+def _float(value: str | None) -> float | None:
+    value = (value or "").strip()
+    return float(value) if value else None
+
+
+def read_manifest(path: str | Path) -> list[ManifestRow]:
+    """Read a manifest CSV (columns: file, label, fall_start_s, event_type, duration_s, ...)."""
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        return [
+            ManifestRow(
+                file=row["file"].strip(),
+                label=row["label"].strip(),  # type: ignore[arg-type]
+                fall_start_s=_float(row.get("fall_start_s")),
+                event_type=(row.get("event_type") or "").strip(),
+                duration_s=_float(row.get("duration_s")),
+                description=(row.get("description") or "").strip(),
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def count_alarms(events: Sequence[Event], threshold: float) -> int:
+    """Accident-level events, counting overlapping ones (a fall and the lying after it) as one."""
+    spans = sorted((e.start_s, e.end_s) for e in events if e.confidence >= threshold)
+    count, reach = 0, float("-inf")
+    for start, end in spans:
+        if start > reach:
+            count += 1
+        reach = max(reach, end)
+    return count
+
+
+def clip_result(
+    row: ManifestRow,
+    accident: bool,
+    first_event_s: float | None,
+    duration_s: float = 0.0,
+    wall_s: float = 0.0,
+    alarms: int | None = None,
+    error: str | None = None,
+) -> ClipResult:
+    """Score one clip from the detector's verdict and first event time."""
+    outcome: Outcome = "-"
+    timing = None
+    if row.label == "fall":
+        outcome = "TP" if accident else "FN"
+        if accident and first_event_s is not None and row.fall_start_s is not None:
+            timing = round(first_event_s - row.fall_start_s, 3)
+    elif row.label == "no_fall":
+        outcome = "FP" if accident else "TN"
+    return ClipResult(
+        file=row.file,
+        label=row.label,
+        event_type=row.event_type,
+        fall_start_s=row.fall_start_s,
+        accident=accident,
+        first_event_s=first_event_s,
+        timing_error_s=timing,
+        alarms=(int(accident) if alarms is None else alarms),
+        duration_s=duration_s,
+        wall_s=wall_s,
+        outcome=outcome,
+        error=error,
+    )
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den else 0.0
+
+
+def summarise(clips: Sequence[ClipResult]) -> EvalSummary:
+    """Clip-level precision, recall and F1; timing error; false alarms per hour of no_fall; speed."""
+    counts = {k: sum(c.outcome == k for c in clips) for k in ("TP", "FP", "FN", "TN")}
+    tp, fp, fn, tn = counts["TP"], counts["FP"], counts["FN"], counts["TN"]
+    precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    errors = [abs(c.timing_error_s) for c in clips if c.outcome == "TP" and c.timing_error_s is not None]
+    negatives = [c for c in clips if c.label == "no_fall"]
+    hours = sum(c.duration_s for c in negatives) / 3600.0
+    false_alarms = sum(c.alarms for c in negatives if c.accident)
+    video_s = sum(c.duration_s for c in clips)
+    wall_s = sum(c.wall_s for c in clips)
+    return EvalSummary(
+        clips=len(clips),
+        scored=tp + fp + fn + tn,
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        tn=tn,
+        precision=round(precision, 4),
+        recall=round(recall, 4),
+        f1=round(f1, 4),
+        timing_mean_abs_s=round(statistics.fmean(errors), 3) if errors else None,
+        timing_median_abs_s=round(statistics.median(errors), 3) if errors else None,
+        on_time_fraction=round(sum(e <= ON_TIME_S for e in errors) / len(errors), 4) if errors else None,
+        false_alarm_clips=fp,
+        false_alarms=false_alarms,
+        no_fall_hours=round(hours, 5),
+        false_alarms_per_hour=round(false_alarms / hours, 2) if hours else None,
+        video_s=round(video_s, 3),
+        wall_s=round(wall_s, 3),
+        speed_x=round(video_s / wall_s, 2) if wall_s else None,
+        errors=sum(c.error is not None for c in clips),
+    )
+
+
+def evaluate(
+    manifest: str | Path,
+    videos_dir: str | Path | None = None,
+    detector: str = "pose",
+    progress: bool = True,
+    **options: Any,
+) -> EvalResult:
+    """Run `detector` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it."""
+    from sitewatch.detect import get_detector
+    from sitewatch.detect.base import ACCIDENT_CONFIDENCE
+    from sitewatch.detect.run import detect_video
+    from sitewatch.errors import SitewatchError
+
+    manifest = Path(manifest)
+    folder = Path(videos_dir) if videos_dir is not None else manifest.parent
+    rows = read_manifest(manifest)
+    instance = get_detector(detector, **options)
+    results: list[ClipResult] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(rows), desc=f"eval {detector}", unit="clip")
+    for row in rows:
+        started = time.perf_counter()
+        try:
+            info, found = detect_video(folder / row.file, instance)
+        except SitewatchError as exc:
+            log.warning("%s: %s", row.file, exc)
+            results.append(clip_result(row, False, None, row.duration_s or 0.0, error=str(exc)))
+        else:
+            results.append(
+                clip_result(
+                    row,
+                    accident=found.verdict().value == "accident",
+                    first_event_s=found.first_event_s(),
+                    duration_s=info.duration_s,
+                    wall_s=time.perf_counter() - started,
+                    alarms=count_alarms(found.events, ACCIDENT_CONFIDENCE),
+                )
+            )
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix_str(f"{row.file} {results[-1].outcome}")
+    if bar is not None:
+        bar.close()
+    return EvalResult(detector=detector, manifest=str(manifest), clips=results, summary=summarise(results))
