@@ -1,0 +1,295 @@
+"""OpenAI-compatible chat servers (vLLM, SGLang, Ollama, llama.cpp, OpenAI) as a `VideoLM`."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sitewatch.errors import BackendError, ModelLoadError
+from sitewatch.optional import require
+from sitewatch.schema import Message
+from sitewatch.vlm.base import GenerationOptions, VideoClip
+from sitewatch.vlm.frames import encode_mp4, jpeg_data_url, scale_to_budget, subsample
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sitewatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUS = {408, 429, 500, 502, 503, 504}
+
+
+class OpenAIOptions(BaseSettings):
+    """Options of the OpenAI-compatible backend (SITEWATCH_OPENAI_* environment variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="SITEWATCH_OPENAI_", extra="ignore")
+
+    video_input: Literal["images", "video_url"] = Field(
+        "images",
+        description="images: sampled frames as JPEG image_url parts (OpenAI, Ollama, llama.cpp); "
+        "video_url: the clip as an MP4 data URL (vLLM, SGLang)",
+    )
+    max_images: int = Field(16, ge=1, description="most frames sent as images")
+    max_side: int = Field(768, ge=16, description="longest image side in pixels")
+    jpeg_quality: int = Field(85, ge=10, le=100)
+    video_pixel_budget: int = Field(
+        32 * 640 * 360, description="frames x height x width of an MP4 the backend encodes itself"
+    )
+    backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubles on each retry")
+
+
+@dataclass(frozen=True)
+class EncodedVideo:
+    """The clip's content parts, built once per chat and sent with every turn."""
+
+    parts: list[dict[str, Any]]
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """Split `model@base_url` into (model, base URL without a trailing slash)."""
+    model, sep, base_url = target.rpartition("@")
+    if not sep or not model or not base_url.startswith(("http://", "https://")):
+        raise ModelLoadError(
+            f"openai target '{target}' must look like <model>@<base url>, e.g. qwen2.5-vl@http://127.0.0.1:8000/v1"
+        )
+    return model, base_url.rstrip("/")
+
+
+def load(target: str, settings: Settings, options: OpenAIOptions | None = None) -> OpenAIVideoLM:
+    """Talk to the model `target` (`<model>@<base url>`) on an OpenAI-compatible server."""
+    require("httpx", "api")
+    model, base_url = parse_target(target)
+    return OpenAIVideoLM(model, base_url, settings, options or OpenAIOptions())
+
+
+class OpenAIVideoLM:
+    """A `VideoLM` over `/chat/completions` with image_url or video_url content parts."""
+
+    def __init__(self, model: str, base_url: str, settings: Settings, options: OpenAIOptions) -> None:
+        import httpx
+
+        self.name = f"openai:{model}@{base_url}"
+        self.model = model
+        self.url = f"{base_url}/chat/completions"
+        self.options = options
+        self.retries = max(0, settings.retries)
+        headers = {"Content-Type": "application/json"}
+        if settings.openai_api_key:
+            headers["Authorization"] = f"Bearer {settings.openai_api_key}"
+        timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
+        self._client = httpx.Client(headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the HTTP connection pool."""
+        self._client.close()
+
+    def encode(self, clip: VideoClip) -> EncodedVideo:
+        """Encode the clip once: an MP4 data URL, or JPEG frames within the image budget."""
+        if self.options.video_input == "video_url" and not clip.is_image and len(clip.frames) > 1:
+            return EncodedVideo([{"type": "video_url", "video_url": {"url": self._video_data_url(clip)}}])
+        keep = subsample(len(clip.frames), 1 if clip.is_image else self.options.max_images)
+        parts: list[dict[str, Any]] = []
+        for index in keep:
+            if len(keep) > 1:
+                # The server sees a bag of images: say when each was taken.
+                parts.append({"type": "text", "text": f"{clip.times_s[index]:.1f}s:"})
+            url = jpeg_data_url(clip.frames[index], self.options.max_side, self.options.jpeg_quality)
+            parts.append({"type": "image_url", "image_url": {"url": url}})
+        return EncodedVideo(parts)
+
+    def generate(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> str:
+        """Answer the last user message about the clip (one non-streaming request)."""
+        response = self._post(self._payload(video, messages, options, stream=False))
+        try:
+            body = response.json()
+            content = body["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise BackendError(
+                f"{self.url} sent an answer that is not a chat completion: {response.text[:200]}"
+            ) from exc
+        return content or ""
+
+    def stream(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """Yield the answer as the server streams it (server-sent events)."""
+        payload = self._payload(video, messages, options, stream=True)
+        for attempt in range(self.retries + 1):
+            started = False
+            try:
+                with self._client.stream("POST", self.url, json=payload) as response:
+                    if self._should_retry(response, attempt):
+                        continue
+                    self._raise_for_status(response)
+                    for piece in _sse_pieces(response.iter_lines(), self.url):
+                        started = True
+                        yield piece
+                    return
+            except _transport_errors() as exc:
+                # Once text has reached the caller a retry would repeat it.
+                if started or attempt == self.retries:
+                    raise BackendError(f"{self.url}: {_describe(exc)}") from exc
+                self._sleep(attempt, None, exc)
+        raise BackendError(f"{self.url} kept failing after {self.retries + 1} attempts")
+
+    def _payload(
+        self, video: EncodedVideo, messages: list[Message], options: GenerationOptions, stream: bool
+    ) -> dict[str, Any]:
+        """The /chat/completions request body."""
+        payload: dict[str, Any] = {
+            "model": self.model,
+            "messages": _messages(messages, video),
+            "max_tokens": options.max_new_tokens,
+            "temperature": options.temperature if options.do_sample else 0.0,
+            "stream": stream,
+        }
+        if options.do_sample:
+            payload["top_p"] = options.top_p
+        if options.stop:
+            payload["stop"] = options.stop
+        if options.seed is not None:
+            payload["seed"] = options.seed
+        if options.repetition_penalty != 1.0:
+            # Not in OpenAI's API, but vLLM and SGLang honour it; only sent when asked for.
+            payload["repetition_penalty"] = options.repetition_penalty
+        return payload
+
+    def _post(self, payload: dict[str, Any]) -> httpx.Response:
+        """POST with retries on connection errors, timeouts, 429 and 5xx."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._client.post(self.url, json=payload)
+            except _transport_errors() as exc:
+                if attempt == self.retries:
+                    raise BackendError(f"{self.url}: {_describe(exc)} (after {attempt + 1} attempts)") from exc
+                self._sleep(attempt, None, exc)
+                continue
+            if self._should_retry(response, attempt):
+                continue
+            self._raise_for_status(response)
+            return response
+        raise BackendError(f"{self.url} kept failing after {self.retries + 1} attempts")
+
+    def _should_retry(self, response: httpx.Response, attempt: int) -> bool:
+        """True (after waiting) when the status is worth another try and tries are left."""
+        if response.status_code not in _RETRY_STATUS or attempt == self.retries:
+            return False
+        response.read()
+        self._sleep(attempt, response.headers.get("Retry-After"), f"HTTP {response.status_code}")
+        return True
+
+    def _sleep(self, attempt: int, retry_after: str | None, reason: object) -> None:
+        """Exponential backoff, or the server's Retry-After when it names a short wait."""
+        delay = self.options.backoff_s * 2**attempt
+        if retry_after and retry_after.replace(".", "", 1).isdigit():
+            delay = min(float(retry_after), 30.0)
+        log.warning("%s: %s; retry %d/%d in %.1fs", self.url, reason, attempt + 1, self.retries, delay)
+        time.sleep(delay)
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        """BackendError with the server's own message for any 4xx/5xx."""
+        if response.status_code < 400:
+            return
+        response.read()
+        raise BackendError(f"{self.url} answered HTTP {response.status_code}: {_server_message(response)}")
+
+    def _video_data_url(self, clip: VideoClip) -> str:
+        """The clip as an MP4 data URL: the source file's bytes when it is one, else frames encoded here."""
+        source = Path(clip.source) if clip.source else None
+        if source is not None and source.is_file():
+            data, mime = source.read_bytes(), _video_mime(source)
+        else:
+            frames = scale_to_budget(clip.frames, self.options.video_pixel_budget)
+            data, mime = encode_mp4(frames, clip.times_s), "video/mp4"
+        return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _messages(messages: list[Message], video: EncodedVideo) -> list[dict[str, Any]]:
+    """OpenAI chat messages; the clip's parts open the first user turn."""
+    out: list[dict[str, Any]] = []
+    placed = False
+    for message in messages:
+        if message.role == "user" and not placed:
+            content = [*video.parts, {"type": "text", "text": message.content}]
+            out.append({"role": "user", "content": content})
+            placed = True
+        else:
+            out.append({"role": message.role, "content": message.content})
+    if not placed:
+        raise BackendError("the conversation has no user message to attach the video to")
+    return out
+
+
+def _sse_pieces(lines: Iterator[str], url: str) -> Iterator[str]:
+    """Text deltas from an SSE chat-completion stream, until `[DONE]`."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[len("data:") :].strip()
+        if data == "[DONE]":
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError as exc:
+            raise BackendError(f"{url} streamed something that is not JSON: {data[:200]}") from exc
+        if "error" in chunk:
+            raise BackendError(f"{url} reported an error mid-stream: {_error_text(chunk)}")
+        try:
+            delta = chunk["choices"][0].get("delta") or {}
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise BackendError(f"{url} streamed a chunk without choices: {data[:200]}") from exc
+        if delta.get("content"):
+            yield delta["content"]
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The `error.message` of an OpenAI-style error body, else the start of the body."""
+    try:
+        return _error_text(response.json())
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+
+
+def _error_text(body: Any) -> str:
+    """Dig the message out of {"error": {"message": ...}}, {"error": "..."} or {"detail": ...}."""
+    if isinstance(body, dict):
+        error = body.get("error", body.get("detail", body.get("message")))
+        if isinstance(error, dict):
+            return str(error.get("message", error))
+        if error is not None:
+            return str(error)
+    return json.dumps(body)[:300]
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """httpx's connection and timeout errors (imported late: httpx is an optional extra)."""
+    import httpx
+
+    return (httpx.TransportError,)
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason for a transport error."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect ({exc})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _video_mime(path: Path) -> str:
+    """MIME type of a video file from its extension."""
+    return {".webm": "video/webm", ".mov": "video/quicktime", ".mkv": "video/x-matroska"}.get(
+        path.suffix.lower(), "video/mp4"
+    )
