@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +85,44 @@ def load_backend(name: str, settings: Settings) -> VideoLM:
     module_name, function = BACKENDS[backend].loader.split(":")
     module = importlib.import_module(module_name)
     return getattr(module, function)(target, settings)
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One line of `sitewatch models`: a name to pass to --model and what it takes to run it."""
+
+    name: str
+    target: str
+    extra: str
+    needs: str
+    installed: bool
+
+
+# The modules whose presence means an extra is installed (looked up, not imported: stays fast).
+_EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "vlm": ("torch", "transformers"),
+    "api": ("httpx",),
+}
+
+_TARGET_FORMS: dict[str, str] = {
+    "pllava": "pllava:<hub id or folder>",
+    "hf": "hf:<hub id or folder>",
+    "openai": "openai:<model>@<base url>",
+}
+
+
+def _extra_installed(extra: str) -> bool:
+    """Whether every module of `extra` can be found, without importing it."""
+    return all(importlib.util.find_spec(module) is not None for module in _EXTRA_MODULES.get(extra, ()))
+
+
+def describe_backends() -> list[BackendInfo]:
+    """Every backend form and alias with its extra, its needs, and whether the extra is installed."""
+    rows = []
+    for backend, spec in BACKENDS.items():
+        target = _TARGET_FORMS.get(backend, f"{backend}:<target>")
+        rows.append(BackendInfo(backend, target, spec.extra, spec.needs, _extra_installed(spec.extra)))
+    for alias, full in ALIASES.items():
+        spec = BACKENDS[full.partition(":")[0]]
+        rows.append(BackendInfo(alias, full, spec.extra, spec.needs, _extra_installed(spec.extra)))
+    return rows
