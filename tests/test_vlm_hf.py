@@ -152,8 +152,108 @@ def build_qwen2_5_vl(folder: Path) -> Path:
     )
 
 
+def _tiny_text(tokenizer, model_type: str) -> dict:
+    """A one-layer decoder config for the LLaVA and SmolVLM families."""
+    return {
+        "model_type": model_type,
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.pad_token_id,
+    }
+
+
+def _tiny_vision(model_type: str, image_size: int, patch_size: int) -> dict:
+    """A one-layer ViT config."""
+    return {
+        "model_type": model_type,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "image_size": image_size,
+        "patch_size": patch_size,
+    }
+
+
+LLAVA_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>", "<video>"]
+LLAVA_TEMPLATE = _template("<|im_start|>", "<|im_end|>", "<image>", "<video>")
+
+
+def build_llava_onevision(folder: Path) -> Path:
+    """Tiny LLaVA-OneVision (SigLIP + Qwen2)."""
+    from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration
+    from transformers.models.llava_onevision.image_processing_pil_llava_onevision import (
+        LlavaOnevisionImageProcessorPil,
+    )
+
+    tokenizer = _tokenizer(LLAVA_SPECIAL, "<|im_end|>", "<|endoftext|>")
+    config = LlavaOnevisionConfig(
+        vision_config=_tiny_vision("siglip_vision_model", 28, 14),
+        text_config=_tiny_text(tokenizer, "qwen2"),
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+        video_token_id=tokenizer.convert_tokens_to_ids("<video>"),
+        vision_feature_layer=-1,
+        vision_feature_select_strategy="full",
+        image_grid_pinpoints=[[28, 28]],
+    )
+    image_processor = LlavaOnevisionImageProcessorPil(size={"height": 28, "width": 28}, image_grid_pinpoints=[[28, 28]])
+    video = {"video_processor_type": "LlavaOnevisionVideoProcessor", "size": {"height": 28, "width": 28}}
+    folder = _save(
+        folder, LlavaOnevisionForConditionalGeneration(config), tokenizer, image_processor, video, LLAVA_TEMPLATE
+    )
+    processor = {"num_image_tokens": 4, "vision_feature_select_strategy": "full", "vision_aspect_ratio": "anyres_max_1"}
+    (folder / "processor_config.json").write_text(json.dumps(processor))
+    return folder
+
+
+SMOL_SPECIAL = [
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<end_of_utterance>",
+    "<image>",
+    "<fake_token_around_image>",
+    "<global-img>",
+    "<row_1_col_1>",
+    "<video>",
+]
+
+
+def build_smolvlm(folder: Path) -> Path:
+    """Tiny SmolVLM2 (SigLIP-style Idefics3 vision + Llama)."""
+    from transformers import SmolVLMConfig, SmolVLMForConditionalGeneration
+    from transformers.models.smolvlm.image_processing_pil_smolvlm import SmolVLMImageProcessorPil
+
+    tokenizer = _tokenizer(SMOL_SPECIAL, "<end_of_utterance>", "<|endoftext|>")
+    config = SmolVLMConfig(
+        vision_config=_tiny_vision("smolvlm_vision", 28, 14),
+        text_config=_tiny_text(tokenizer, "llama"),
+        image_token_id=tokenizer.convert_tokens_to_ids("<image>"),
+        scale_factor=1,
+    )
+    image_processor = SmolVLMImageProcessorPil(
+        do_image_splitting=False, size={"longest_edge": 28}, max_image_size={"longest_edge": 28}
+    )
+    video = {
+        "video_processor_type": "SmolVLMVideoProcessor",
+        "size": {"longest_edge": 28},
+        "max_image_size": {"longest_edge": 28},
+    }
+    template = _template("<|im_start|>", "<end_of_utterance>", "<image>", "<video>")
+    folder = _save(folder, SmolVLMForConditionalGeneration(config), tokenizer, image_processor, video, template)
+    (folder / "processor_config.json").write_text(json.dumps({"image_seq_len": 4}))
+    return folder
+
+
 FAMILIES: dict[str, Callable[[Path], Path]] = {
     "qwen2_5_vl": build_qwen2_5_vl,
+    "llava_onevision": build_llava_onevision,
+    "smolvlm": build_smolvlm,
 }
 
 

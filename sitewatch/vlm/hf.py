@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 from collections.abc import Iterator
@@ -91,11 +92,10 @@ class HFVideoLM:
             tokenizer_init_kwargs=self.processor.tokenizer.init_kwargs, return_tensors="pt"
         )
         if self.mode == "images" or clip.is_image or len(frames) == 1:
-            images = list(frames)
+            # The processor's own layout (SmolVLM nests images per sample).
+            images = self.processor.prepare_inputs_layout(images=list(frames))[0]
             tensors, replacements = self.processor._process_images(images, **kwargs["images_kwargs"])
-            encoded = EncodedVideo(
-                "images", list(clip.times_s), dict(tensors), image_replacements=replacements
-            )
+            encoded = EncodedVideo("images", list(clip.times_s), dict(tensors), image_replacements=replacements)
         else:
             video_kwargs = {
                 **kwargs["videos_kwargs"],
@@ -104,12 +104,8 @@ class HFVideoLM:
                 "return_metadata": True,
             }
             tensors, replacements = self.processor._process_videos([frames], **video_kwargs)
-            encoded = EncodedVideo(
-                "video", list(clip.times_s), dict(tensors), video_replacements=replacements
-            )
-        encoded.tensors = {
-            k: v for k, v in encoded.tensors.items() if k not in self.processor.unused_input_names
-        }
+            encoded = EncodedVideo("video", list(clip.times_s), dict(tensors), video_replacements=replacements)
+        encoded.tensors = {k: v for k, v in encoded.tensors.items() if k not in self.processor.unused_input_names}
         encoded.tensors = {key: self._to_device(value) for key, value in encoded.tensors.items()}
         return encoded
 
@@ -117,9 +113,7 @@ class HFVideoLM:
         """Answer the last user message about the encoded clip."""
         return "".join(self.stream(video, messages, options))
 
-    def stream(
-        self, video: EncodedVideo, messages: list[Message], options: GenerationOptions
-    ) -> Iterator[str]:
+    def stream(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer piece by piece (TextIteratorStreamer fed by generate in a thread)."""
         from transformers import TextIteratorStreamer
 
@@ -304,9 +298,7 @@ def _load_processor(target: str, config: Any) -> tuple[Any, bool]:
     try:
         processor = AutoProcessor.from_pretrained(target)
     except ImportError:
-        log.warning(
-            "%s: no video processor (transformers needs torchvision for one); frames go in as images", target
-        )
+        log.warning("%s: no video processor (transformers needs torchvision for one); frames go in as images", target)
         return _processor_without_video(target, config), False
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the processor of '{target}': {exc}") from exc
@@ -330,9 +322,21 @@ def _processor_without_video(target: str, config: Any) -> Any:
         raise ModelLoadError(f"cannot load the processor of '{target}': {exc}") from exc
     kwargs: dict[str, Any] = {"image_processor": image_processor, "tokenizer": tokenizer}
     if "video_processor" in processor_class.get_attributes():
-        kwargs["video_processor"] = VideoProcessorMixin()
-    template = processor_dict.get("chat_template") or tokenizer.chat_template
-    return _images_only(processor_class)(**kwargs, chat_template=template)
+        kwargs["video_processor"] = _inert_video_processor(VideoProcessorMixin)
+    # processor_config.json carries init arguments such as num_image_tokens or image_seq_len.
+    accepted = inspect.signature(processor_class.__init__).parameters
+    kwargs.update({k: v for k, v in processor_dict.items() if k in accepted and k not in kwargs})
+    kwargs["chat_template"] = processor_dict.get("chat_template") or tokenizer.chat_template
+    return _images_only(processor_class)(**kwargs)
+
+
+def _inert_video_processor(base: type) -> Any:
+    """A video processor that only answers the attribute lookups processors make (num_frames, fps)."""
+
+    def preprocess(self: Any, videos: Any, **kwargs: Any) -> Any:
+        raise BackendError("this model was loaded without a video processor: install torchvision")
+
+    return type("NoVideoProcessor", (base,), {"num_frames": None, "fps": None, "preprocess": preprocess})()
 
 
 def _images_only(processor_class: type) -> type:
