@@ -65,7 +65,6 @@ KEYWORDS: dict[Lang, dict[Intent, tuple[str, ...]]] = {
             "상황",
             "요약",
             "설명",
-            "일어났",
         ),
         Intent.when: ("언제", "몇 초", "몇초", "몇 분", "몇분", "시간", "시각", "시점"),
         Intent.people: ("몇 명", "몇명", "인원", "사람 수", "사람은", "사람들", "작업자 수"),
@@ -159,20 +158,19 @@ def _what(report: Report, lang: Lang) -> str:
             Verdict.no_accident: "감지기는 이 영상에서 사고를 발견하지 못했습니다.",
         }[report.verdict]
         parts = [opening]
-        parts += [f"{_EVENT_KO[e.kind]}: {_span_ko(e)}, 신뢰도 {e.confidence:.0%}" for e in report.events]
+        parts += [
+            f"{_span_ko(e)}에 {_EVENT_KO[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in report.events
+        ]
         if report.summary_ko:
             parts.append(report.summary_ko)
-        return " ".join(p if p.endswith(".") else p + "입니다." for p in parts)
+        return " ".join(parts)
     opening = {
         Verdict.accident: f"The detector found {count} possible accident event(s).",
         Verdict.uncertain: "The detector is not sure whether an accident happened.",
         Verdict.no_accident: "The detector found no accident in this video.",
     }[report.verdict]
     parts = [opening]
-    parts += [
-        f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}."
-        for e in report.events
-    ]
+    parts += [f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in report.events]
     if report.summary_en:
         parts.append(report.summary_en)
     return " ".join(parts)
@@ -200,7 +198,7 @@ def _people(report: Report, lang: Lang) -> str:
     if report.people_max == 0:
         return "The detector saw no people in this video."
     text = f"At most {report.people_max} people are visible at the same time."
-    return text + (f" {involved} of them are involved in the detected events." if involved else "")
+    return text + (f" People involved in the detected events: {involved}." if involved else "")
 
 
 def _down(report: Report, lang: Lang) -> str:
@@ -213,10 +211,10 @@ def _down(report: Report, lang: Lang) -> str:
         )
     if lang == "ko":
         seen = {EventKind.fall: "넘어지는 장면", EventKind.person_down: "쓰러져 있는 사람"}
-        items = [f"{_span_ko(e)}에 {seen[e.kind]}이 감지되었습니다(신뢰도 {e.confidence:.0%})." for e in down]
+        items = [f"{_span_ko(e)}에 {seen[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in down]
         return "네, " + " ".join(items)
-    return "Yes: " + " ".join(
-        f"{_EVENT_EN[e.kind]} {_span_en(e)}, confidence {e.confidence:.0%}." for e in down
+    return "Yes. " + " ".join(
+        f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in down
     )
 
 

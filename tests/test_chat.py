@@ -1,0 +1,350 @@
+"""ChatSession: system prompt, history, report context, one encode per session, streaming, Korean
+through a loopback translation server, report-only answers without a model, and the terminal loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from openai_stub import OpenAIStub, RecordedRequest, unused_port
+
+from sitewatch.chat import ChatSession, ChatTurn
+from sitewatch.chat_cli import run_terminal_chat
+from sitewatch.chat_report import detect_intents, report_context
+from sitewatch.errors import BackendError, SitewatchError
+from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
+from sitewatch.schema import Event, EventKind, Message, Report, Verdict, VideoInfo
+from sitewatch.translate.openai import OpenAITranslator
+from sitewatch.vlm.base import GenerationOptions, VideoClip
+
+PLLAVA_DEMO_SYSTEM = """You are a powerful Video Magic ChatBot, a large vision-language assistant. 
+You are able to understand the video content that the user provides and assist the user in a video-language related task.
+The user might provide you with the video and maybe some extra noisy information to help you out or ask you a question. Make use of the information in a proper way to be competent for the job.
+### INSTRUCTIONS:
+1. Follow the user's instruction.
+2. Be critical yet believe in yourself.
+"""  # noqa: W291, E501  (byte-exact copy of pllava.md §7.3, trailing space included)
+
+
+class FakeVLM:
+    """A backend whose answers the test controls; it records every call."""
+
+    name = "fake"
+
+    def __init__(self, answer: Callable[[list[Message]], str] | None = None) -> None:
+        self.answer = answer or (lambda messages: f"Answer {sum(m.role == 'user' for m in messages)}.")
+        self.encoded: list[VideoClip] = []
+        self.calls: list[tuple[object, list[Message]]] = []
+
+    def encode(self, clip: VideoClip) -> object:
+        self.encoded.append(clip)
+        return ("handle", len(self.encoded))
+
+    def generate(self, video: object, messages: list[Message], options: GenerationOptions) -> str:
+        return "".join(self.stream(video, messages, options))
+
+    def stream(self, video: object, messages: list[Message], options: GenerationOptions):
+        self.calls.append((video, list(messages)))
+        for word in self.answer(messages).split(" "):
+            yield word + " "
+
+
+def _clip() -> VideoClip:
+    return VideoClip(frames=np.zeros((2, 8, 8, 3), np.uint8), times_s=[0.0, 1.0], source="site.mp4")
+
+
+def _report(events: list[Event] | None = None, people: int = 2) -> Report:
+    video = VideoInfo(
+        path="site.mp4", size_bytes=1000, container="mov,mp4", codec="h264", width=640, height=360,
+        fps=30.0, duration_s=35.0, frame_count=1050,
+    )  # fmt: skip
+    if events is None:
+        events = [
+            Event(kind=EventKind.fall, start_s=12.0, end_s=13.5, confidence=0.91, keyframe_s=12.4, people=[1]),
+            Event(kind=EventKind.person_down, start_s=14.0, end_s=30.0, confidence=0.77, keyframe_s=15.0, people=[1]),
+        ]  # fmt: skip
+    verdict = Verdict.accident if events else Verdict.no_accident
+    return Report(
+        video=video, verdict=verdict, confidence=0.88 if events else 0.9, events=events,
+        summary_en="A worker fell near the scaffold and stayed down." if events else "",
+        summary_ko="작업자가 비계 근처에서 넘어진 뒤 일어나지 못했습니다." if events else "",
+        detector="pose", people_max=people,
+    )  # fmt: skip
+
+
+class DictTranslator:
+    """Translates by table and records its calls."""
+
+    name = "dict"
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table = table
+        self.calls: list[tuple[str, str, str]] = []
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        self.calls.append((text, source, target))
+        return self.table[text]
+
+
+# --- system prompt and context ----------------------------------------------------------------
+
+
+def test_default_system_prompt_is_the_pllava_demo_prompt_byte_for_byte():
+    assert DEFAULT_SYSTEM_PROMPT == PLLAVA_DEMO_SYSTEM
+    assert DEFAULT_SYSTEM_PROMPT.splitlines()[0].endswith("assistant. ")
+    assert DEFAULT_SYSTEM_PROMPT.count("\n") == 6 and DEFAULT_SYSTEM_PROMPT.endswith("yourself.\n")
+
+
+def test_report_context_is_compact_english():
+    text = report_context(_report())
+    assert "Verdict: accident (confidence 0.88) for this 35.0 s video." in text
+    assert "- fall at 12.4 s (12.0-13.5 s), confidence 0.91, people involved: 1" in text
+    assert "- person_down at 15.0 s (14.0-30.0 s), confidence 0.77" in text
+    assert "Most people visible at once: 2." in text
+    assert "Events: none detected." in report_context(_report(events=[]))
+
+
+# --- chat with a model ------------------------------------------------------------------------
+
+
+def test_video_is_encoded_once_and_the_handle_reused():
+    vlm = FakeVLM()
+    session = ChatSession(_clip(), _report(), model=vlm)
+    for question in ("What happened?", "Who fell?", "Was a hard hat worn?"):
+        session.ask(question)
+    assert len(vlm.encoded) == 1
+    assert [video for video, _ in vlm.calls] == [("handle", 1)] * 3
+
+
+def test_history_order_system_prompt_and_report_context():
+    vlm = FakeVLM()
+    session = ChatSession(_clip(), _report(), model=vlm)
+    first = session.ask("What happened?")
+    session.ask("Who fell?")
+    assert first == ChatTurn(
+        question="What happened?", question_en="What happened?", answer="Answer 1.", answer_en="Answer 1.", lang="en"
+    )
+    session.ask("When?")
+    _, messages = vlm.calls[-1]
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert messages[0].content == DEFAULT_SYSTEM_PROMPT
+    assert [m.content for m in messages[1:5]] == ["What happened?", "Answer 1.", "Who fell?", "Answer 2."]
+    # The report travels with the newest question only.
+    assert messages[5].content == report_context(_report()) + "\n\nWhen?"
+    assert all("Verdict:" not in m.content for m in messages[:5])
+    assert [t.question for t in session.history] == ["What happened?", "Who fell?", "When?"]
+
+
+def test_system_prompt_is_applied_on_every_turn():
+    vlm = FakeVLM()
+    session = ChatSession(_clip(), model=vlm, system_prompt="Be brief.")
+    session.ask("What happened?")
+    session.system_prompt = "Be very brief."
+    session.ask("Why?")
+    assert [calls[1][0].content for calls in vlm.calls] == ["Be brief.", "Be very brief."]
+    assert vlm.calls[0][1][-1].content == "What happened?"  # no report, no context
+
+
+def test_stream_in_english_grows_the_answer():
+    session = ChatSession(_clip(), _report(), model=FakeVLM(lambda m: "A worker fell down."))
+    turns = list(session.stream("What happened?"))
+    assert [t.answer for t in turns[:-1]] == ["A ", "A worker ", "A worker fell ", "A worker fell down. "]
+    assert not any(t.complete for t in turns[:-1])
+    assert turns[-1].complete and turns[-1].answer == turns[-1].answer_en == "A worker fell down."
+    assert session.history == [turns[-1]]
+
+
+def test_stream_in_korean_translates_once_the_english_answer_is_complete():
+    translator = DictTranslator({"무슨 일이 있었나요?": "What happened?", "A worker fell.": "작업자가 넘어졌습니다."})
+    session = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell."), translator=translator)
+    turns = list(session.stream("무슨 일이 있었나요?"))
+    assert [(t.answer, t.answer_en) for t in turns[:-1]] == [("", "A "), ("", "A worker "), ("", "A worker fell. ")]
+    assert turns[-1] == ChatTurn(
+        question="무슨 일이 있었나요?", question_en="What happened?", answer="작업자가 넘어졌습니다.",
+        answer_en="A worker fell.", lang="ko",
+    )  # fmt: skip
+    assert translator.calls == [("무슨 일이 있었나요?", "ko", "en"), ("A worker fell.", "en", "ko")]
+
+
+def test_an_unfinished_stream_records_no_turn():
+    session = ChatSession(_clip(), model=FakeVLM(lambda m: "one two three"))
+    stream = session.stream("What happened?")
+    next(stream)
+    stream.close()
+    assert session.history == []
+
+
+def test_answer_language_can_differ_from_the_question():
+    translator = DictTranslator({"Answer 1.": "답변 1입니다."})
+    session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
+    turn = session.ask("What happened?", lang="ko")
+    assert (turn.question_en, turn.answer, turn.answer_en, turn.lang) == (
+        "What happened?", "답변 1입니다.", "Answer 1.", "ko",
+    )  # fmt: skip
+
+
+def test_reset_clears_history_but_keeps_the_encoded_video():
+    vlm = FakeVLM()
+    session = ChatSession(_clip(), _report(), model=vlm)
+    session.ask("What happened?")
+    session.reset()
+    assert session.history == []
+    session.ask("When?")
+    assert len(vlm.encoded) == 1
+    assert [m.role for m in vlm.calls[-1][1]] == ["system", "user"]
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(SitewatchError, match="needs the video's frames"):
+        ChatSession(model=FakeVLM())
+    with pytest.raises(SitewatchError, match="empty"):
+        ChatSession().ask("   ")
+
+
+# --- Korean in and out through a loopback OpenAI-compatible translator ---------------------------
+
+
+def _translation_server(request: RecordedRequest) -> str:
+    system, user = request.messages
+    text = user["content"].removeprefix("<source>\n").removesuffix("\n</source>")
+    into_english = "into English" in system["content"]
+    table = {
+        "작업자가 넘어졌나요?": "Did the worker fall?",
+        "Yes, the worker fell at 12.4 s and did not get up.": "네, 작업자가 12.4초에 넘어진 뒤 일어나지 못했습니다.",
+        "언제 일어났나요?": "When did it happen?",
+        "It happened at 12.4 s.": "12.4초에 일어났습니다.",
+    }
+    assert (text in table) and into_english == (text[0] in "작언")
+    return table[text]
+
+
+def test_korean_chat_through_the_loopback_translator():
+    answers = iter(["Yes, the worker fell at 12.4 s and did not get up.", "It happened at 12.4 s."])
+    vlm = FakeVLM(lambda messages: next(answers))
+    with OpenAIStub(_translation_server) as server:
+        translator = OpenAITranslator(server.base_url, "gpt-4o-mini", api_key="k", retries=0)
+        session = ChatSession(_clip(), _report(), model=vlm, translator=translator)
+        first = session.ask("작업자가 넘어졌나요?")
+        second = session.ask("언제 일어났나요?")
+    assert first.answer == "네, 작업자가 12.4초에 넘어진 뒤 일어나지 못했습니다."
+    assert first.answer_en == "Yes, the worker fell at 12.4 s and did not get up."
+    assert (second.question_en, second.answer, second.lang) == ("When did it happen?", "12.4초에 일어났습니다.", "ko")
+    # The model saw English only.
+    _, messages = vlm.calls[-1]
+    assert [m.content for m in messages[1:4]] == [
+        "Did the worker fall?", "Yes, the worker fell at 12.4 s and did not get up.", messages[3].content,
+    ]  # fmt: skip
+    assert messages[3].content.endswith("\n\nWhen did it happen?")
+    assert len(server.requests) == 4
+    assert "존댓말" in server.requests[1].messages[0]["content"]
+
+
+def test_translation_failure_fails_the_turn_and_records_nothing():
+    translator = OpenAITranslator(f"http://127.0.0.1:{unused_port()}/v1", "m", retries=1, backoff_s=0.01)
+    session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
+    with pytest.raises(BackendError, match="is it running"):
+        session.ask("무슨 일이 있었나요?")
+    assert session.history == []
+
+
+# --- report-only answers without a model ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What happened?", ["found 2 possible accident event(s)", "A fall at 12.4 s", "A worker fell near"]),
+        ("When did it happen?", ["A fall at 12.4 s (from 12.0 s to 13.5 s).", "A person down at 15.0 s"]),
+        ("How many people were there?", ["At most 2 people", "People involved in the detected events: 1."]),
+        (
+            "Is someone down?",
+            ["Yes. A fall at 12.4 s", "A person down at 15.0 s (from 14.0 s to 30.0 s), confidence 77%."],
+        ),
+        ("Hello", ["found 2 possible accident", "You can ask what happened"]),
+    ],
+)
+def test_report_only_answers_in_english(question, expected):
+    turn = ChatSession(report=_report()).ask(question)
+    assert turn.source == "report" and turn.lang == "en"
+    for text in expected:
+        assert text in turn.answer
+    assert "SITEWATCH_VLM=pllava-7b" in turn.answer and "--model" in turn.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "무슨 일이 있었나요?",
+            ["사고로 보이는 장면을 2건 찾았습니다.", "12.4초(12.0초~13.5초)에 넘어짐이 신뢰도 91%로 감지되었습니다."],
+        ),
+        ("언제 일어났어요?", ["넘어짐은 12.4초(12.0초~13.5초)에 감지되었습니다."]),
+        ("사람이 몇 명 있었나요?", ["최대 2명입니다.", "관련된 사람은 1명입니다."]),
+        ("쓰러진 사람이 있나요?", ["네, ", "15.0초(14.0초~30.0초)에 쓰러져 있는 사람이 신뢰도 77%로 감지되었습니다."]),
+    ],
+)
+def test_report_only_answers_in_polite_korean(question, expected):
+    turn = ChatSession(report=_report()).ask(question)
+    assert turn.lang == "ko" and turn.question_en == ""
+    for text in expected:
+        assert text in turn.answer
+    assert "SITEWATCH_VLM=pllava-7b" in turn.answer and "--model" in turn.answer
+    assert turn.answer_en.endswith("--model pllava-7b.)")  # the English original is kept too
+    body = turn.answer.split("\n")[0]
+    assert body.endswith("니다."), body
+
+
+def test_report_only_without_events_or_report():
+    quiet = ChatSession(report=_report(events=[], people=0))
+    assert quiet.ask("쓰러진 사람이 있나요?").answer.startswith("아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다.")
+    assert quiet.ask("How many people?").answer.startswith("The detector saw no people")
+    assert quiet.ask("When?").answer.startswith("The detector found no accident")
+    assert ChatSession().ask("무슨 일이에요?").answer.startswith("아직 이 영상의 분석 결과가 없어서")
+
+
+def test_intents_in_both_languages():
+    assert detect_intents("When did the worker fall?", "en") == ["when", "down"]
+    assert detect_intents("몇 명이 다쳤나요?", "ko") == ["people", "down"]
+    assert detect_intents("Thanks", "en") == []
+
+
+# --- terminal loop ---------------------------------------------------------------------------------
+
+
+def _run(session: ChatSession, lines: list[str]) -> tuple[int, str]:
+    inputs = iter(lines)
+
+    def input_fn(prompt: str) -> str:
+        try:
+            return next(inputs)
+        except StopIteration:
+            raise EOFError from None
+
+    written: list[str] = []
+    answered = run_terminal_chat(session, input_fn, written.append)
+    return answered, "".join(written)
+
+
+def test_terminal_chat_report_only_commands():
+    session = ChatSession(report=_report())
+    answered, out = _run(session, ["What happened?", "/en", "/reset", "쓰러진 사람이 있나요?", "/quit", "never"])
+    assert answered == 2
+    assert "found 2 possible accident" in out and "Chat cleared." in out and "네, " in out
+    assert len(session.history) == 1
+
+
+def test_terminal_chat_streams_english_then_prints_korean():
+    translator = DictTranslator({"무슨 일이에요?": "What is it?", "A worker fell.": "작업자가 넘어졌습니다."})
+    session = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell."), translator=translator)
+    answered, out = _run(session, ["무슨 일이에요?", "What is it?"])
+    assert answered == 2
+    assert "EN: A worker fell. \n작업자가 넘어졌습니다.\n" in out
+    assert out.endswith("A worker fell. \n\n")
+
+
+def test_terminal_chat_reports_errors_and_goes_on():
+    translator = OpenAITranslator(f"http://127.0.0.1:{unused_port()}/v1", "m", retries=0)
+    session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
+    answered, out = _run(session, ["무슨 일이에요?", "What happened?"])
+    assert answered == 1 and "error: translation server" in out and "Answer 1." in out
