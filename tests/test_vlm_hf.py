@@ -250,7 +250,52 @@ def build_smolvlm(folder: Path) -> Path:
     return folder
 
 
+def build_qwen3_vl(folder: Path) -> Path:
+    """Tiny Qwen3-VL."""
+    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    tokenizer = _tokenizer(QWEN_SPECIAL, "<|im_end|>", "<|endoftext|>")
+    text = {
+        **_qwen_text(tokenizer),
+        "head_dim": 16,
+        "rope_parameters": {
+            "rope_type": "default",
+            "mrope_section": [2, 3, 3],
+            "rope_theta": 10000.0,
+            "mrope_interleaved": True,
+        },
+    }
+    config = Qwen3VLConfig(
+        text_config=text,
+        vision_config={
+            "depth": 1,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "out_hidden_size": 32,
+            "patch_size": 16,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "num_position_embeddings": 16,
+            "deepstack_visual_indexes": [0],
+        },
+        **_qwen_ids(tokenizer),
+    )
+    pixels = {**QWEN_PIXELS, "patch_size": 16, "min_pixels": 32 * 32, "max_pixels": 64 * 64}
+    video = {"video_processor_type": "Qwen3VLVideoProcessor", **pixels}
+    return _save(
+        folder,
+        Qwen3VLForConditionalGeneration(config),
+        tokenizer,
+        Qwen2VLImageProcessorPil(**pixels),
+        video,
+        QWEN_TEMPLATE,
+    )
+
+
 FAMILIES: dict[str, Callable[[Path], Path]] = {
+    "qwen3_vl": build_qwen3_vl,
     "qwen2_5_vl": build_qwen2_5_vl,
     "llava_onevision": build_llava_onevision,
     "smolvlm": build_smolvlm,
