@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -21,11 +22,25 @@ SENTENCES = [
 
 LORA_RANK = 8
 VOCAB_PADDED = 320
-IMAGE_SIZE = 56
-PATCH = 14
 NUM_FRAMES = 4
-POOLING = [4, 2, 2]
 TOKENS_PER_VIDEO = 16
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Sizes of a random checkpoint; the defaults are the test model (4 frames of 4x4 patches -> 16 tokens)."""
+
+    image_size: int = 56
+    patch: int = 14
+    num_frames: int = NUM_FRAMES
+    pooling: list[int] = field(default_factory=lambda: [4, 2, 2])
+    vision_hidden: int = 32
+    vision_layers: int = 3
+    text_hidden: int = 64
+    text_layers: int = 2
+
+
+TINY = Geometry()
 
 
 def build_tokenizer(chatml: bool = False) -> PreTrainedTokenizerFast:
@@ -49,24 +64,24 @@ def build_tokenizer(chatml: bool = False) -> PreTrainedTokenizerFast:
     return fast
 
 
-def _llava_config(image_token_id: int) -> LlavaConfig:
+def _llava_config(image_token_id: int, size: Geometry) -> LlavaConfig:
     """The transformers-5 config used only to draw random tensors of the right shapes."""
     return LlavaConfig(
         vision_config={
             "model_type": "clip_vision_model",
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 3,
+            "hidden_size": size.vision_hidden,
+            "intermediate_size": 2 * size.vision_hidden,
+            "num_hidden_layers": size.vision_layers,
             "num_attention_heads": 2,
-            "image_size": IMAGE_SIZE,
-            "patch_size": PATCH,
+            "image_size": size.image_size,
+            "patch_size": size.patch,
             "projection_dim": 16,
         },
         text_config={
             "model_type": "llama",
-            "hidden_size": 64,
-            "intermediate_size": 128,
-            "num_hidden_layers": 2,
+            "hidden_size": size.text_hidden,
+            "intermediate_size": 2 * size.text_hidden,
+            "num_hidden_layers": size.text_layers,
             "num_attention_heads": 4,
             "num_key_value_heads": 2,
             "vocab_size": VOCAB_PADDED,
@@ -91,20 +106,21 @@ def _released_name(name: str) -> str:
     raise AssertionError(name)
 
 
-def released_config(image_token_id: int) -> dict:
+def released_config(image_token_id: int, size: Geometry = TINY) -> dict:
     """config.json as released: model_type "llava", pooling keys and the dead keys."""
-    text = _llava_config(image_token_id).text_config.to_dict()
-    vision = _llava_config(image_token_id).vision_config.to_dict()
+    reference = _llava_config(image_token_id, size)
+    text = reference.text_config.to_dict()
+    vision = reference.vision_config.to_dict()
     return {
         "_name_or_path": "MODELS/llava-v1.6-vicuna-7b-hf",
         "architectures": ["PlavaForConditionalGeneration"],
         "model_type": "llava",
         "transformers_version": "4.37.1",
         "torch_dtype": "float32",
-        "frame_shape": [IMAGE_SIZE // PATCH, IMAGE_SIZE // PATCH],
-        "num_frames": NUM_FRAMES,
+        "frame_shape": [size.image_size // size.patch] * 2,
+        "num_frames": size.num_frames,
         "pooling_method": "avg",
-        "pooling_shape": POOLING,
+        "pooling_shape": size.pooling,
         "use_pooling": True,
         "projector_hidden_act": "gelu",
         "image_token_index": image_token_id,
@@ -155,17 +171,15 @@ def released_config(image_token_id: int) -> dict:
     }
 
 
-def released_tensors(seed: int = 0) -> dict[str, torch.Tensor]:
+def released_tensors(seed: int = 0, size: Geometry = TINY) -> dict[str, torch.Tensor]:
     """Random weights under the released names, q_proj/v_proj split into base_layer + LoRA A/B."""
     torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(_llava_config(0))
+    model = LlavaForConditionalGeneration(_llava_config(0, size))
     tensors: dict[str, torch.Tensor] = {}
     for name, tensor in model.state_dict().items():
         released = _released_name(name)
         # Larger than the init scale so every layer, and the LoRA, visibly moves the logits.
-        value = torch.randn(tensor.shape) * (0.2 if tensor.ndim > 1 else 0.05) + (
-            1.0 if "norm" in name else 0.0
-        )
+        value = torch.randn(tensor.shape) * (0.2 if tensor.ndim > 1 else 0.05) + (1.0 if "norm" in name else 0.0)
         if released.endswith(("q_proj.weight", "v_proj.weight")) and "language_model" in released:
             stem = released[: -len(".weight")]
             tensors[stem + ".base_layer.weight"] = value
@@ -184,16 +198,17 @@ def write_release(
     extra: str | None = None,
     config_image_token_id: int | None = None,
     shards: int = 2,
+    size: Geometry = TINY,
 ) -> Path:
     """Write a tiny release to `folder`: sharded safetensors + index, config.json, tokenizer files."""
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(chatml)
     tokenizer.save_pretrained(str(folder))
     image_id = tokenizer.convert_tokens_to_ids("<image>")
-    config = released_config(config_image_token_id if config_image_token_id is not None else image_id)
+    config = released_config(config_image_token_id if config_image_token_id is not None else image_id, size)
     (folder / "config.json").write_text(json.dumps(config, indent=2))
     (folder / "added_tokens.json").write_text(json.dumps({"<image>": image_id}))
-    tensors = released_tensors()
+    tensors = released_tensors(size=size)
     if drop is not None:
         del tensors[drop]
     if extra is not None:
