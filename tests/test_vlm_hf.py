@@ -356,3 +356,21 @@ def test_text_only_model_is_refused(tmp_path: Path) -> None:
 
 def test_folder_is_resolved_to_hf(model_folder: Path) -> None:
     assert resolve(str(model_folder)) == ("hf", str(model_folder))
+
+
+def test_pixel_budget_downscales_frames() -> None:
+    from sitewatch.vlm.frames import scale_to_budget
+
+    frames = np.zeros((8, 360, 640, 3), dtype=np.uint8)
+    scaled = scale_to_budget(frames, 8 * 100 * 100)
+    assert scaled.shape[0] == 8
+    assert scaled.shape[1] * scaled.shape[2] * 8 <= 8 * 100 * 100
+    assert scale_to_budget(frames, 10**9) is frames
+
+
+def test_stop_strings_cut_the_stream() -> None:
+    from sitewatch.vlm.hf import _cut_at_stops
+
+    pieces = iter(["A worker ", "fell.", "\nUser:", " more"])
+    assert "".join(_cut_at_stops(pieces, ["\nUser:"])) == "A worker fell."
+    assert "".join(_cut_at_stops(iter(["abc", "def"]), [])) == "abcdef"
