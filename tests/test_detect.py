@@ -1,0 +1,162 @@
+"""The detector: registry, rules on synthetic poses, and known positives and hard negatives on real clips."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sitewatch.detect import detector_names, get_detector
+from sitewatch.detect.base import Detection
+from sitewatch.detect.fall import FallRules
+from sitewatch.detect.pose import Person
+from sitewatch.detect.track import Tracker
+from sitewatch.errors import MissingExtraError
+from sitewatch.schema import EventKind, Verdict
+
+VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
+needs_videos = pytest.mark.skipif(not VIDEOS.is_dir(), reason=f"real test videos not found at {VIDEOS}")
+
+FRAME_ASPECT = 16 / 9
+
+
+def standing(x: float, top: float, height: float = 0.45) -> Person:
+    """A synthetic upright person whose box starts at `top`."""
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 2] = 0.8
+    kp[:, 0] = x
+    kp[:, 1] = np.linspace(top + 0.02, top + height - 0.02, 17)
+    kp[[5, 6], 1], kp[[11, 12], 1] = top + 0.1 * height / 0.45, top + 0.22 * height / 0.45
+    kp[[5, 11], 0], kp[[6, 12], 0] = x - 0.02, x + 0.02
+    box = np.array([x - 0.05, top, x + 0.05, top + height], np.float32)
+    return Person(box=box, keypoints=kp, score=0.6)
+
+
+def lying(x: float, y: float) -> Person:
+    """A synthetic person lying horizontally around height `y`."""
+    kp = np.zeros((17, 3), np.float32)
+    kp[:, 2] = 0.8
+    kp[:, 0] = np.linspace(x - 0.18, x + 0.18, 17)
+    kp[:, 1] = y
+    kp[[5, 6], 0], kp[[11, 12], 0] = x - 0.1, x + 0.02
+    box = np.array([x - 0.2, y - 0.05, x + 0.2, y + 0.05], np.float32)
+    return Person(box=box, keypoints=kp, score=0.5)
+
+
+def replay(sequence: list[tuple[float, list[Person]]]):
+    tracker, rules = Tracker(), FallRules(FRAME_ASPECT)
+    for t, people in sequence:
+        rules.update(t, tracker.update(people, t), set(tracker.tracks))
+    return rules.finish(sequence[-1][0])
+
+
+def frames(start: float, end: float, fps: float = 6.0) -> list[float]:
+    return [round(start + k / fps, 3) for k in range(int((end - start) * fps))]
+
+
+def test_registry() -> None:
+    assert "pose" in detector_names()
+    with pytest.raises(ValueError, match="unknown detector"):
+        get_detector("nope")
+
+
+def test_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitewatch.detect.pose import MoveNet
+
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
+    with pytest.raises(MissingExtraError, match=r"sitewatch\[detect\]"):
+        MoveNet()
+
+
+def test_quick_fall_then_lying_is_a_fall_and_person_down() -> None:
+    seq = [(t, [standing(0.5, 0.2)]) for t in frames(0, 3)]
+    seq += [(t, [lying(0.5, 0.62)]) for t in frames(3.3, 9)]
+    events = replay(seq)
+    kinds = [e.kind for e in events]
+    assert kinds == [EventKind.fall, EventKind.person_down]
+    fall = events[0]
+    assert 2.5 <= fall.start_s <= 3.3 and fall.confidence >= 0.5 and fall.people == [1]
+    assert fall.box is not None and fall.end_s >= 8.5
+
+
+def test_lying_all_along_is_only_worth_a_look() -> None:
+    events = replay([(t, [lying(0.5, 0.6)]) for t in frames(0, 20)])
+    assert [e.kind for e in events] == [EventKind.person_down]
+    assert events[0].confidence < 0.5
+    assert Detection(events=events).verdict() == Verdict.uncertain
+
+
+def test_slow_lying_down_is_not_a_fall() -> None:
+    seq = [(t, [standing(0.5, 0.2)]) for t in frames(0, 3)]
+    seq += [(t, []) for t in frames(3, 6)]  # out of sight for a while, then found lying
+    seq += [(t, [lying(0.5, 0.62)]) for t in frames(6, 8)]
+    assert [e for e in replay(seq) if e.kind == EventKind.fall] == []
+
+
+def test_bending_and_getting_up_is_quiet() -> None:
+    seq = [(t, [standing(0.5, 0.2)]) for t in frames(0, 3)]
+    seq += [(t, [lying(0.5, 0.45)]) for t in frames(3.2, 3.7)]
+    seq += [(t, [standing(0.5, 0.2)]) for t in frames(3.7, 6)]
+    assert replay(seq) == []
+
+
+def test_two_people_keep_their_tracks() -> None:
+    tracker = Tracker()
+    for t in frames(0, 2):
+        seen = tracker.update([standing(0.2 + 0.05 * t, 0.2), standing(0.8 - 0.05 * t, 0.3)], t)
+    assert sorted(track.track_id for track in seen) == [1, 2]
+
+
+def _manifest() -> dict[str, dict[str, str]]:
+    with (VIDEOS / "MANIFEST.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["file"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.fixture(scope="module")
+def detect():
+    from sitewatch.detect.run import detect_video
+
+    detector = get_detector("pose")
+
+    def run(name: str) -> Detection:
+        return detect_video(VIDEOS / name, detector)[1]
+
+    return run
+
+
+POSITIVES = [
+    "dev01_sriram2226.mp4",  # warehouse slip, stock footage
+    "dev05_cwlroda_b.mp4",  # UR Fall, depth | RGB side by side
+    "dev09_thanhnc58.mp4",  # portrait phone video
+    "dev10_cwlroda_d.mp4",  # collapse in a lift, CCTV
+]
+NEGATIVES = [
+    "dev21_taufeeque9_b.mp4",  # lies on a mat for the whole clip
+    "dev22_taufeeque9_c.mp4",  # bends to pick something up
+    "dev28_pllava_yoga.mp4",  # yoga flow on the ground
+    "dev15_felix_kevin14.mp4",  # crowd squatting at a briefing
+]
+
+
+@pytest.mark.slow
+@needs_videos
+@pytest.mark.parametrize("name", POSITIVES)
+def test_known_falls_are_found_on_time(detect, name: str) -> None:
+    found = detect(name)
+    assert found.verdict() == Verdict.accident, [e.model_dump() for e in found.events]
+    first = found.first_event_s()
+    assert first is not None
+    assert abs(first - float(_manifest()[name]["fall_start_s"])) <= 2.0
+    assert found.people_max >= 1 and found.frames_seen > 0
+    assert {s.name for s in found.signals} >= {"fallness", "motion_energy", "people"}
+
+
+@pytest.mark.slow
+@needs_videos
+@pytest.mark.parametrize("name", NEGATIVES)
+def test_hard_negatives_stay_quiet(detect, name: str) -> None:
+    found = detect(name)
+    assert found.verdict() != Verdict.accident, [e.model_dump() for e in found.events]

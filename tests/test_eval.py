@@ -1,0 +1,109 @@
+"""Evaluation metrics: manifest reading, per-clip scoring, summary arithmetic, and a tiny real run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitewatch.eval import (
+    ClipResult,
+    EvalResult,
+    clip_result,
+    count_alarms,
+    evaluate,
+    read_manifest,
+    summarise,
+)
+from sitewatch.schema import Event, EventKind
+
+VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
+
+MANIFEST = """file,label,fall_start_s,event_type,duration_s,description
+a.mp4,fall,3.0,person_fall,10,"falls, at 3 s"
+b.mp4,fall,5.0,person_slip_fall,10,slips
+c.mp4,fall,2.0,person_fall,10,falls
+d.mp4,no_fall,,none,1800,quiet half hour
+e.mp4,no_fall,,none,1800,quiet half hour
+f.mp4,other,,violence,5,a fight
+"""
+
+
+@pytest.fixture
+def rows(tmp_path: Path):
+    path = tmp_path / "manifest.csv"
+    path.write_text(MANIFEST, encoding="utf-8")
+    return read_manifest(path)
+
+
+def test_read_manifest(rows) -> None:
+    assert [r.file for r in rows] == ["a.mp4", "b.mp4", "c.mp4", "d.mp4", "e.mp4", "f.mp4"]
+    assert rows[0].fall_start_s == 3.0 and rows[3].fall_start_s is None
+    assert rows[5].label == "other" and rows[0].description == "falls, at 3 s"
+
+
+def test_metric_arithmetic(rows) -> None:
+    a, b, c, d, e, f = rows
+    clips = [
+        clip_result(a, True, 3.5, duration_s=10, wall_s=1),  # TP, 0.5 s late
+        clip_result(b, True, 8.0, duration_s=10, wall_s=1),  # TP, 3 s late
+        clip_result(c, False, None, duration_s=10, wall_s=1),  # FN
+        clip_result(d, True, 100.0, duration_s=1800, wall_s=100, alarms=2),  # FP with two alarms
+        clip_result(e, False, None, duration_s=1800, wall_s=100),  # TN
+        clip_result(f, True, 1.0, duration_s=5, wall_s=1),  # listed, not scored
+    ]
+    assert [x.outcome for x in clips] == ["TP", "TP", "FN", "FP", "TN", "-"]
+    assert clips[0].timing_error_s == 0.5 and clips[2].timing_error_s is None
+    s = summarise(clips)
+    assert (s.tp, s.fp, s.fn, s.tn, s.scored, s.clips) == (2, 1, 1, 1, 5, 6)
+    assert s.precision == pytest.approx(2 / 3, abs=1e-4)
+    assert s.recall == pytest.approx(2 / 3, abs=1e-4)
+    assert s.f1 == pytest.approx(2 / 3, abs=1e-4)
+    assert s.timing_mean_abs_s == pytest.approx(1.75)
+    assert s.timing_median_abs_s == pytest.approx(1.75)
+    assert s.on_time_fraction == 0.5
+    assert s.false_alarm_clips == 1 and s.false_alarms == 2
+    assert s.no_fall_hours == pytest.approx(1.0)
+    assert s.false_alarms_per_hour == pytest.approx(2.0)
+    assert s.speed_x == pytest.approx(3635 / 204, abs=0.01)
+
+
+def test_empty_and_degenerate_summary() -> None:
+    s = summarise([])
+    assert (s.precision, s.recall, s.f1) == (0.0, 0.0, 0.0)
+    assert s.timing_mean_abs_s is None and s.false_alarms_per_hour is None and s.speed_x is None
+
+
+def test_count_alarms_merges_overlaps() -> None:
+    def event(kind: EventKind, start: float, end: float, confidence: float) -> Event:
+        return Event(kind=kind, start_s=start, end_s=end, confidence=confidence, keyframe_s=start)
+
+    events = [
+        event(EventKind.fall, 1.0, 5.0, 0.9),
+        event(EventKind.person_down, 1.5, 9.0, 0.9),  # the lying after the same fall
+        event(EventKind.fall, 20.0, 22.0, 0.8),
+        event(EventKind.person_down, 30.0, 40.0, 0.3),  # below the threshold
+    ]
+    assert count_alarms(events, 0.5) == 2
+    assert count_alarms([], 0.5) == 0
+
+
+def test_result_serialises(rows) -> None:
+    clips = [clip_result(rows[0], True, 3.2, duration_s=10, wall_s=2)]
+    result = EvalResult(detector="pose", manifest="m.csv", clips=clips, summary=summarise(clips))
+    again = EvalResult.model_validate_json(result.model_dump_json())
+    assert again.summary.f1 == 1.0 and isinstance(again.clips[0], ClipResult)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not VIDEOS.is_dir(), reason=f"real test videos not found at {VIDEOS}")
+def test_evaluate_on_two_real_clips(tmp_path: Path) -> None:
+    wanted = {"dev05_cwlroda_b.mp4", "dev22_taufeeque9_c.mp4"}
+    lines = (VIDEOS / "MANIFEST.csv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split(",", 1)[0] in wanted]
+    manifest = tmp_path / "two.csv"
+    manifest.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    result = evaluate(manifest, videos_dir=VIDEOS, progress=False)
+    outcomes = {c.file: c.outcome for c in result.clips}
+    assert outcomes == {"dev05_cwlroda_b.mp4": "TP", "dev22_taufeeque9_c.mp4": "TN"}
+    assert result.summary.f1 == 1.0 and result.summary.speed_x and result.summary.speed_x > 0
