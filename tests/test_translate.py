@@ -331,7 +331,9 @@ def tiny_marian(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def marian_translator(tiny_marian):
-    return load_translator(f"hf:{tiny_marian}", Settings(device="cpu"))
+    translator = load_translator(f"hf:{tiny_marian}", Settings(device="cpu"))
+    translator.max_new_tokens = 8  # random weights never stop by themselves
+    return translator
 
 
 def test_hf_loads_a_marian_folder_and_translates(marian_translator):
@@ -365,3 +367,56 @@ def test_hf_missing_folder_is_a_clear_error(tmp_path):
     missing = tmp_path / "no-such-model"
     with pytest.raises(ModelLoadError, match=f"{missing} does not exist"):
         load_translator(f"hf:{missing}", Settings(device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def tiny_m2m(tmp_path_factory):
+    """A random multilingual M2M-100 model: one folder serves both directions via language tokens."""
+    spm = pytest.importorskip("sentencepiece")
+    transformers = pytest.importorskip("transformers")
+    work = tmp_path_factory.mktemp("m2m")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(SENTENCES * 10),
+        model_prefix=str(work / "spm"),
+        vocab_size=80,
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    processor = spm.SentencePieceProcessor(model_file=str(work / "spm.model"))
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for index in range(processor.get_piece_size()):
+        vocab.setdefault(processor.id_to_piece(index), len(vocab))
+    (work / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False))
+    tokenizer = transformers.M2M100Tokenizer(vocab_file=str(work / "vocab.json"), spm_file=str(work / "spm.model"))
+    config = transformers.M2M100Config(
+        vocab_size=max(tokenizer.convert_tokens_to_ids(["__ko__", "__en__"])) + 16, d_model=16,
+        encoder_layers=1, decoder_layers=1, encoder_attention_heads=2, decoder_attention_heads=2,
+        encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.bos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
+    )  # fmt: skip
+    folder = work / "tiny-m2m"
+    transformers.M2M100ForConditionalGeneration(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def test_hf_multilingual_model_gets_language_codes(tiny_m2m):
+    translator = load_translator(f"hf:{tiny_m2m}", Settings(device="cpu"))
+    translator.max_new_tokens = 8
+    loaded = translator._by_direction[("ko", "en")]
+    assert translator._by_direction[("en", "ko")] is loaded
+    generate = loaded.model.generate
+    seen: list[int] = []
+
+    def recording_generate(**kwargs):
+        seen.append(kwargs["forced_bos_token_id"])
+        return generate(**kwargs)
+
+    loaded.model.generate = recording_generate
+    assert isinstance(translator.translate("작업자가 추락했습니다.", "ko", "en"), str)
+    assert loaded.tokenizer.src_lang == "ko"
+    assert isinstance(translator.translate("The worker fell.", "en", "ko"), str)
+    assert loaded.tokenizer.src_lang == "en"
+    assert seen == loaded.tokenizer.convert_tokens_to_ids(["__en__", "__ko__"])

@@ -26,11 +26,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "facebook/nllb-200-distilled-600M"
 
-# Language codes of the multilingual families, found by which code the tokenizer knows.
-NLLB_CODES: dict[str, str] = {"ko": "kor_Hang", "en": "eng_Latn"}
-M2M_CODES: dict[str, str] = {"ko": "__ko__", "en": "__en__"}
-
 Direction = tuple[Lang, Lang]
+
+# Multilingual families, told apart by the language token the tokenizer knows: for each language,
+# the tokenizer's `src_lang` value and the token generation must start with.
+NLLB_CODES: dict[str, tuple[str, str]] = {"ko": ("kor_Hang", "kor_Hang"), "en": ("eng_Latn", "eng_Latn")}
+M2M_CODES: dict[str, tuple[str, str]] = {"ko": ("ko", "__ko__"), "en": ("en", "__en__")}
+DIRECTIONS: dict[str, Direction] = {"ko-en": ("ko", "en"), "en-ko": ("en", "ko")}
+
 _DIRECTION = re.compile(r"(?<![a-z])(ko-en|en-ko)(?![a-z])", re.IGNORECASE)
 
 
@@ -41,12 +44,13 @@ class _Loaded:
     source: str
     tokenizer: Any
     model: Any
-    codes: dict[str, str] | None
+    codes: dict[str, tuple[str, str]] | None
 
 
-def _parse_direction(text: str) -> Direction:
-    source, target = text.lower().split("-")
-    return source, target  # type: ignore[return-value]
+def _knows(tokenizer: Any, token: str) -> bool:
+    """Whether `token` is one token of the tokenizer's vocabulary (language codes included)."""
+    token_id = tokenizer.convert_tokens_to_ids(token)
+    return token_id is not None and token_id != tokenizer.unk_token_id
 
 
 def _check_exists(name: str) -> None:
@@ -66,9 +70,7 @@ class HFTranslator:
 
     name = "hf"
 
-    def __init__(
-        self, models: list[str] | None = None, device: str = "cpu", max_new_tokens: int = 512
-    ) -> None:
+    def __init__(self, models: list[str] | None = None, device: str = "cpu", max_new_tokens: int = 512) -> None:
         self.device = device
         self.max_new_tokens = max_new_tokens
         self._by_direction: dict[Direction, _Loaded] = {}
@@ -87,10 +89,8 @@ class HFTranslator:
             return
         match = _DIRECTION.search(explicit or Path(name).name)
         if match is None:
-            raise ModelLoadError(
-                f"cannot tell which way {name} translates: write ko-en={name} or en-ko={name}"
-            )
-        self._by_direction[_parse_direction(match.group(1))] = loaded
+            raise ModelLoadError(f"cannot tell which way {name} translates: write ko-en={name} or en-ko={name}")
+        self._by_direction[DIRECTIONS[match.group(1).lower()]] = loaded
 
     def _load(self, name: str) -> _Loaded:
         transformers = require("transformers", "vlm")
@@ -100,8 +100,8 @@ class HFTranslator:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"could not load translation model {name}: {exc}") from exc
         model.to(self.device).eval()
-        vocab = tokenizer.get_vocab()
-        codes = next((c for c in (NLLB_CODES, M2M_CODES) if all(v in vocab for v in c.values())), None)
+        families = (NLLB_CODES, M2M_CODES)
+        codes = next((c for c in families if all(_knows(tokenizer, t) for _, t in c.values())), None)
         log.info("loaded translation model %s (%s)", name, "multilingual" if codes else "one direction")
         return _Loaded(name, tokenizer, model, codes)
 
@@ -127,8 +127,8 @@ class HFTranslator:
         torch = require("torch", "vlm")
         tokenizer, kwargs = loaded.tokenizer, {}
         if loaded.codes is not None:
-            tokenizer.src_lang = loaded.codes[source]
-            kwargs["forced_bos_token_id"] = tokenizer.convert_tokens_to_ids(loaded.codes[target])
+            tokenizer.src_lang = loaded.codes[source][0]
+            kwargs["forced_bos_token_id"] = tokenizer.convert_tokens_to_ids(loaded.codes[target][1])
         batch = tokenizer(texts, return_tensors="pt", padding=True, truncation=True).to(self.device)
         # Room for a translation up to twice as long as its source, within the configured cap.
         max_new = min(self.max_new_tokens, 2 * batch["input_ids"].shape[1] + 16)
