@@ -51,6 +51,8 @@ from tests.pllava_tiny import (  # noqa: E402
 
 PEFT = "language_model.base_model.model."
 QUESTION = [Message(role="user", content="What is the man doing?")]
+# A short system prompt keeps the tiny model's prompts short (the demo prompt is ~400 byte-level tokens).
+CHAT = [Message(role="system", content="Watch the video."), *QUESTION]
 
 
 @pytest.fixture(scope="module")
@@ -257,7 +259,7 @@ def test_converted_folder_gives_the_same_logits(backend: PllavaBackend, release:
     with safe_open(str(out / "model.safetensors"), framework="pt") as handle:
         assert "model.language_model.layers.0.self_attn.q_proj.weight" in set(handle.keys())
     converted = load(str(out), Settings(device="cpu"))
-    ids = torch.tensor([backend.prompt_ids(QUESTION, 10)])
+    ids = torch.tensor([backend.prompt_ids(CHAT, 10)])
     pixels = preprocess_frames(np.random.default_rng(1).integers(0, 256, (4, 56, 56, 3), dtype=np.uint8), 56)
     with torch.no_grad():
         original = backend.model(input_ids=ids, pixel_values=pixels).logits
@@ -277,12 +279,18 @@ def test_backend_is_a_videolm(backend: PllavaBackend) -> None:
 
 
 def test_cached_features_match_the_full_forward(backend: PllavaBackend, video: object, clip: VideoClip) -> None:
-    ids = torch.tensor([backend.prompt_ids(QUESTION, 10)])
+    ids = torch.tensor([backend.prompt_ids(CHAT, 10)])
     pixels = preprocess_frames(clip.frames[sample_indices(12, NUM_FRAMES)], 56)
     with torch.no_grad():
         full = backend.model(input_ids=ids, pixel_values=pixels).logits
         cached = backend.model(inputs_embeds=backend.model.embed_with_video(ids, video.features)).logits
     assert torch.allclose(full, cached, atol=1e-5)
+    with torch.no_grad():
+        native = backend.model.generate(input_ids=ids, pixel_values=pixels, max_new_tokens=6, do_sample=False)
+    kwargs = backend._generate_kwargs(video, CHAT, GenerationOptions(max_new_tokens=6))
+    with torch.no_grad():
+        ours = backend.model.generate(**kwargs)
+    assert native[0, ids.shape[1] :].tolist() == ours[0, ids.shape[1] :].tolist()
 
 
 def test_second_turn_reuses_the_features(backend: PllavaBackend, video: object) -> None:
@@ -290,8 +298,8 @@ def test_second_turn_reuses_the_features(backend: PllavaBackend, video: object) 
     hook = backend.model.model.vision_tower.register_forward_hook(lambda *args: calls.append(1))
     try:
         options = GenerationOptions(max_new_tokens=5)
-        first = backend.generate(video, QUESTION, options)
-        turns = [*QUESTION, Message(role="assistant", content=first), Message(role="user", content="Why?")]
+        first = backend.generate(video, CHAT, options)
+        turns = [*CHAT, Message(role="assistant", content=first), Message(role="user", content="Why?")]
         backend.generate(video, turns, options)
     finally:
         hook.remove()
@@ -300,34 +308,36 @@ def test_second_turn_reuses_the_features(backend: PllavaBackend, video: object) 
 
 def test_stream_gives_the_same_text(backend: PllavaBackend, video: object) -> None:
     options = GenerationOptions(max_new_tokens=12)
-    text = backend.generate(video, QUESTION, options)
-    pieces = list(backend.stream(video, QUESTION, options))
+    text = backend.generate(video, CHAT, options)
+    pieces = list(backend.stream(video, CHAT, options))
     assert len(text) > 0 and "".join(pieces) == text
-    assert backend.generate(video, QUESTION, GenerationOptions(max_new_tokens=12, num_beams=2))
+    assert backend.generate(video, CHAT, GenerationOptions(max_new_tokens=12, num_beams=2))
 
 
 def test_stop_string_ends_the_answer(backend: PllavaBackend, video: object) -> None:
-    text = backend.generate(video, QUESTION, GenerationOptions(max_new_tokens=12))
+    text = backend.generate(video, CHAT, GenerationOptions(max_new_tokens=12))
     stop = next(ch for ch in text[2:] if ch.isascii() and ch.isalnum() and ch not in text[:2])
     expected = text[: text.index(stop)].strip()
     options = GenerationOptions(max_new_tokens=12, stop=[stop])
-    assert backend.generate(video, QUESTION, options) == expected
-    assert "".join(backend.stream(video, QUESTION, options)) == expected
+    assert backend.generate(video, CHAT, options) == expected
+    assert "".join(backend.stream(video, CHAT, options)) == expected
 
 
 def test_sampling_takes_effect_and_is_seeded(backend: PllavaBackend, video: object) -> None:
-    greedy = backend.generate(video, QUESTION, GenerationOptions(max_new_tokens=8))
+    greedy = backend.generate(video, CHAT, GenerationOptions(max_new_tokens=8))
     hot = GenerationOptions(max_new_tokens=8, do_sample=True, temperature=3.0, top_p=1.0, seed=7)
-    assert backend.generate(video, QUESTION, hot) == backend.generate(video, QUESTION, hot)
+    assert backend.generate(video, CHAT, hot) == backend.generate(video, CHAT, hot)
     samples = {
         backend.generate(
-            video, QUESTION, GenerationOptions(max_new_tokens=8, do_sample=True, temperature=3.0, top_p=1.0, seed=s)
+            video, CHAT, GenerationOptions(max_new_tokens=8, do_sample=True, temperature=3.0, top_p=1.0, seed=s)
         )
         for s in range(3)
     }
     assert samples != {greedy}
+    penalised = GenerationOptions(max_new_tokens=8, repetition_penalty=50.0)
+    assert backend.generate(video, CHAT, penalised) != greedy
     narrow = GenerationOptions(max_new_tokens=8, do_sample=True, temperature=1.0, top_p=1e-6, seed=3)
-    assert backend.generate(video, QUESTION, narrow) == greedy
+    assert backend.generate(video, CHAT, narrow) == greedy
 
 
 def test_long_history_is_trimmed_to_the_context(backend: PllavaBackend, monkeypatch: pytest.MonkeyPatch) -> None:

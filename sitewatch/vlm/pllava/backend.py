@@ -84,7 +84,9 @@ class PllavaBackend:
         self.template = template or template_for(tokenizer)
         self.config = model.config
         stop_id = tokenizer.convert_tokens_to_ids(self.template.stop_token)
-        eos = {tokenizer.eos_token_id, self.model.generation_config.eos_token_id}
+        configured = model.generation_config.eos_token_id
+        eos = set(configured) if isinstance(configured, list) else {configured}
+        eos.add(tokenizer.eos_token_id)
         if stop_id is not None and stop_id != tokenizer.unk_token_id:
             # 34B: <|im_end|> ends an answer; without it the model runs on into a new turn.
             eos.add(stop_id)
@@ -113,9 +115,7 @@ class PllavaBackend:
         limit = self.config.text_config.max_position_embeddings
 
         def fits(candidate: list[Message]) -> bool:
-            return (
-                len(self._tokenize(render(self.template, candidate))) - 1 + visual + max_new_tokens <= limit
-            )
+            return len(self._tokenize(render(self.template, candidate))) - 1 + visual + max_new_tokens <= limit
 
         kept = trim_history(messages, fits)
         ids = self._tokenize(render(self.template, kept))
@@ -141,6 +141,7 @@ class PllavaBackend:
         input_ids = torch.tensor([ids], device=device)
         with torch.inference_mode():
             embeds = self.model.embed_with_video(input_ids, video.features)
+        # Temperature 0 means "no randomness": greedy, rather than a division by zero.
         sampling = options.do_sample and options.temperature > 0
         settings: dict[str, Any] = {
             "max_new_tokens": options.max_new_tokens,
@@ -159,9 +160,7 @@ class PllavaBackend:
             "generation_config": GenerationConfig(**settings),
         }
         if options.stop:
-            kwargs["stopping_criteria"] = StoppingCriteriaList(
-                [_StopOnStrings(self.tokenizer, options.stop, len(ids))]
-            )
+            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(self.tokenizer, options.stop, len(ids))])
         if options.seed is not None:
             torch.manual_seed(options.seed)
         return kwargs
@@ -222,7 +221,9 @@ class PllavaBackend:
             yield final[emitted:]
 
 
-def load(target: str, settings: Settings, lora_alpha: float | None = None) -> PllavaBackend:
+def load(
+    target: str, settings: Settings, lora_alpha: float | None = None, attn_implementation: str = "sdpa"
+) -> PllavaBackend:
     """Load PLLaVA from a released or converted folder or hub id; `lora_alpha` defaults to 4 as released."""
     require("torch", "vlm")
     require("transformers", "vlm")
@@ -232,7 +233,7 @@ def load(target: str, settings: Settings, lora_alpha: float | None = None) -> Pl
     folder = locate(target)
     alpha = DEFAULT_LORA_ALPHA if lora_alpha is None else lora_alpha
     try:
-        model, tokenizer = load_model(folder, settings, alpha)
+        model, tokenizer = load_model(folder, settings, alpha, attn_implementation)
     except ModelLoadError:
         raise
     except (OSError, ValueError, RuntimeError) as exc:

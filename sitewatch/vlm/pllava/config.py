@@ -73,9 +73,7 @@ def _check(config: PllavaConfig, path: Path) -> None:
             f"{side}x{side} patch grid (image_size / patch_size)"
         )
     if len(config.pooling_shape) != 3 or min(config.pooling_shape) < 1:
-        raise ModelLoadError(
-            f"{path}: pooling_shape must be three positive sizes, got {config.pooling_shape}"
-        )
+        raise ModelLoadError(f"{path}: pooling_shape must be three positive sizes, got {config.pooling_shape}")
     if not config.use_pooling:
         raise ModelLoadError(f"{path}: use_pooling=false was never implemented by PLLaVA")
     if config.vision_feature_select_strategy != "default":
@@ -100,9 +98,7 @@ def read_config(folder: Path) -> PllavaConfig:
         raise ModelLoadError(
             f"{path} has model_type '{model_type}' and no pooling_shape: this is not a PLLaVA checkpoint"
         )
-    kwargs = {
-        k: v for k, v in raw.items() if k not in DEAD_KEYS and k not in ("model_type", "transformers_version")
-    }
+    kwargs = {k: v for k, v in raw.items() if k not in DEAD_KEYS and k not in ("model_type", "transformers_version")}
     try:
         config = PllavaConfig(**kwargs)
     except (TypeError, ValueError, KeyError) as exc:

@@ -79,16 +79,12 @@ def convert(
     source = locate(str(src))
     destination = Path(dst).expanduser()
     if destination.resolve() == source.resolve():
-        raise ModelLoadError(
-            f"{destination}: write the converted model to a different folder than the source"
-        )
+        raise ModelLoadError(f"{destination}: write the converted model to a different folder than the source")
     if destination.exists() and any(destination.iterdir()):
         raise ModelLoadError(f"{destination} exists and is not empty; choose a new folder")
     config = read_config(source)
     if config.lora_alpha_applied is not None:
-        raise ModelLoadError(
-            f"{source} is already converted (LoRA merged with alpha {config.lora_alpha_applied})"
-        )
+        raise ModelLoadError(f"{source} is already converted (LoRA merged with alpha {config.lora_alpha_applied})")
     target_dtype = getattr(torch, dtype) if dtype else None
     tensors, origin = convert_state_dict(weight_files(source), lora_alpha, target_dtype)
     check_keys(tensors, expected_shapes(config), origin, source)

@@ -101,6 +101,7 @@ def load_model(
     files = weight_files(folder)
     expected = expected_shapes(config)
     if config.lora_alpha_applied is None:
+        logger.info("merging the LoRA of %s at load time; `convert` it once for faster starts", folder)
         merge_dtype = None if where.dtype == torch.float32 else where.dtype
         tensors, origin = convert_state_dict(files, lora_alpha, merge_dtype)
         check_keys(tensors, expected, origin, folder)
@@ -125,15 +126,11 @@ def load_model(
             )
         missing = sorted(set(expected) - set(with_files))
         if missing:
-            raise ModelLoadError(
-                f"{len(missing)} weight(s) missing from {folder}: " + ", ".join(missing[:10])
-            )
+            raise ModelLoadError(f"{len(missing)} weight(s) missing from {folder}: " + ", ".join(missing[:10]))
         model, info = PllavaForConditionalGeneration.from_pretrained(
             str(folder), config=config, output_loading_info=True, **kwargs
         )
-    problems = {
-        k: v for k, v in info.items() if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v
-    }
+    problems = {k: v for k, v in info.items() if k in ("missing_keys", "unexpected_keys", "mismatched_keys") and v}
     if problems:
         raise ModelLoadError(f"transformers reported weight problems loading {folder}: {problems}")
     if where.device_map is None:

@@ -32,9 +32,7 @@ class PllavaMultiModalProjector(LlavaMultiModalProjector):
         videos, frames, patches, _ = image_features.shape
         height, width = self.frame_shape
         if patches != height * width:
-            raise ValueError(
-                f"expected {height}x{width}={height * width} patch tokens per frame, got {patches}"
-            )
+            raise ValueError(f"expected {height}x{width}={height * width} patch tokens per frame, got {patches}")
         hidden = super().forward(image_features)
         if frames < self.num_frames:
             # The MLP is per token, so repeating its output equals repeating the input frames, for less work.
@@ -70,9 +68,7 @@ class PllavaModel(LlavaModel):
         layer = self.config.vision_feature_layer if vision_feature_layer is None else vision_feature_layer
         strategy = vision_feature_select_strategy or self.config.vision_feature_select_strategy
         if not isinstance(layer, int) or strategy != "default":
-            raise ValueError(
-                "PLLaVA uses a single vision feature layer with the 'default' (drop CLS) strategy"
-            )
+            raise ValueError("PLLaVA uses a single vision feature layer with the 'default' (drop CLS) strategy")
         frames = pixel_values.shape[0]
         per_video = self.config.num_frames
         if frames % per_video == 0:

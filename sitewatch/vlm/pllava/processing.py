@@ -59,8 +59,6 @@ def expand_image_token(input_ids: list[int], image_token_id: int, count: int) ->
     """Replace the single `<image>` id by `count` copies, the number of pooled visual tokens."""
     found = input_ids.count(image_token_id)
     if found != 1:
-        raise BackendError(
-            f"the prompt must hold exactly one <image> token (id {image_token_id}), found {found}"
-        )
+        raise BackendError(f"the prompt must hold exactly one <image> token (id {image_token_id}), found {found}")
     at = input_ids.index(image_token_id)
     return input_ids[:at] + [image_token_id] * count + input_ids[at + 1 :]

@@ -155,9 +155,7 @@ def convert_state_dict(
         target = dtype if dtype is not None else entry.base.dtype
         tensors[new_name] = weight.to(target)
         origin[new_name] = origin[module]
-    logger.info(
-        "merged %d LoRA layers with alpha %s", sum(e.a is not None for e in loras.values()), lora_alpha
-    )
+    logger.info("merged %d LoRA layers with alpha %s", sum(e.a is not None for e in loras.values()), lora_alpha)
     return tensors, origin
 
 
