@@ -121,7 +121,9 @@ class ChatSession:
         if not question:
             raise SitewatchError("the question is empty")
         asked_in = detect_language(question)
-        lang = lang or asked_in
+        return self._stream(question, asked_in, lang or asked_in)
+
+    def _stream(self, question: str, asked_in: Lang, lang: Lang) -> Iterator[ChatTurn]:
         if self.model is None:
             turn = self._report_turn(question, asked_in, lang)
         else:
@@ -152,9 +154,7 @@ class ChatSession:
             )
         answer_en = answer_en.strip()
         answer = self.translator.translate(answer_en, "en", lang) if lang != "en" else answer_en
-        yield ChatTurn(
-            question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang
-        )
+        yield ChatTurn(question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang)
 
     def _report_turn(self, question: str, asked_in: Lang, lang: Lang) -> ChatTurn:
         """Answer from the report with hand-written templates in both languages; no translation."""

@@ -15,6 +15,7 @@ from sitewatch.chat_report import detect_intents, report_context
 from sitewatch.errors import BackendError, SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
 from sitewatch.schema import Event, EventKind, Message, Report, Verdict, VideoInfo
+from sitewatch.translate.model import ModelTranslator
 from sitewatch.translate.openai import OpenAITranslator
 from sitewatch.vlm.base import GenerationOptions, VideoClip
 
@@ -200,6 +201,24 @@ def test_bad_input_is_refused():
         ChatSession(model=FakeVLM())
     with pytest.raises(SitewatchError, match="empty"):
         ChatSession().ask("   ")
+    with pytest.raises(SitewatchError, match="empty"):
+        ChatSession().stream("")  # refused when called, before any iteration
+
+
+def test_the_chat_model_can_translate_for_itself():
+    def answer(messages: list[Message]) -> str:
+        if messages[0].content.startswith("You are a translator"):
+            text = messages[1].content.removeprefix("<source>\n").removesuffix("\n</source>")
+            return {"넘어졌나요?": "Did someone fall?", "Yes, at 12.4 s.": "네, 12.4초에 넘어졌습니다."}[text]
+        return "Yes, at 12.4 s."
+
+    vlm = FakeVLM(answer)
+    session = ChatSession(_clip(), model=vlm, translator=ModelTranslator(vlm))
+    turn = session.ask("넘어졌나요?")
+    assert (turn.question_en, turn.answer) == ("Did someone fall?", "네, 12.4초에 넘어졌습니다.")
+    # Translations go to the model without a video; the chat turn uses the one encoded handle.
+    assert [video for video, _ in vlm.calls] == [None, ("handle", 1), None]
+    assert len(vlm.encoded) == 1
 
 
 # --- Korean in and out through a loopback OpenAI-compatible translator ---------------------------

@@ -167,6 +167,13 @@ def test_openai_retries_server_errors_then_succeeds(server):
     assert len(server.requests) == 3
 
 
+def test_openai_honours_retry_after(server):
+    server.queue(StubReply(status=429, headers={"Retry-After": "0.3"}), "Hello")
+    started = time.monotonic()
+    assert _translator(server).translate("안녕하세요", "ko", "en") == "Hello"
+    assert time.monotonic() - started >= 0.3
+
+
 def test_openai_gives_up_after_retries_on_5xx(server):
     server.handler = lambda request: StubReply(status=503)
     with pytest.raises(BackendError, match=r"failed after 3 attempts .*HTTP 503"):

@@ -117,7 +117,7 @@ class HFTranslator:
         return "\n".join(lines)
 
     def translate_batch(self, texts: list[str], source: Lang, target: Lang) -> list[str]:
-        """Translate several texts in one forward pass of the model."""
+        """Translate several texts with one `generate` call."""
         if not texts:
             return []
         loaded = self._by_direction.get((source, target))

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+# A server's Retry-After is honoured up to this many seconds; a chat user will not wait longer.
+MAX_RETRY_AFTER_S = 30.0
 
 
 class OpenAITranslator:
@@ -62,26 +64,24 @@ class OpenAITranslator:
         httpx = require("httpx", "translate")
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         attempts = self.retries + 1
-        problem = ""
+        problem, asked_wait = "", 0.0
         for attempt in range(attempts):
             if attempt:
-                delay = self.backoff_s * 2 ** (attempt - 1)
-                log.warning(
-                    "translation request to %s failed (%s); retry in %.2f s", self.url, problem, delay
-                )
+                delay = max(self.backoff_s * 2 ** (attempt - 1), asked_wait)
+                log.warning("translation request to %s failed (%s); retry in %.2f s", self.url, problem, delay)
                 time.sleep(delay)
             try:
                 response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_s)
             except httpx.TransportError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
+                problem, asked_wait = f"{type(exc).__name__}: {exc}", 0.0
                 continue
             if response.status_code in RETRY_STATUS:
                 problem = f"HTTP {response.status_code}"
+                asked_wait = _retry_after(response.headers.get("retry-after"))
                 continue
             if response.status_code >= 400:
                 raise BackendError(
-                    f"translation server {self.url} answered HTTP {response.status_code}: "
-                    f"{response.text[:200]}"
+                    f"translation server {self.url} answered HTTP {response.status_code}: {response.text[:200]}"
                 )
             try:
                 return response.json()
@@ -91,6 +91,14 @@ class OpenAITranslator:
             f"translation server {self.url} failed after {attempts} attempts ({problem}); is it running? "
             "Set SITEWATCH_TRANSLATE_BASE_URL, or SITEWATCH_TRANSLATOR=none to chat untranslated"
         )
+
+
+def _retry_after(value: str | None) -> float:
+    """Seconds a Retry-After header asks for (0 when absent or a date), capped."""
+    try:
+        return min(max(float(value or 0), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        return 0.0
 
 
 def _content(reply: dict[str, Any], url: str) -> str:
