@@ -102,8 +102,8 @@ def load_model(
     expected = expected_shapes(config)
     if config.lora_alpha_applied is None:
         logger.info("merging the LoRA of %s at load time; `convert` it once for faster starts", folder)
-        merge_dtype = None if where.dtype == torch.float32 else where.dtype
-        tensors, origin = convert_state_dict(files, lora_alpha, merge_dtype)
+        # In the run dtype, so a float32 run keeps the float32 merge instead of rounding it to bf16.
+        tensors, origin = convert_state_dict(files, lora_alpha, where.dtype)
         check_keys(tensors, expected, origin, folder)
         config.lora_alpha_applied = lora_alpha
         model, info = PllavaForConditionalGeneration.from_pretrained(

@@ -93,6 +93,20 @@ def _rename(name: str) -> str | None:
     return None
 
 
+def released_name(name: str) -> str:
+    """The key a released checkpoint stores for a 5.x weight name (q/v projections as their base layer)."""
+    if name.startswith("model.vision_tower."):
+        return "vision_tower.vision_model." + name[len("model.vision_tower.") :]
+    if name.startswith("model.multi_modal_projector."):
+        return name[len("model.") :]
+    if name.startswith("model.language_model."):
+        rest = "model." + name[len("model.language_model.") :]
+        if rest.endswith(("q_proj.weight", "v_proj.weight")):
+            rest = rest[: -len(".weight")] + _BASE
+        return _LM_PREFIXES[0] + rest
+    return _LM_PREFIXES[0] + name
+
+
 def merge_lora(base: torch.Tensor, a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
     """W = W_base + alpha / r * B @ A in float32, r read from A's shape."""
     rank = a.shape[0]
@@ -165,9 +179,10 @@ def check_keys(
     """Fail when a weight is missing, unused or of the wrong shape; never leave layers newly initialised."""
     missing = sorted(set(expected) - set(tensors))
     if missing:
+        searched = ", ".join(sorted({path.name for path in origin.values()}))
         raise ModelLoadError(
-            f"{len(missing)} weight(s) missing from {folder}: "
-            + ", ".join(missing[:10])
+            f"{len(missing)} weight(s) missing from {folder} (searched {searched}): "
+            + ", ".join(f"'{released_name(k)}' (for {k})" for k in missing[:10])
             + (" ..." if len(missing) > 10 else "")
         )
     unused = sorted(set(tensors) - set(expected))
