@@ -154,7 +154,9 @@ class ChatSession:
             )
         answer_en = answer_en.strip()
         answer = self.translator.translate(answer_en, "en", lang) if lang != "en" else answer_en
-        yield ChatTurn(question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang)
+        yield ChatTurn(
+            question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang
+        )
 
     def _report_turn(self, question: str, asked_in: Lang, lang: Lang) -> ChatTurn:
         """Answer from the report with hand-written templates in both languages; no translation."""

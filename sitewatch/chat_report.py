@@ -159,7 +159,8 @@ def _what(report: Report, lang: Lang) -> str:
         }[report.verdict]
         parts = [opening]
         parts += [
-            f"{_span_ko(e)}에 {_EVENT_KO[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in report.events
+            f"{_span_ko(e)}에 {_EVENT_KO[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다."
+            for e in report.events
         ]
         if report.summary_ko:
             parts.append(report.summary_ko)
@@ -170,7 +171,10 @@ def _what(report: Report, lang: Lang) -> str:
         Verdict.no_accident: "The detector found no accident in this video.",
     }[report.verdict]
     parts = [opening]
-    parts += [f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in report.events]
+    parts += [
+        f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}."
+        for e in report.events
+    ]
     if report.summary_en:
         parts.append(report.summary_en)
     return " ".join(parts)
@@ -211,7 +215,9 @@ def _down(report: Report, lang: Lang) -> str:
         )
     if lang == "ko":
         seen = {EventKind.fall: "넘어지는 장면", EventKind.person_down: "쓰러져 있는 사람"}
-        items = [f"{_span_ko(e)}에 {seen[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in down]
+        items = [
+            f"{_span_ko(e)}에 {seen[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in down
+        ]
         return "네, " + " ".join(items)
     return "Yes. " + " ".join(
         f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in down

@@ -78,12 +78,16 @@ def completion(content: str, model: str = "stub-model") -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
 
 
-def chunk(delta: dict[str, Any], model: str = "stub-model", finish_reason: str | None = None) -> dict[str, Any]:
+def chunk(
+    delta: dict[str, Any], model: str = "stub-model", finish_reason: str | None = None
+) -> dict[str, Any]:
     """One streamed chat completion chunk."""
     return {
         "id": "chatcmpl-stub",

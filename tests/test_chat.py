@@ -62,8 +62,10 @@ def _report(events: list[Event] | None = None, people: int = 2) -> Report:
     )  # fmt: skip
     if events is None:
         events = [
-            Event(kind=EventKind.fall, start_s=12.0, end_s=13.5, confidence=0.91, keyframe_s=12.4, people=[1]),
-            Event(kind=EventKind.person_down, start_s=14.0, end_s=30.0, confidence=0.77, keyframe_s=15.0, people=[1]),
+            Event(kind=EventKind.fall, start_s=12.0, end_s=13.5, confidence=0.91, keyframe_s=12.4,
+                  people=[1]),
+            Event(kind=EventKind.person_down, start_s=14.0, end_s=30.0, confidence=0.77, keyframe_s=15.0,
+                  people=[1]),
         ]  # fmt: skip
     verdict = Verdict.accident if events else Verdict.no_accident
     return Report(
@@ -124,7 +126,11 @@ def test_history_order_system_prompt_and_report_context():
     first = session.ask("What happened?")
     session.ask("Who fell?")
     assert first == ChatTurn(
-        question="What happened?", question_en="What happened?", answer="Answer 1.", answer_en="Answer 1.", lang="en"
+        question="What happened?",
+        question_en="What happened?",
+        answer="Answer 1.",
+        answer_en="Answer 1.",
+        lang="en",
     )
     session.ask("When?")
     _, messages = vlm.calls[-1]
@@ -157,10 +163,16 @@ def test_stream_in_english_grows_the_answer():
 
 
 def test_stream_in_korean_translates_once_the_english_answer_is_complete():
-    translator = DictTranslator({"무슨 일이 있었나요?": "What happened?", "A worker fell.": "작업자가 넘어졌습니다."})
+    translator = DictTranslator(
+        {"무슨 일이 있었나요?": "What happened?", "A worker fell.": "작업자가 넘어졌습니다."}
+    )
     session = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell."), translator=translator)
     turns = list(session.stream("무슨 일이 있었나요?"))
-    assert [(t.answer, t.answer_en) for t in turns[:-1]] == [("", "A "), ("", "A worker "), ("", "A worker fell. ")]
+    assert [(t.answer, t.answer_en) for t in turns[:-1]] == [
+        ("", "A "),
+        ("", "A worker "),
+        ("", "A worker fell. "),
+    ]
     assert turns[-1] == ChatTurn(
         question="무슨 일이 있었나요?", question_en="What happened?", answer="작업자가 넘어졌습니다.",
         answer_en="A worker fell.", lang="ko",
@@ -230,7 +242,9 @@ def _translation_server(request: RecordedRequest) -> str:
     into_english = "into English" in system["content"]
     table = {
         "작업자가 넘어졌나요?": "Did the worker fall?",
-        "Yes, the worker fell at 12.4 s and did not get up.": "네, 작업자가 12.4초에 넘어진 뒤 일어나지 못했습니다.",
+        "Yes, the worker fell at 12.4 s and did not get up.": (
+            "네, 작업자가 12.4초에 넘어진 뒤 일어나지 못했습니다."
+        ),
         "언제 일어났나요?": "When did it happen?",
         "It happened at 12.4 s.": "12.4초에 일어났습니다.",
     }
@@ -248,7 +262,11 @@ def test_korean_chat_through_the_loopback_translator():
         second = session.ask("언제 일어났나요?")
     assert first.answer == "네, 작업자가 12.4초에 넘어진 뒤 일어나지 못했습니다."
     assert first.answer_en == "Yes, the worker fell at 12.4 s and did not get up."
-    assert (second.question_en, second.answer, second.lang) == ("When did it happen?", "12.4초에 일어났습니다.", "ko")
+    assert (second.question_en, second.answer, second.lang) == (
+        "When did it happen?",
+        "12.4초에 일어났습니다.",
+        "ko",
+    )
     # The model saw English only.
     _, messages = vlm.calls[-1]
     assert [m.content for m in messages[1:4]] == [
@@ -296,11 +314,17 @@ def test_report_only_answers_in_english(question, expected):
     [
         (
             "무슨 일이 있었나요?",
-            ["사고로 보이는 장면을 2건 찾았습니다.", "12.4초(12.0초~13.5초)에 넘어짐이 신뢰도 91%로 감지되었습니다."],
+            [
+                "사고로 보이는 장면을 2건 찾았습니다.",
+                "12.4초(12.0초~13.5초)에 넘어짐이 신뢰도 91%로 감지되었습니다.",
+            ],
         ),
         ("언제 일어났어요?", ["넘어짐은 12.4초(12.0초~13.5초)에 감지되었습니다."]),
         ("사람이 몇 명 있었나요?", ["최대 2명입니다.", "관련된 사람은 1명입니다."]),
-        ("쓰러진 사람이 있나요?", ["네, ", "15.0초(14.0초~30.0초)에 쓰러져 있는 사람이 신뢰도 77%로 감지되었습니다."]),
+        (
+            "쓰러진 사람이 있나요?",
+            ["네, ", "15.0초(14.0초~30.0초)에 쓰러져 있는 사람이 신뢰도 77%로 감지되었습니다."],
+        ),
     ],
 )
 def test_report_only_answers_in_polite_korean(question, expected):
@@ -316,7 +340,9 @@ def test_report_only_answers_in_polite_korean(question, expected):
 
 def test_report_only_without_events_or_report():
     quiet = ChatSession(report=_report(events=[], people=0))
-    assert quiet.ask("쓰러진 사람이 있나요?").answer.startswith("아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다.")
+    assert quiet.ask("쓰러진 사람이 있나요?").answer.startswith(
+        "아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다."
+    )
     assert quiet.ask("How many people?").answer.startswith("The detector saw no people")
     assert quiet.ask("When?").answer.startswith("The detector found no accident")
     assert ChatSession().ask("무슨 일이에요?").answer.startswith("아직 이 영상의 분석 결과가 없어서")
@@ -347,7 +373,9 @@ def _run(session: ChatSession, lines: list[str]) -> tuple[int, str]:
 
 def test_terminal_chat_report_only_commands():
     session = ChatSession(report=_report())
-    answered, out = _run(session, ["What happened?", "/en", "/reset", "쓰러진 사람이 있나요?", "/quit", "never"])
+    answered, out = _run(
+        session, ["What happened?", "/en", "/reset", "쓰러진 사람이 있나요?", "/quit", "never"]
+    )
     assert answered == 2
     assert "found 2 possible accident" in out and "Chat cleared." in out and "네, " in out
     assert len(session.history) == 1

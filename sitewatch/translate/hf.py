@@ -70,7 +70,9 @@ class HFTranslator:
 
     name = "hf"
 
-    def __init__(self, models: list[str] | None = None, device: str = "cpu", max_new_tokens: int = 512) -> None:
+    def __init__(
+        self, models: list[str] | None = None, device: str = "cpu", max_new_tokens: int = 512
+    ) -> None:
         self.device = device
         self.max_new_tokens = max_new_tokens
         self._by_direction: dict[Direction, _Loaded] = {}
@@ -89,7 +91,9 @@ class HFTranslator:
             return
         match = _DIRECTION.search(explicit or Path(name).name)
         if match is None:
-            raise ModelLoadError(f"cannot tell which way {name} translates: write ko-en={name} or en-ko={name}")
+            raise ModelLoadError(
+                f"cannot tell which way {name} translates: write ko-en={name} or en-ko={name}"
+            )
         self._by_direction[DIRECTIONS[match.group(1).lower()]] = loaded
 
     def _load(self, name: str) -> _Loaded:

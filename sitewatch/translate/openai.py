@@ -68,7 +68,9 @@ class OpenAITranslator:
         for attempt in range(attempts):
             if attempt:
                 delay = max(self.backoff_s * 2 ** (attempt - 1), asked_wait)
-                log.warning("translation request to %s failed (%s); retry in %.2f s", self.url, problem, delay)
+                log.warning(
+                    "translation request to %s failed (%s); retry in %.2f s", self.url, problem, delay
+                )
                 time.sleep(delay)
             try:
                 response = httpx.post(self.url, json=body, headers=headers, timeout=self.timeout_s)
@@ -80,9 +82,8 @@ class OpenAITranslator:
                 asked_wait = _retry_after(response.headers.get("retry-after"))
                 continue
             if response.status_code >= 400:
-                raise BackendError(
-                    f"translation server {self.url} answered HTTP {response.status_code}: {response.text[:200]}"
-                )
+                status, text = response.status_code, response.text[:200]
+                raise BackendError(f"translation server {self.url} answered HTTP {status}: {text}")
             try:
                 return response.json()
             except ValueError as exc:
