@@ -269,6 +269,9 @@ def test_converted_folder_gives_the_same_logits(backend: PllavaBackend, release:
     assert torch.allclose(original, again, atol=1e-5)
     with pytest.raises(ModelLoadError, match="not empty"):
         convert(release, out)
+    convert(release, tmp_path / "half", dtype="bfloat16")
+    with safe_open(str(tmp_path / "half" / "model.safetensors"), framework="pt") as handle:
+        assert handle.get_tensor("lm_head.weight").dtype == torch.bfloat16
 
 
 # Generation ------------------------------------------------------------------------------------------------

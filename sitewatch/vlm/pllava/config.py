@@ -53,6 +53,8 @@ class PllavaConfig(LlavaConfig):
         if self.frame_shape is None:
             side = self.vision_config.image_size // self.vision_config.patch_size
             self.frame_shape = [side, side]
+        # LlavaConfig's field would otherwise claim stock LLaVA's 576 tokens per image.
+        self.image_seq_length = self.tokens_per_video
 
     @property
     def tokens_per_video(self) -> int:
