@@ -29,7 +29,7 @@ class PoseDetector:
     def __init__(
         self,
         fps: float = 6.0,
-        input_size: int = 384,
+        input_size: int = 320,
         max_side: int | None = 640,
         threads: int = 2,
         min_pose_score: float = 0.15,
