@@ -103,6 +103,17 @@ def test_bending_and_getting_up_is_quiet() -> None:
     assert replay(seq) == []
 
 
+def test_signals_are_binned() -> None:
+    from sitewatch.detect.signals import BinnedSignal
+
+    peak, mean = BinnedSignal("peak", step_s=0.5), BinnedSignal("mean", step_s=0.5, how="mean")
+    for t, v in [(0.0, 1.0), (0.2, 3.0), (0.6, 2.0), (1.7, 4.0)]:
+        peak.add(t, v)
+        mean.add(t, v)
+    assert (peak.series().times_s, peak.series().values) == ([0.0, 0.5, 1.5], [3.0, 2.0, 4.0])
+    assert mean.series().values == [2.0, 2.0, 4.0]
+
+
 def test_two_people_keep_their_tracks() -> None:
     tracker = Tracker()
     for t in frames(0, 2):

@@ -40,7 +40,7 @@ class _Episode:
 
     onset_s: float
     last_s: float
-    ref: tuple[float, Posture] | None  # the last upright sighting before it, if recent
+    ref: tuple[float, Posture] | None  # (last upright time, tallest recent stance) when recent enough
     seen_upright_before: bool
     count: int = 1
     max_drop: float = 0.0
@@ -82,7 +82,7 @@ class FallRules:
         for track_id in [k for k in self._memory if k not in alive]:
             episode = self._memory.pop(track_id).episode
             if episode is not None:
-                self._close(episode, episode.last_s)
+                self._close(episode)
         return fallness
 
     def finish(self, end_s: float) -> list[Event]:
@@ -90,7 +90,7 @@ class FallRules:
         self._confirm(end_s, final=True)
         for memory in self._memory.values():
             if memory.episode is not None:
-                self._close(memory.episode, end_s)
+                self._close(memory.episode)
         return sorted(self.events, key=lambda e: e.start_s)
 
     def _observe(self, t: float, track: Track) -> float:
@@ -102,7 +102,7 @@ class FallRules:
         collapsed = ref is not None and self._collapsed(p, ref[1])
         if p.upright >= cfg.upright and not collapsed:
             if episode is not None:
-                self._close(episode, t)
+                self._close(episode)
                 memory.episode = None
             memory.uprights.append((t, p))
             memory.seen_upright = True
@@ -195,7 +195,8 @@ class FallRules:
                 )
                 self.events.append(ep.down)
 
-    def _close(self, ep: _Episode, end_s: float) -> None:
+    @staticmethod
+    def _close(ep: _Episode) -> None:
         for event in (ep.fall, ep.down):
             if event is not None:
                 event.end_s = round(max(event.end_s, ep.last_s), 3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sitewatch.errors import ModelLoadError
 from sitewatch.optional import require
-
-log = logging.getLogger(__name__)
 
 # COCO keypoint order used by MoveNet.
 NOSE, L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 0, 5, 6, 11, 12
@@ -38,8 +36,6 @@ def _bundle_path() -> Path:
     models = resources.files(_BUNDLE_PACKAGE) / "models"
     bundles = sorted(p for p in models.iterdir() if p.name.endswith(".nfd"))
     if not bundles:
-        from sitewatch.errors import ModelLoadError
-
         raise ModelLoadError(f"no .nfd bundle found in {models}")
     return Path(str(bundles[-1]))
 

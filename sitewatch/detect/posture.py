@@ -20,7 +20,6 @@ class Posture:
     torso_deg: float | None  # angle of shoulders->hips from vertical; None when not visible
     aspect: float  # box width / height in pixels
     height: float  # box height, in frame heights
-    top: float  # box top y
     mid_y: float  # hip centre y (box centre when hips are not visible)
     upright: float  # 0..1
     down: float  # 0..1
@@ -58,4 +57,4 @@ def posture(person: Person, frame_aspect: float) -> Posture:
         upright = min(angle_up, 0.5 + 0.5 * shape_up)
         down = max(angle_down * (0.5 + 0.5 * _ramp(aspect, 0.6, 1.0)), shape_down * 0.8)
     cut = bool(box[1] <= _EDGE or box[3] >= 1.0 - _EDGE)
-    return Posture(torso_deg, aspect, height, float(box[1]), mid_y, upright, down, cut)
+    return Posture(torso_deg, aspect, height, mid_y, upright, down, cut)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Literal
 
 from sitewatch.schema import SignalSeries
 
@@ -11,7 +12,7 @@ from sitewatch.schema import SignalSeries
 class BinnedSignal:
     """Aggregates samples into `step_s` bins (max or mean) for the report's timeline."""
 
-    def __init__(self, name: str, step_s: float = 0.5, how: str = "max") -> None:
+    def __init__(self, name: str, step_s: float = 0.5, how: Literal["max", "mean"] = "max") -> None:
         self.name = name
         self.step_s = step_s
         self._reduce: Callable[[list[float]], float] = max if how == "max" else (lambda v: sum(v) / len(v))

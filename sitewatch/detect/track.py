@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,9 +25,6 @@ class Track:
     track_id: int
     person: Person
     last_seen_s: float
-    first_seen_s: float
-    hits: int = 1
-    state: dict[str, float] = field(default_factory=dict)
 
 
 class Tracker:
@@ -71,13 +68,12 @@ class Tracker:
             track = self.tracks[track_id]
             track.person = people[index]
             track.last_seen_s = time_s
-            track.hits += 1
             used_tracks.add(track_id)
             used_people.add(index)
             seen.append(track)
         for index, person in enumerate(people):
             if index not in used_people:
-                track = Track(self._next_id, person, last_seen_s=time_s, first_seen_s=time_s)
+                track = Track(self._next_id, person, last_seen_s=time_s)
                 self.tracks[self._next_id] = track
                 self._next_id += 1
                 seen.append(track)
