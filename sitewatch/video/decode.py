@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 # In nearest mode, a gap longer than this is crossed by seeking rather than by decoding through it.
 SEEK_GAP_S = 4.0
+# Non-reference frames are skipped while decoding towards a target until this close to it.
+SKIP_MARGIN_S = 0.5
+# Exact plans hold the stream's own timestamps, so only float rounding separates them from a frame's.
+EXACT_TOLERANCE_S = 1e-4
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ class FrameReader:
     threads: int = 0
     warnings: list[str] = field(default_factory=list)
     frames_read: int = 0
+    last_time_s: float = 0.0
 
     def __iter__(self) -> Iterator[Frame]:
         p = check_file(self.path)
@@ -83,10 +88,14 @@ class FrameReader:
         source = self._image_frames(p) if is_image_path(p) else self._video_frames(p)
         for frame in source:
             self.frames_read += 1
+            self.last_time_s = frame.time_s
             yield frame
         missing = len(self.plan) - self.frames_read
         if missing > 0:
-            self.warnings.append(f"{p.name}: {missing} of {len(self.plan)} planned frames could not be read")
+            self.warnings.append(
+                f"{p.name}: {missing} of {len(self.plan)} planned frames could not be read "
+                f"(the readable video ends near {self.last_time_s:.2f} s; the file may be truncated)"
+            )
 
     def _image_frames(self, p: Path) -> Iterator[Frame]:
         from PIL import Image, ImageOps
@@ -202,16 +211,21 @@ class _Cursor:
             back = max(1.0, back * 2)
         self._pending = frame
 
-    def _advance_to(self, t: float) -> tuple[av.VideoFrame | None, av.VideoFrame | None]:
-        """Decode forward until a frame at or past t; return (frame before, frame at or after)."""
+    def _advance_to(self, t: float, tolerance: float) -> tuple[av.VideoFrame | None, av.VideoFrame | None]:
+        """Decode forward until a frame at or past t - tolerance; return (frame before, that frame)."""
         before = None
         frame = self._pending or self.current
         self._pending = None
         if frame is None:
             frame = self._next()
-        while frame is not None and self.time_of(frame) < t - self.half_frame:
+        ctx = self.stream.codec_context
+        while frame is not None and self.time_of(frame) < t - tolerance:
+            # Far from the target, frames nothing refers to need not be decoded at all; near it
+            # (wider than the decoder's frame-thread delay) every frame is decoded again.
+            ctx.skip_frame = "NONREF" if self.time_of(frame) < t - SKIP_MARGIN_S else "DEFAULT"
             before = frame
             frame = self._next()
+        ctx.skip_frame = "DEFAULT"
         return before, frame
 
     def _needs_seek(self, t: float, keyframe_before_t: float | None) -> bool:
@@ -232,15 +246,28 @@ class _Cursor:
             kf = float(keyframes[max(pos, 0)])
         if self._needs_seek(t, kf):
             self._seek_before(t)
-        before, frame = self._advance_to(t)
-        return _closest(self, t, before, frame)
+        before, frame = self._advance_to(t, EXACT_TOLERANCE_S)
+        return self._closest(t, before, frame)
 
     def nearest(self, t: float) -> av.VideoFrame | None:
         """The decoded frame closest to t, streaming forward (seeking only across long gaps)."""
         if self._needs_seek(t, None):
             self._seek_before(t)
-        before, frame = self._advance_to(t)
-        return _closest(self, t, before, frame)
+        before, frame = self._advance_to(t, self.half_frame)
+        return self._closest(t, before, frame)
+
+    def _closest(
+        self, t: float, before: av.VideoFrame | None, frame: av.VideoFrame | None
+    ) -> av.VideoFrame | None:
+        if frame is None:
+            # The stream ended: the last frame stands in for t only if t is within two frames of it,
+            # otherwise t lies in a part of the file that is missing.
+            if before is not None and t - self.time_of(before) <= 4 * self.half_frame:
+                return before
+            return None
+        if before is not None and abs(self.time_of(before) - t) < abs(self.time_of(frame) - t):
+            return before
+        return frame
 
     def keyframe_at(self, t: float) -> av.VideoFrame | None:
         """The keyframe at or before t: one seek and one decoded frame."""
@@ -249,14 +276,6 @@ class _Cursor:
         if frame is None and self.current is None:
             return None
         return frame
-
-
-def _closest(cursor: _Cursor, t: float, before, frame):
-    if frame is None:
-        return before
-    if before is not None and abs(cursor.time_of(before) - t) < abs(cursor.time_of(frame) - t):
-        return before
-    return frame
 
 
 def iter_frames(

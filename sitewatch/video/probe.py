@@ -91,6 +91,10 @@ def _probe_image(path: Path, max_pixels: int) -> VideoInfo:
             width, height = img.size
             fmt = (img.format or path.suffix.lstrip(".")).lower()
             exif_orientation = img.getexif().get(0x0112, 1)
+    except Image.DecompressionBombError as exc:
+        raise errors.ResolutionTooLargeError(
+            f"{path}: the image is far above the limit of {max_pixels:,} pixels per frame"
+        ) from exc
     except UnidentifiedImageError as exc:
         raise errors.NotAVideoError(f"{path}: not an image or video sitewatch can read") from exc
     except OSError as exc:

@@ -1,0 +1,267 @@
+"""Video input: probing, frame plans and decoding on real clips and on generated good and bad files."""
+
+from __future__ import annotations
+
+import csv
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from media import SHARED_VIDEOS, decode_all, write_audio_only, write_video
+from PIL import Image
+
+from sitewatch import errors
+from sitewatch.video.decode import FrameReader, Size, read_frames
+from sitewatch.video.probe import probe
+from sitewatch.video.sample import (
+    fps_plan,
+    keyframe_plan,
+    pllava_indices,
+    scan_frames,
+    uniform_plan,
+    windows,
+)
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED_VIDEOS / "MANIFEST.csv").is_file(),
+    reason=f"the shared labelled clips are not at {SHARED_VIDEOS}",
+)
+
+
+def manifest_rows() -> list[dict[str, str]]:
+    if not (SHARED_VIDEOS / "MANIFEST.csv").is_file():
+        return []
+    with open(SHARED_VIDEOS / "MANIFEST.csv", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# --- PLLaVA's formula -------------------------------------------------------------------------
+
+
+def test_pllava_indices_match_the_reference_examples() -> None:
+    assert pllava_indices(300) == [9, 28, 46, 65, 84, 102, 121, 140, 159, 177, 196, 215, 233, 252, 271, 289]
+    assert pllava_indices(10) == [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8, 8]
+
+
+@pytest.mark.parametrize("count", [1, 2, 15, 16, 17, 1000])
+@pytest.mark.parametrize("num", [1, 4, 16, 32])
+def test_pllava_indices_any_n_stay_in_range_and_ordered(count: int, num: int) -> None:
+    idx = pllava_indices(count, num)
+    assert len(idx) == num
+    assert all(0 <= i < count for i in idx)
+    assert idx == sorted(idx)
+
+
+# --- real clips --------------------------------------------------------------------------------
+
+
+@needs_shared
+@pytest.mark.parametrize("row", manifest_rows(), ids=lambda r: r["file"])
+def test_every_shared_clip_probes_and_samples(row: dict[str, str]) -> None:
+    path = SHARED_VIDEOS / row["file"]
+    info = probe(path)
+    assert abs(info.duration_s - float(row["duration_s"])) < 0.75
+    assert abs(info.fps - float(row["fps"])) < 0.1
+    assert f"{info.width}x{info.height}" == row["resolution"]
+
+    frames, times, warnings = read_frames(path, uniform_plan(info, 16), Size(max_side=224))
+    assert frames.shape[0] == 16 and max(frames.shape[1:3]) == 224 and frames.dtype == np.uint8
+    assert times == sorted(times) and warnings == []
+
+    keyed, _, _ = read_frames(path, keyframe_plan(info, 16), Size(max_side=224))
+    assert keyed.shape == frames.shape
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["dev01_sriram2226.mp4", "dev10_cwlroda_d.mp4", "dev16_dandia_k.mp4"])
+def test_exact_sampling_returns_the_very_frames_of_a_full_decode(name: str) -> None:
+    path = SHARED_VIDEOS / name
+    reference = decode_all(path)
+    plan = uniform_plan(probe(path), 16)
+    assert len(scan_frames(path).times_s) == len(reference)
+    got = list(FrameReader(path, plan))
+    for frame, index in zip(got, plan.indices or (), strict=True):
+        assert np.array_equal(frame.image, reference[index]), f"frame {index} differs"
+
+
+# --- generated media ---------------------------------------------------------------------------
+
+
+def test_exact_sampling_with_b_frames_long_gops_and_repeats(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "b.mp4", frames=10, options={"g": "250", "bf": "3"})
+    reference = decode_all(path)
+    plan = uniform_plan(probe(path), 16)
+    assert plan.indices == tuple(pllava_indices(10))
+    for frame, index in zip(FrameReader(path, plan), plan.indices, strict=True):
+        assert np.array_equal(frame.image, reference[index])
+
+
+def test_fixed_rate_plan_streams_frames_near_their_targets(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "v.mp4", frames=90, fps=30)
+    info = probe(path)
+    plan = fps_plan(info, 5)
+    assert len(plan) == 15
+    frames = list(FrameReader(path, plan, Size(max_side=80)))
+    assert [f.index for f in frames] == list(range(15))
+    assert all(abs(f.time_s - t) <= 1 / 60 + 1e-6 for f, t in zip(frames, plan.times_s, strict=True))
+    assert frames[0].image.shape == (48, 80, 3)
+
+
+def test_fixed_rate_never_exceeds_the_videos_rate(tmp_path: Path) -> None:
+    info = probe(write_video(tmp_path / "v.mp4", frames=20, fps=10))
+    assert len(fps_plan(info, 30)) == 20
+
+
+def test_windows_cover_a_long_video_in_chunks(tmp_path: Path) -> None:
+    info = probe(write_video(tmp_path / "v.mp4", frames=300, fps=30))
+    chunks = windows(info, window_s=4.0, stride_s=3.0, frames=8)
+    assert chunks[0].start_s == 0.0 and chunks[-1].end_s == pytest.approx(info.duration_s)
+    assert all(len(w.plan) == 8 and w.start_s <= w.plan.times_s[0] < w.plan.times_s[-1] <= w.end_s for w in chunks)
+    assert [round(w.start_s, 3) for w in chunks] == [0.0, 3.0, 6.0]
+    frames = list(FrameReader(info.path, chunks[2].plan))
+    assert len(frames) == 8 and 6.0 <= frames[0].time_s < frames[-1].time_s <= 10.0
+
+
+def test_rotation_metadata_swaps_the_size_and_turns_the_frames(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "r.mp4", frames=4, width=160, height=96, rotation=90)
+    info = probe(path)
+    assert info.rotation == 90 and (info.width, info.height) == (96, 160)
+    frames, _, _ = read_frames(path, uniform_plan(info, 2))
+    assert frames.shape[1:] == (160, 96, 3)
+    plain = decode_all(path)[0]
+    assert np.array_equal(frames[0], np.rot90(plain)) or np.array_equal(frames[0], np.rot90(plain, -1))
+
+
+def test_variable_frame_rate_is_reported_and_sampled_by_real_timestamps(tmp_path: Path) -> None:
+    times = [i * 0.02 if i < 30 else 0.6 + (i - 30) * 0.2 for i in range(45)]
+    path = write_video(tmp_path / "vfr.mp4", frames=45, fps=30, pts_seconds=times)
+    info = probe(path)
+    assert info.variable_frame_rate
+    assert np.allclose(scan_frames(path).times_s, times, atol=1e-3)
+    plan = uniform_plan(info, 16)
+    got = [f.time_s for f in FrameReader(path, plan)]
+    assert np.allclose(got, [times[i] for i in pllava_indices(45)], atol=1e-3)
+
+
+def test_still_images_are_one_frame_videos(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(np.full((30, 40, 3), 200, np.uint8)).save(path)
+    info = probe(path)
+    assert info.is_image and info.frame_count == 1 and (info.width, info.height) == (40, 30)
+    frames, _, _ = read_frames(path, uniform_plan(info, 16), Size(max_side=20))
+    assert frames.shape == (16, 16, 20, 3)
+    png = tmp_path / "shot.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(png)
+    assert probe(png).is_image
+
+
+def test_exif_rotated_photo_reports_the_display_size(tmp_path: Path) -> None:
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((30, 40, 3), np.uint8)).save(path, exif=exif)
+    info = probe(path)
+    assert (info.width, info.height) == (30, 40)
+    frames, _, _ = read_frames(path, uniform_plan(info, 1))
+    assert frames.shape == (1, 40, 30, 3)
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(errors.VideoNotFoundError, match="no such file"):
+        probe(tmp_path / "nope.mp4")
+
+
+def test_directory(tmp_path: Path) -> None:
+    with pytest.raises(errors.NotAFileError, match="directory"):
+        probe(tmp_path)
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp4"
+    path.touch()
+    with pytest.raises(errors.EmptyFileError, match="empty"):
+        probe(path)
+
+
+def test_text_file_named_mp4(tmp_path: Path) -> None:
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are meeting notes, not a video\n" * 20)
+    with pytest.raises(errors.NotAVideoError, match="not a video"):
+        probe(path)
+
+
+def test_text_file_named_jpg(tmp_path: Path) -> None:
+    path = tmp_path / "notes.jpg"
+    path.write_text("not a picture")
+    with pytest.raises(errors.NotAVideoError):
+        probe(path)
+
+
+def test_audio_only_file(tmp_path: Path) -> None:
+    path = write_audio_only(tmp_path / "voice.m4a")
+    with pytest.raises(errors.NoVideoStreamError, match="audio only"):
+        probe(path)
+
+
+def test_resolution_above_the_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "v.mp4", frames=2)
+    with pytest.raises(errors.ResolutionTooLargeError, match="160x96"):
+        probe(path, max_pixels=100 * 100)
+    with pytest.raises(errors.ResolutionTooLargeError):
+        list(FrameReader(path, uniform_plan(probe(path), 2), max_pixels=100 * 100))
+
+
+def test_absurd_image_header_is_refused_without_decoding(tmp_path: Path) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 200_000, 200_000, 8, 2, 0, 0, 0)
+    path = tmp_path / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    with pytest.raises(errors.ResolutionTooLargeError, match="limit"):
+        probe(path)
+
+
+def test_unsupported_codec(tmp_path: Path) -> None:
+    good = write_video(tmp_path / "v.mkv", frames=4)
+    data = good.read_bytes()
+    assert b"V_MPEG4/ISO/AVC" in data
+    bad = tmp_path / "odd.mkv"
+    bad.write_bytes(data.replace(b"V_MPEG4/ISO/AVC", b"V_SITEWATCH/XYZ"))
+    with pytest.raises(errors.UnsupportedCodecError, match="codec"):
+        probe(bad)
+
+
+def test_truncated_file_decodes_the_readable_part_and_says_so(tmp_path: Path) -> None:
+    good = write_video(tmp_path / "v.mp4", frames=120, container_options={"movflags": "faststart"})
+    data = good.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    info = probe(cut)
+    reader = FrameReader(cut, fps_plan(info, 10))
+    frames = list(reader)
+    assert 0 < len(frames) < len(fps_plan(info, 10))
+    assert reader.warnings and "could not be read" in reader.warnings[-1]
+
+
+def test_mp4_cut_before_its_index_is_not_a_video(tmp_path: Path) -> None:
+    good = write_video(tmp_path / "v.mp4", frames=30)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(good.read_bytes()[:2000])
+    with pytest.raises(errors.VideoError):
+        probe(cut)
+
+
+def test_read_frames_with_nothing_readable_raises(tmp_path: Path) -> None:
+    good = write_video(tmp_path / "v.mp4", frames=120, container_options={"movflags": "faststart"})
+    data = good.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    late = fps_plan(probe(cut), 10, start_s=3.5)
+    with pytest.raises(errors.NoFramesError):
+        read_frames(cut, late)
