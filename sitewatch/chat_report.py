@@ -10,6 +10,7 @@ import re
 from enum import Enum
 
 from sitewatch.prompts import REPORT_CONTEXT_HEADER
+from sitewatch.report.words import EVENT_EN, EVENT_KO, josa, seconds_en, seconds_ko
 from sitewatch.schema import Event, EventKind, Report, Verdict
 from sitewatch.translate.base import Lang
 
@@ -72,19 +73,6 @@ KEYWORDS: dict[Lang, dict[Intent, tuple[str, ...]]] = {
     },
 }
 
-_EVENT_EN: dict[EventKind, str] = {
-    EventKind.fall: "a fall",
-    EventKind.person_down: "a person down",
-    EventKind.struck_by: "a person struck by something",
-    EventKind.object_drop: "a falling object",
-}
-# Glossary terms, so report answers and translations name accidents alike; each takes 은 after it.
-_EVENT_KO: dict[EventKind, str] = {
-    EventKind.fall: "넘어짐",
-    EventKind.person_down: "쓰러짐",
-    EventKind.struck_by: "부딪힘",
-    EventKind.object_drop: "낙하물",
-}
 _DOWN_KINDS = (EventKind.fall, EventKind.person_down)
 
 MODEL_HINT: dict[Lang, str] = {
@@ -99,25 +87,17 @@ MODEL_HINT: dict[Lang, str] = {
 }
 
 
-def _seconds_en(s: float) -> str:
-    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {s % 60:.1f} s"
-
-
-def _seconds_ko(s: float) -> str:
-    return f"{s:.1f}초" if s < 60 else f"{int(s // 60)}분 {s % 60:.1f}초"
-
-
 def _span_en(event: Event) -> str:
     if event.end_s - event.start_s < 0.05:
-        return f"at {_seconds_en(event.keyframe_s)}"
-    start, end = _seconds_en(event.start_s), _seconds_en(event.end_s)
-    return f"at {_seconds_en(event.keyframe_s)} (from {start} to {end})"
+        return f"at {seconds_en(event.keyframe_s)}"
+    start, end = seconds_en(event.start_s), seconds_en(event.end_s)
+    return f"at {seconds_en(event.keyframe_s)} (from {start} to {end})"
 
 
 def _span_ko(event: Event) -> str:
     if event.end_s - event.start_s < 0.05:
-        return _seconds_ko(event.keyframe_s)
-    return f"{_seconds_ko(event.keyframe_s)}({_seconds_ko(event.start_s)}~{_seconds_ko(event.end_s)})"
+        return seconds_ko(event.keyframe_s)
+    return f"{seconds_ko(event.keyframe_s)}({seconds_ko(event.start_s)}~{seconds_ko(event.end_s)})"
 
 
 def report_context(report: Report) -> str:
@@ -159,7 +139,7 @@ def _what(report: Report, lang: Lang) -> str:
         }[report.verdict]
         parts = [opening]
         parts += [
-            f"{_span_ko(e)}에 {_EVENT_KO[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다."
+            f"{_span_ko(e)}에 {josa(EVENT_KO[e.kind], '이', '가')} 신뢰도 {e.confidence:.0%}로 감지되었습니다."
             for e in report.events
         ]
         if report.summary_ko:
@@ -172,7 +152,7 @@ def _what(report: Report, lang: Lang) -> str:
     }[report.verdict]
     parts = [opening]
     parts += [
-        f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}."
+        f"{EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}."
         for e in report.events
     ]
     if report.summary_en:
@@ -188,8 +168,8 @@ def _when(report: Report, lang: Lang) -> str:
             else "The detector found no accident, so there is no time to give."
         )
     if lang == "ko":
-        return " ".join(f"{_EVENT_KO[e.kind]}은 {_span_ko(e)}에 감지되었습니다." for e in report.events)
-    return " ".join(f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}." for e in report.events)
+        return " ".join(f"{josa(EVENT_KO[e.kind], '은', '는')} {_span_ko(e)}에 감지되었습니다." for e in report.events)
+    return " ".join(f"{EVENT_EN[e.kind].capitalize()} {_span_en(e)}." for e in report.events)
 
 
 def _people(report: Report, lang: Lang) -> str:
@@ -216,11 +196,12 @@ def _down(report: Report, lang: Lang) -> str:
     if lang == "ko":
         seen = {EventKind.fall: "넘어지는 장면", EventKind.person_down: "쓰러져 있는 사람"}
         items = [
-            f"{_span_ko(e)}에 {seen[e.kind]}이 신뢰도 {e.confidence:.0%}로 감지되었습니다." for e in down
+            f"{_span_ko(e)}에 {josa(seen[e.kind], '이', '가')} 신뢰도 {e.confidence:.0%}로 감지되었습니다."
+            for e in down
         ]
         return "네, " + " ".join(items)
     return "Yes. " + " ".join(
-        f"{_EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in down
+        f"{EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}." for e in down
     )
 
 

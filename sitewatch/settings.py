@@ -19,11 +19,13 @@ class Settings(BaseSettings):
     max_pixels: int = Field(
         7680 * 4320, description="largest frame (width x height) accepted; bigger videos are refused"
     )
-    detect_fps: float = Field(8.0, description="frames per second the detector looks at")
+    detect_fps: float | None = Field(None, description="frames per second the detector looks at (its default if unset)")
     detector: str = "pose"
     num_frames: int = Field(16, description="frames given to a video-language model")
 
-    vlm: str | None = Field(None, description="video-language backend, e.g. pllava-7b, hf:<id>, openai:<model>@<url>")
+    vlm: str | None = Field(
+        None, description="video-language backend, e.g. pllava-7b, hf:<id>, openai:<model>@<url>"
+    )
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
     dtype: str = Field("auto", description="auto (bf16 on CUDA, float32 on CPU), bfloat16, float16, float32")
     load_in_4bit: bool = False

@@ -19,6 +19,7 @@ from safetensors import safe_open  # noqa: E402
 from sitewatch.errors import BackendError, ModelLoadError  # noqa: E402
 from sitewatch.schema import Message  # noqa: E402
 from sitewatch.settings import Settings  # noqa: E402
+from sitewatch.video.sample import pllava_indices  # noqa: E402
 from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM  # noqa: E402
 from sitewatch.vlm.pllava import backend as pllava_backend  # noqa: E402
 from sitewatch.vlm.pllava.backend import PllavaBackend, cut_at_stop, load  # noqa: E402
@@ -28,7 +29,6 @@ from sitewatch.vlm.pllava.modeling import PllavaMultiModalProjector  # noqa: E40
 from sitewatch.vlm.pllava.processing import (  # noqa: E402
     expand_image_token,
     preprocess_frames,
-    sample_indices,
 )
 from sitewatch.vlm.pllava.prompts import (  # noqa: E402
     CHATML,
@@ -137,11 +137,6 @@ def test_stop_strings_cut_exactly() -> None:
 
 
 # Frames, pooling, placeholder -------------------------------------------------------------------------------
-
-
-def test_sample_indices_match_the_demo() -> None:
-    assert sample_indices(300, 16) == [9, 28, 46, 65, 84, 102, 121, 140, 159, 177, 196, 215, 233, 252, 271, 289]
-    assert sample_indices(10, 16) == [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8, 8]
 
 
 def test_preprocess_resizes_short_side_and_centre_crops() -> None:
@@ -284,7 +279,7 @@ def test_backend_is_a_videolm(backend: PllavaBackend) -> None:
 
 def test_cached_features_match_the_full_forward(backend: PllavaBackend, video: object, clip: VideoClip) -> None:
     ids = torch.tensor([backend.prompt_ids(CHAT, 10)])
-    pixels = preprocess_frames(clip.frames[sample_indices(12, NUM_FRAMES)], 56)
+    pixels = preprocess_frames(clip.frames[pllava_indices(12, NUM_FRAMES)], 56)
     with torch.no_grad():
         full = backend.model(input_ids=ids, pixel_values=pixels).logits
         cached = backend.model(inputs_embeds=backend.model.embed_with_video(ids, video.features)).logits

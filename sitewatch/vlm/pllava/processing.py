@@ -9,16 +9,10 @@ import torch
 from PIL import Image
 
 from sitewatch.errors import BackendError
+from sitewatch.video.sample import pllava_indices
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-
-
-def sample_indices(total: int, count: int) -> list[int]:
-    """The demo's segment-centre frame indices (np.round: half to even; repeats if total < count)."""
-    segment = (total - 1) / count
-    start = int(segment / 2)
-    return [start + int(np.round(segment * i)) for i in range(count)]
 
 
 def resize_crop(frame: np.ndarray, size: int) -> np.ndarray:
@@ -52,7 +46,7 @@ def choose_frames(frames: np.ndarray, num_frames: int, is_image: bool) -> np.nda
         return frames[:1]
     if len(frames) <= num_frames:
         return frames
-    return frames[sample_indices(len(frames), num_frames)]
+    return frames[pllava_indices(len(frames), num_frames)]
 
 
 def expand_image_token(input_ids: list[int], image_token_id: int, count: int) -> list[int]:

@@ -1,0 +1,197 @@
+"""The analysis pipeline, the one place that knows the cascade: probe, detect, (model-verify), report."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch import __version__
+from sitewatch.detect.base import ACCIDENT_CONFIDENCE, Detection, Detector
+from sitewatch.errors import NoFramesError
+from sitewatch.report.summary import summarize
+from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
+from sitewatch.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sitewatch.translate.base import Translator
+    from sitewatch.video.decode import Frame
+    from sitewatch.vlm.base import VideoLM
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+# Whole-clip model verification only for videos up to this long; longer ones are checked per event.
+WHOLE_CLIP_MAX_S = 60.0
+# Seconds of context the model sees around a detector event.
+EVENT_CONTEXT_S = 3.0
+# How much a model's "no" lowers, and its "yes" raises, a detector event's confidence.
+MODEL_VETO = 0.6
+MODEL_BOOST = 0.5
+# A model alone (no detector event) reporting an accident is worth a look, not an alarm by itself.
+MODEL_ONLY_CONFIDENCE = 0.55
+
+
+def _counted(frames: Iterable[Frame], total: int, progress: Progress | None) -> Iterator[Frame]:
+    for i, frame in enumerate(frames, 1):
+        if progress is not None:
+            progress("detect", i, total)
+        yield frame
+
+
+def run_detector(
+    path: Path, info: VideoInfo, detector: Detector, settings: Settings, progress: Progress | None = None
+) -> tuple[Detection, list[str]]:
+    """Stream the video through the detector at its frame rate; return what it found and decode warnings."""
+    from sitewatch.video.decode import FrameReader, Size
+    from sitewatch.video.sample import fps_plan
+
+    plan = fps_plan(info, detector.fps)
+    reader = FrameReader(path, plan, size=Size(max_side=detector.max_side), max_pixels=settings.max_pixels)
+    detection = detector.run(_counted(reader, len(plan), progress), info)
+    if detection.frames_seen == 0:
+        raise NoFramesError(f"{path.name}: no frame could be decoded for analysis")
+    return detection, reader.warnings
+
+
+def verdict_of(events: list[Event], people_max: int) -> tuple[Verdict, float]:
+    """The clip's verdict and how sure it is."""
+    strong = [e.confidence for e in events if e.confidence >= ACCIDENT_CONFIDENCE]
+    if strong:
+        return Verdict.accident, max(strong)
+    if events:
+        return Verdict.uncertain, 0.5
+    # With nobody in view the detector can vouch for less of what may have happened.
+    return Verdict.no_accident, 0.85 if people_max else 0.7
+
+
+def _windows(info: VideoInfo, events: list[Event]) -> list[tuple[float, float]]:
+    spans = sorted(
+        (max(0.0, e.start_s - EVENT_CONTEXT_S), min(info.duration_s, e.end_s + EVENT_CONTEXT_S)) for e in events
+    )
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    if info.is_image or info.duration_s <= WHOLE_CLIP_MAX_S:
+        merged.insert(0, (0.0, info.duration_s))
+    return merged
+
+
+def model_opinions(
+    path: Path, info: VideoInfo, events: list[Event], model: VideoLM, settings: Settings,
+    progress: Progress | None = None,
+) -> list[ModelOpinion]:
+    """Ask the model about the whole clip (short videos) and each window the detector flagged."""
+    from sitewatch.verify import ask_model
+    from sitewatch.video.clip import load_clip
+
+    spans = _windows(info, events)
+    opinions = []
+    for i, (start, end) in enumerate(spans, 1):
+        clip = load_clip(path, info, settings.num_frames, start_s=start, end_s=end, max_pixels=settings.max_pixels)
+        opinions.append(ask_model(model, clip, start, end))
+        if progress is not None:
+            progress("verify", i, len(spans))
+    return opinions
+
+
+def merge_opinions(events: list[Event], opinions: list[ModelOpinion], info: VideoInfo) -> list[Event]:
+    """Adjust detector events by the model's verdict on their windows; add what only the model saw."""
+    merged: list[Event] = []
+    for event in events:
+        votes = [o.accident for o in opinions if o.accident is not None and o.start_s <= event.start_s <= o.end_s]
+        confidence = event.confidence
+        if votes and all(votes):
+            confidence = confidence + (1.0 - confidence) * MODEL_BOOST
+        elif votes and not any(votes):
+            confidence = confidence * MODEL_VETO
+        details = {**event.details, "detector_confidence": event.confidence}
+        if votes:
+            details["model_agrees"] = float(sum(votes)) / len(votes)
+        merged.append(event.model_copy(update={"confidence": round(confidence, 3), "details": details}))
+    for op in opinions:
+        covered = any(op.start_s <= e.start_s <= op.end_s for e in events)
+        if op.accident and not covered:
+            kind = EventKind(op.kind) if op.kind in EventKind._value2member_map_ else EventKind.fall
+            merged.append(
+                Event(
+                    kind=kind,
+                    start_s=op.start_s,
+                    end_s=op.end_s,
+                    confidence=MODEL_ONLY_CONFIDENCE,
+                    keyframe_s=(op.start_s + op.end_s) / 2,
+                    source=op.model,
+                    description=op.description,
+                )
+            )
+    return sorted(merged, key=lambda e: e.start_s)
+
+
+def analyze(
+    path: str | Path,
+    settings: Settings | None = None,
+    *,
+    detector: Detector | str | None = None,
+    model: VideoLM | None = None,
+    translator: Translator | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Analyse one video (or image) and return its Report."""
+    from sitewatch.detect.registry import get_detector
+    from sitewatch.video.probe import probe
+
+    settings = settings or get_settings()
+    path = Path(path)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    info = probe(path, max_pixels=settings.max_pixels)
+    timings["probe_s"] = time.perf_counter() - started
+
+    if detector is None or isinstance(detector, str):
+        options = {"fps": settings.detect_fps} if settings.detect_fps else {}
+        detector = get_detector(detector or settings.detector, **options)
+    t = time.perf_counter()
+    detection, warnings = run_detector(path, info, detector, settings, progress)
+    timings["detect_s"] = time.perf_counter() - t
+
+    events = detection.events
+    opinions: list[ModelOpinion] = []
+    if model is not None:
+        t = time.perf_counter()
+        opinions = model_opinions(path, info, events, model, settings, progress)
+        events = merge_opinions(events, opinions, info)
+        timings["verify_s"] = time.perf_counter() - t
+
+    verdict, confidence = verdict_of(events, detection.people_max)
+    summary_en, summary_ko = summarize(verdict, events, info, detection.people_max)
+    scene_en = next((o.description for o in opinions if o.description), "")
+    if scene_en:
+        summary_en = f"{summary_en} Model's description: {scene_en}"
+        if translator is not None:
+            summary_ko = f"{summary_ko} 모델의 장면 설명: {translator.translate(scene_en, 'en', 'ko')}"
+    timings["total_s"] = time.perf_counter() - started
+    if info.duration_s and timings["total_s"]:
+        timings["speed_x"] = info.duration_s / timings["total_s"]
+    return Report(
+        video=info,
+        verdict=verdict,
+        confidence=round(confidence, 3),
+        events=events,
+        summary_en=summary_en,
+        summary_ko=summary_ko,
+        detector=f"{detector.name} (fps {detector.fps:g})",
+        model=getattr(model, "name", None),
+        opinions=opinions,
+        scene_en=scene_en,
+        people_max=detection.people_max,
+        signals=detection.signals,
+        warnings=warnings,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        sitewatch_version=__version__,
+    )

@@ -1,0 +1,67 @@
+"""Keyframe pictures for a report: the frame of each event with the person boxed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from sitewatch.schema import Box, Report
+from sitewatch.video.decode import FrameReader, Size
+from sitewatch.video.sample import FramePlan
+
+KEYFRAME_SIDE = 640
+# With no events, a few evenly spaced frames show what the video looks like.
+OVERVIEW_FRAMES = 3
+
+_BOX_COLOURS = {"fall": "#e4002b", "person_down": "#ff7a00", "struck_by": "#c800a1", "object_drop": "#0072ce"}
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A written picture and what it shows."""
+
+    path: Path
+    time_s: float
+    caption: str
+    event_index: int | None
+
+
+def _draw_box(image: np.ndarray, box: Box, colour: str) -> Image.Image:
+    img = Image.fromarray(image)
+    w, h = img.size
+    width = max(2, round(max(w, h) / 200))
+    ImageDraw.Draw(img).rectangle((box.x1 * w, box.y1 * h, box.x2 * w, box.y2 * h), outline=colour, width=width)
+    return img
+
+
+def write_keyframes(report: Report, folder: Path) -> tuple[list[Keyframe], list[str]]:
+    """Decode and save one JPEG per event (or a few overview frames); return them and any warnings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    info = report.video
+    if report.events:
+        wanted = [(e.keyframe_s, i) for i, e in enumerate(report.events)]
+    else:
+        count = 1 if info.is_image else OVERVIEW_FRAMES
+        wanted = [(info.duration_s * (k + 0.5) / count, None) for k in range(count)]
+    order = sorted(range(len(wanted)), key=lambda k: wanted[k][0])
+    plan = FramePlan(times_s=tuple(wanted[k][0] for k in order), mode="nearest")
+    reader = FrameReader(info.path, plan, size=Size(max_side=KEYFRAME_SIDE))
+    written: list[Keyframe] = []
+    for frame in reader:
+        _, event_index = wanted[order[frame.index]]
+        if event_index is None:
+            img = Image.fromarray(frame.image)
+            name, caption = f"overview_{frame.index + 1:02d}_{frame.time_s:.2f}s.jpg", f"{frame.time_s:.1f} s"
+        else:
+            event = report.events[event_index]
+            colour = _BOX_COLOURS.get(event.kind.value, "#e4002b")
+            img = _draw_box(frame.image, event.box, colour) if event.box else Image.fromarray(frame.image)
+            name = f"event_{event_index + 1:02d}_{event.kind.value}_{frame.time_s:.2f}s.jpg"
+            caption = f"#{event_index + 1} {event.kind.value} at {frame.time_s:.1f} s"
+        path = folder / name
+        img.save(path, quality=88)
+        written.append(Keyframe(path=path, time_s=frame.time_s, caption=caption, event_index=event_index))
+    return written, reader.warnings

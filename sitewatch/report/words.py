@@ -1,0 +1,60 @@
+"""How accidents are named and times are said, in English and polite Korean (one place for both)."""
+
+from __future__ import annotations
+
+from sitewatch.schema import EventKind
+
+# Glossary terms (넘어짐, 쓰러짐, 부딪힘, 낙하물): each ends in a consonant, so it takes 은/이.
+EVENT_KO: dict[EventKind, str] = {
+    EventKind.fall: "넘어짐",
+    EventKind.person_down: "쓰러짐",
+    EventKind.struck_by: "부딪힘",
+    EventKind.object_drop: "낙하물",
+}
+
+EVENT_EN: dict[EventKind, str] = {
+    EventKind.fall: "a fall",
+    EventKind.person_down: "a person down",
+    EventKind.struck_by: "a person struck by something",
+    EventKind.object_drop: "a falling object",
+}
+
+# What was seen, as a clause: "... 작업자가 넘어지는 장면이 감지되었습니다".
+SCENE_KO: dict[EventKind, str] = {
+    EventKind.fall: "사람이 넘어지는 장면",
+    EventKind.person_down: "사람이 바닥에 쓰러져 일어나지 못하는 상태",
+    EventKind.struck_by: "사람이 물체에 부딪히는 장면",
+    EventKind.object_drop: "물체가 떨어지는 낙하물 상황",
+}
+
+SCENE_EN: dict[EventKind, str] = {
+    EventKind.fall: "a person falling to the ground",
+    EventKind.person_down: "a person lying on the ground and not getting up",
+    EventKind.struck_by: "a person being struck by an object",
+    EventKind.object_drop: "an object falling",
+}
+
+
+def has_final_consonant(word: str) -> bool:
+    """True if the last Hangul syllable of `word` ends in a consonant (받침), which picks 이/은/을."""
+    for ch in reversed(word.strip()):
+        if "가" <= ch <= "힣":
+            return (ord(ch) - ord("가")) % 28 != 0
+        if ch.isalnum():
+            return False
+    return False
+
+
+def josa(word: str, with_final: str, without_final: str) -> str:
+    """`word` followed by the particle form that suits it: josa("상태", "이", "가") -> "상태가"."""
+    return word + (with_final if has_final_consonant(word) else without_final)
+
+
+def seconds_en(s: float) -> str:
+    """12.3 s, or 2 min 5.0 s past a minute."""
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {s % 60:.1f} s"
+
+
+def seconds_ko(s: float) -> str:
+    """12.3초, or 2분 5.0초 past a minute."""
+    return f"{s:.1f}초" if s < 60 else f"{int(s // 60)}분 {s % 60:.1f}초"
