@@ -93,6 +93,226 @@ def frames(
     typer.echo(f"wrote {len(written)} frames to {out}")
 
 
+class Lang(str, Enum):
+    ko = "ko"
+    en = "en"
+
+
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Video-language model: pllava-7b, hf:<id or folder>, openai:<model>@<url>."),
+]
+TranslatorOpt = Annotated[
+    str | None, typer.Option("--translator", help="none, openai[:model], hf[:id or folder], model.")
+]
+
+
+def _settings(lang: Lang | None = None, fps: float | None = None):
+    from sitewatch.settings import get_settings
+
+    updates: dict[str, object] = {}
+    if lang is not None:
+        updates["lang"] = lang.value
+    if fps is not None:
+        updates["detect_fps"] = fps
+    return get_settings().model_copy(update=updates)
+
+
+def _progress_bar():
+    """A transient rich progress bar on stderr, fed by the pipeline's progress callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            label = {"detect": "detecting", "verify": "asking the model"}.get(stage, stage)
+            tasks[stage] = bar.add_task(label, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def _print_report(report, lang: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sitewatch.report.words import EVENT_KO
+
+    console = Console()
+    colour = {"accident": "bold red", "uncertain": "bold yellow", "no_accident": "bold green"}[report.verdict.value]
+    label_ko = {"accident": "사고 감지", "uncertain": "사고 의심", "no_accident": "사고 없음"}[report.verdict.value]
+    label = label_ko if lang == "ko" else report.verdict.value.replace("_", " ")
+    console.print(f"[{colour}]{label}[/] ({'신뢰도' if lang == 'ko' else 'confidence'} {report.confidence:.0%})")
+    console.print(report.summary_ko if lang == "ko" else report.summary_en)
+    if report.events:
+        head = ("종류", "시작(초)", "끝(초)", "신뢰도", "인원") if lang == "ko" else (
+            "kind", "start s", "end s", "confidence", "people")
+        table = Table(*head)
+        for e in report.events:
+            kind = EVENT_KO[e.kind] if lang == "ko" else e.kind.value
+            table.add_row(kind, f"{e.start_s:.1f}", f"{e.end_s:.1f}", f"{e.confidence:.0%}", str(len(e.people)))
+        console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    speed = report.timings.get("speed_x")
+    console.print(f"[dim]{report.detector}; {report.timings.get('total_s', 0):.1f} s"
+                  + (f", {speed:.1f}x real time" if speed else "") + "[/]")
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Video or image file.")],
+    lang: Annotated[Lang | None, typer.Option(help="Language of the answer (default: SITEWATCH_LANG or ko).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write report.json, report.html and keyframes here.")
+    ] = None,
+    model: ModelOpt = None,
+    translator: TranslatorOpt = None,
+    fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find accidents in a video: whether, when, how sure, and a short description."""
+    from sitewatch.assess import analyze as run_analysis
+    from sitewatch.session import get_model, get_translator
+
+    settings = _settings(lang, fps)
+    if out is not None:
+        from sitewatch.report.files import check_folder
+
+        check_folder(video, out)
+    vlm = get_model(model if model is not None else settings.vlm, settings)
+    tr = get_translator(translator, settings, vlm) if vlm is not None else None
+    bar, update = _progress_bar()
+    with bar:
+        report = run_analysis(video, settings, model=vlm, translator=tr, progress=update)
+    written = None
+    if out is not None:
+        from sitewatch.report.files import write_report
+
+        written = write_report(report, out, lang=settings.lang)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    _print_report(report, settings.lang)
+    if written:
+        typer.echo(f"report: {written['html']}")
+
+
+@app.command("eval")
+def evaluate(
+    manifest: Annotated[Path, typer.Argument(help="Labelled manifest CSV (the format of MANIFEST.csv).")],
+    videos: Annotated[Path | None, typer.Option(help="Folder with the clips (default: next to the manifest).")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score the detector on labelled clips: precision, recall, F1, timing, false alarms, speed."""
+    from sitewatch.eval import evaluate as run_eval
+
+    result = run_eval(manifest, videos, progress=not as_json, **({"fps": fps} if fps else {}))
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+        return
+    _print_eval(result)
+
+
+def _print_eval(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    columns = ("clip", "label", "verdict", "first event s", "labelled s", "error s", "outcome")
+    table = Table(*columns, title=result.manifest)
+    for c in result.clips:
+        verdict = "error" if c.error else ("accident" if c.accident else "no accident")
+        table.add_row(
+            c.file, c.label, verdict,
+            f"{c.first_event_s:.1f}" if c.first_event_s is not None else "",
+            f"{c.fall_start_s:.1f}" if c.fall_start_s is not None else "",
+            f"{c.timing_error_s:+.1f}" if c.timing_error_s is not None else "",
+            c.outcome,
+        )
+    s = result.summary
+    console = Console()
+    console.print(table)
+    console.print(
+        f"precision {s.precision:.2f}  recall {s.recall:.2f}  F1 {s.f1:.2f}  "
+        f"(TP {s.tp}, FP {s.fp}, FN {s.fn}, TN {s.tn}; {s.clips - s.scored} not scored)"
+    )
+    if s.timing_mean_abs_s is not None:
+        console.print(
+            f"timing |error| mean {s.timing_mean_abs_s:.2f} s, median {s.timing_median_abs_s:.2f} s; "
+            f"within 2 s: {s.on_time_fraction:.0%}"
+        )
+    fa_rate = f"{s.false_alarms_per_hour:.1f}/hour" if s.false_alarms_per_hour is not None else "n/a"
+    console.print(f"false alarms on no_fall clips: {s.false_alarms} ({fa_rate})")
+    if s.speed_x:
+        console.print(f"speed: {s.speed_x:.1f}x real time ({s.video_s:.0f} s of video in {s.wall_s:.0f} s)")
+
+
+@app.command()
+def chat(
+    video: Annotated[Path, typer.Argument(help="Video or image file to talk about.")],
+    lang: Annotated[Lang | None, typer.Option(help="Answer language (default: the question's).")] = None,
+    model: ModelOpt = None,
+    translator: TranslatorOpt = None,
+) -> None:
+    """Chat about a video in the terminal, in Korean or English (/en shows the English original)."""
+    from sitewatch.chat_cli import run_terminal_chat
+    from sitewatch.session import start_chat
+
+    settings = _settings(lang)
+    bar, update = _progress_bar()
+    with bar:
+        session = start_chat(video, settings, model_name=model, translator_name=translator, progress=update)
+    _print_report(session.report, settings.lang)
+    run_terminal_chat(session)
+
+
+@app.command()
+def models(as_json: JsonFlag = False) -> None:
+    """List the video-language backends and aliases, and what each needs."""
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from sitewatch.vlm.registry import describe_backends
+
+    rows = describe_backends()
+    if as_json:
+        _print_json([asdict(r) for r in rows])
+        return
+    table = Table("name", "target", "extra", "installed", "needs")
+    for r in rows:
+        table.add_row(r.name, r.target, r.extra, "yes" if r.installed else "no", r.needs)
+    Console().print(table)
+
+
+@app.command("convert-pllava")
+def convert_pllava(
+    src: Annotated[str, typer.Argument(help="Released PLLaVA folder or hub id (ermu2001/pllava-7b).")],
+    dst: Annotated[Path, typer.Argument(help="New folder for the merged, standard checkpoint.")],
+    lora_alpha: Annotated[float, typer.Option(help="LoRA alpha used at inference (PLLaVA's demo: 4).")] = 4.0,
+    dtype: Annotated[str | None, typer.Option(help="Save as bfloat16/float16/float32 (default: as released).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Merge PLLaVA's LoRA and write a folder that loads directly and fast."""
+    from dataclasses import asdict
+
+    from sitewatch.vlm.pllava.convert import convert
+
+    result = convert(src, dst, lora_alpha=lora_alpha, dtype=dtype)
+    if as_json:
+        _print_json(asdict(result))
+        return
+    typer.echo(str(result))
+
+
 def main() -> None:
     """Entry point: run the CLI, turning sitewatch errors into one clear line and exit code 2."""
     try:

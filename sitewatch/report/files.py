@@ -31,8 +31,8 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def check_folder(report: Report, folder: Path) -> None:
-    """Refuse a folder that already holds the report of a different video."""
+def check_folder(video: str | Path, folder: Path) -> None:
+    """Refuse a folder that already holds the report of a different video (before any work is done)."""
     existing = folder / "report.json"
     if not existing.is_file():
         return
@@ -42,7 +42,7 @@ def check_folder(report: Report, folder: Path) -> None:
         raise ReportFolderError(
             f"{folder} holds a report.json sitewatch cannot read; choose another --out folder"
         ) from exc
-    if Path(previous.video.path).resolve() != Path(report.video.path).resolve():
+    if Path(previous.video.path).resolve() != Path(video).resolve():
         raise ReportFolderError(
             f"{folder} already holds the report of {Path(previous.video.path).name}; choose another --out folder"
         )
@@ -52,7 +52,7 @@ def write_report(report: Report, folder: str | Path, lang: str = "ko") -> dict[s
     """Write report.json, keyframes/ and report.html into `folder`; return their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    check_folder(report, folder)
+    check_folder(report.video.path, folder)
     json_path = folder / "report.json"
     _atomic_write(json_path, report.model_dump_json(indent=2))
     keyframe_dir = folder / "keyframes"

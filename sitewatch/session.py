@@ -1,0 +1,70 @@
+"""Start a chat about one video: analyse it, load the configured model and translator once per process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sitewatch.assess import Progress, analyze
+from sitewatch.chat import ChatSession
+from sitewatch.settings import Settings
+from sitewatch.vlm.base import GenerationOptions
+
+if TYPE_CHECKING:
+    from sitewatch.translate.base import Translator
+    from sitewatch.vlm.base import VideoLM
+
+_lock = threading.Lock()
+_models: dict[tuple[str, str, str, bool], VideoLM] = {}
+
+
+def get_model(name: str | None, settings: Settings) -> VideoLM | None:
+    """The video-language backend `name`, loaded once per process and shared by every session."""
+    if not name:
+        return None
+    from sitewatch.vlm.registry import load_backend
+
+    key = (name, settings.device, settings.dtype, settings.load_in_4bit)
+    with _lock:
+        if key not in _models:
+            _models[key] = load_backend(name, settings)
+        return _models[key]
+
+
+def get_translator(name: str | None, settings: Settings, model: VideoLM | None) -> Translator | None:
+    """The translator `name` (settings.translator when None); None when translation is off."""
+    from sitewatch.translate.registry import load_translator
+
+    chosen = name if name is not None else settings.translator
+    if chosen in ("", "none"):
+        return None
+    return load_translator(chosen, settings, vlm=model)
+
+
+def start_chat(
+    path: str | Path,
+    settings: Settings,
+    *,
+    model_name: str | None = None,
+    translator_name: str | None = None,
+    verify: bool = False,
+    progress: Progress | None = None,
+) -> ChatSession:
+    """Analyse `path` with the detector (and the model if `verify`), then open a chat about it."""
+    from sitewatch.video.clip import load_clip
+
+    model = get_model(model_name if model_name is not None else settings.vlm, settings)
+    translator = get_translator(translator_name, settings, model)
+    report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
+    clip = load_clip(path, report.video, settings.num_frames, max_pixels=settings.max_pixels) if model else None
+    return ChatSession(clip, report, model=model, translator=translator, options=generation_options(settings))
+
+
+def generation_options(settings: Settings) -> GenerationOptions:
+    """Decoding settings: greedy unless a temperature above zero asks for sampling."""
+    return GenerationOptions(
+        max_new_tokens=settings.max_new_tokens,
+        do_sample=settings.temperature > 0,
+        temperature=settings.temperature if settings.temperature > 0 else 1.0,
+    )
