@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create .venv and install sitewatch with the given extras; CPU torch is pinned by constraints/cpu.txt.
+# Re-running is cheap: it installs again only when pyproject.toml, the constraints or the extras change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-detect}"
+
+if [ -z "${PYTHON:-}" ]; then
+  for candidate in python3.11 python3.12 python3.10 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then PYTHON=$candidate; break; fi
+  done
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv with $PYTHON" >&2
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=".venv/.installed-$(cat pyproject.toml constraints/cpu.txt | sha1sum | cut -c1-12)-${extras//[^a-z]/_}"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing sitewatch[$extras] (first run takes a few minutes)" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints/cpu.txt -e ".[$extras]"
+  touch "$stamp"
+fi

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: installs the dev extras (and, as root, Debian's chromium + Korean fonts for the
+# browser tests), then runs ruff and pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev
+
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing chromium and fonts-noto-cjk for the browser tests" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "test: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
+  fi
+fi
+
+.venv/bin/ruff check sitewatch tests benchmarks samples
+.venv/bin/python -m pytest -q "$@"
