@@ -15,10 +15,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
+# This machine's pip configuration names index folders that may be absent; their warnings are noise.
+pip_install() {
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  return "${PIPESTATUS[0]}"
+}
+
 stamp=".venv/.installed-$(cat pyproject.toml constraints/cpu.txt | sha1sum | cut -c1-12)-${extras//[^a-z]/_}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing sitewatch[$extras] (first run takes a few minutes)" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints/cpu.txt -e ".[$extras]"
+  pip_install --upgrade pip
+  pip_install -c constraints/cpu.txt -e ".[$extras]"
   touch "$stamp"
 fi

@@ -1,0 +1,116 @@
+"""The analysis pipeline's report: schema, summaries, files (JSON, HTML with every image present)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from media import SHARED_VIDEOS, write_video
+
+from sitewatch.assess import analyze, merge_opinions, verdict_of
+from sitewatch.report.files import ReportFolderError, write_report
+from sitewatch.report.summary import summarize
+from sitewatch.report.words import josa
+from sitewatch.schema import Box, Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED_VIDEOS / "MANIFEST.csv").is_file(), reason=f"the shared labelled clips are not at {SHARED_VIDEOS}"
+)
+FALL_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"
+
+
+def info(duration: float = 10.0) -> VideoInfo:
+    return VideoInfo(path="/x.mp4", size_bytes=1, container="mp4", codec="h264", width=640, height=360, fps=25,
+                     duration_s=duration, frame_count=int(duration * 25))
+
+
+def event(kind: EventKind, start: float, conf: float, end: float | None = None) -> Event:
+    return Event(kind=kind, start_s=start, end_s=end if end is not None else start + 1, confidence=conf,
+                 keyframe_s=start + 0.5, people=[1], box=Box(x1=0.1, y1=0.2, x2=0.5, y2=0.9))
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.srcs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            self.srcs.extend(v for k, v in attrs if k == "src" and v)
+
+
+def test_korean_particles_follow_the_final_consonant() -> None:
+    assert josa("상태", "이", "가") == "상태가"
+    assert josa("장면", "이", "가") == "장면이"
+    assert josa("낙하물", "은", "는") == "낙하물은"
+
+
+def test_summaries_name_the_event_and_time_in_both_languages() -> None:
+    events = [event(EventKind.fall, 3.7, 0.9), event(EventKind.person_down, 4.2, 0.8, end=10.0)]
+    en, ko = summarize(Verdict.accident, events, info(), 1)
+    assert "falling" in en and "4.2 s" in en and "Accident detected" in en
+    assert "사고가 감지되었습니다" in ko and "넘어지는 장면이" in ko and "상태가" in ko and "4.2초부터" in ko
+    assert ko.endswith("점검해 주시기 바랍니다.")
+    en, ko = summarize(Verdict.no_accident, [], info(), 0)
+    assert "No accident" in en and "사람은 확인되지 않았습니다" in ko
+
+
+def test_verdict_and_confidence_follow_the_strongest_event() -> None:
+    assert verdict_of([event(EventKind.fall, 1, 0.8), event(EventKind.fall, 5, 0.6)], 2) == (Verdict.accident, 0.8)
+    assert verdict_of([event(EventKind.fall, 1, 0.3)], 1) == (Verdict.uncertain, 0.5)
+    assert verdict_of([], 3)[0] is Verdict.no_accident
+
+
+def test_model_opinions_confirm_veto_and_add_events() -> None:
+    det = [event(EventKind.fall, 2.0, 0.6), event(EventKind.fall, 20.0, 0.6)]
+    opinions = [
+        ModelOpinion(model="m", start_s=0, end_s=6, accident=True, kind="fall"),
+        ModelOpinion(model="m", start_s=17, end_s=24, accident=False),
+        ModelOpinion(model="m", start_s=40, end_s=50, accident=True, kind="object_drop", description="beams fall"),
+    ]
+    merged = merge_opinions(det, opinions, info(60))
+    assert merged[0].confidence > 0.6 and merged[0].details["model_agrees"] == 1.0
+    assert merged[1].confidence < 0.5
+    assert merged[2].kind is EventKind.object_drop and merged[2].source == "m"
+    assert merged[2].description == "beams fall"
+
+
+@needs_shared
+def test_analyze_a_real_fall_and_write_every_file(tmp_path: Path) -> None:
+    report = analyze(FALL_CLIP)
+    assert report.verdict is Verdict.accident
+    assert any(abs(e.start_s - 3.7) <= 2.0 for e in report.events)
+    assert report.summary_ko and report.summary_en and report.signals and report.people_max >= 1
+    assert Report.model_validate_json(report.model_dump_json()) == report
+
+    paths = write_report(report, tmp_path / "out")
+    assert Report.model_validate_json(paths["json"].read_text()) == report
+    html = paths["html"].read_text()
+    parser = _Images()
+    parser.feed(html)
+    assert len(parser.srcs) == len(report.events)
+    for src in parser.srcs:
+        assert (tmp_path / "out" / src).is_file(), src
+    assert "<svg" in html and "사고 감지" in html and re.search(r"<td>fall</td>", html)
+
+
+def test_report_of_an_empty_scene_has_overview_frames(tmp_path: Path) -> None:
+    video = write_video(tmp_path / "empty.mp4", frames=30, fps=10)
+    report = analyze(video)
+    assert report.verdict is Verdict.no_accident and report.people_max == 0
+    paths = write_report(report, tmp_path / "out", lang="en")
+    assert len(list(paths["keyframes"].glob("overview_*.jpg"))) == 3
+    assert '<html lang="en">' in paths["html"].read_text()
+
+
+def test_a_folder_holding_another_videos_report_is_not_overwritten(tmp_path: Path) -> None:
+    a = analyze(write_video(tmp_path / "a.mp4", frames=10, fps=10))
+    b = analyze(write_video(tmp_path / "b.mp4", frames=10, fps=10))
+    write_report(a, tmp_path / "out")
+    before = (tmp_path / "out" / "report.json").read_text()
+    with pytest.raises(ReportFolderError, match=r"a\.mp4"):
+        write_report(b, tmp_path / "out")
+    assert (tmp_path / "out" / "report.json").read_text() == before
+    write_report(a, tmp_path / "out")
