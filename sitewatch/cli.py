@@ -313,6 +313,22 @@ def convert_pllava(
     typer.echo(str(result))
 
 
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address to bind; 0.0.0.0 exposes the page to your network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 7860,
+    share: Annotated[bool, typer.Option("--share", help="Also open a public gradio.live link.")] = False,
+    lang: Annotated[Lang | None, typer.Option(help="Page and answer language (default: SITEWATCH_LANG or ko).")] = None,
+    examples: Annotated[
+        Path | None, typer.Option(help="Folder of videos to list as examples on the page.")
+    ] = None,
+) -> None:
+    """Open the web page: upload a video, see the verdict, timeline and keyframes, and chat about it."""
+    from sitewatch.ui.app import launch
+
+    launch(host=host, port=port, share=share, lang=lang.value if lang else None, examples_dir=examples)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning sitewatch errors into one clear line and exit code 2."""
     try:

@@ -1,0 +1,1 @@
+"""The Gradio web page (`sitewatch ui`): upload, analysis, and a streaming chat in Korean or English."""

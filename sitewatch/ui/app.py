@@ -1,0 +1,402 @@
+"""`sitewatch ui`: the Gradio page (layout and events). Session data lives in gr.State, never here."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitewatch.errors import SitewatchError
+from sitewatch.report.keyframes import write_keyframes
+from sitewatch.report.timeline import timeline_svg
+from sitewatch.session import generation_options, start_chat
+from sitewatch.settings import Settings, get_settings
+from sitewatch.ui._gradio import gr
+from sitewatch.ui.i18n import EXAMPLE_QUESTIONS, LANGUAGE_CHOICES, STRINGS, t, ui_lang
+from sitewatch.ui.render import chat_messages, events_markdown, gallery_items, verdict_html
+from sitewatch.ui.state import UiSession, close_session, remove_folder, session_folder, session_folder_path
+
+log = logging.getLogger(__name__)
+
+NO_MODEL = "none"
+BACKEND_CHOICES = [NO_MODEL, "pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
+VIDEO_EXAMPLE_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+# Files gradio keeps (uploads, shown keyframes) are swept this often once they are this old, in seconds.
+CACHE_SWEEP = (1800, 3600)
+
+CSS = """
+.sw-verdict .sw-badge {color: #fff; padding: 2px 10px; border-radius: 6px; font-weight: 600}
+.sw-verdict .sw-summary {margin: 6px 0 0 0}
+.sw-verdict .sw-warning {color: #8a6d00}
+.sw-timeline svg {width: 100%; height: auto}
+"""
+
+
+class SitewatchUI:
+    """The page's builder and event handlers; app-wide only: base settings and the temp root."""
+
+    def __init__(self, settings: Settings, lang: str, temp_root: Path, examples: list[str]) -> None:
+        self.settings = settings
+        self.lang = ui_lang(lang)
+        self.temp_root = temp_root
+        self.examples = examples
+
+    def _progress(self, progress: Any, lang: str):
+        def update(stage: str, done: int, total: int) -> None:
+            key = f"stage_{stage}"
+            desc = t(lang, key) if key in STRINGS else stage
+            progress((done, max(total, 1)), desc=desc)
+
+        return update
+
+    def start(
+        self,
+        video: str | None,
+        image: str | None,
+        session: UiSession | None,
+        lang: str,
+        backend: str | None,
+        frames: float,
+        max_tokens: float,
+        temperature: float,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio injects it by this default)
+    ) -> tuple[Any, ...]:
+        """Analyse the upload and open a new chat about it (replacing this browser's previous one)."""
+        path = video or image
+        if not path:
+            gr.Warning(t(lang, "no_upload"))
+            return (session, t(lang, "no_upload"), *([gr.update()] * 7))
+        close_session(session)
+        settings = self.settings.model_copy(
+            update={
+                "lang": ui_lang(lang),
+                "vlm": None if backend in (None, "", NO_MODEL) else backend,
+                "num_frames": int(frames),
+                "max_new_tokens": int(max_tokens),
+                "temperature": float(temperature),
+            }
+        )
+        folder = session_folder(self.temp_root, request.session_hash)
+        progress(0, desc=t(lang, "stage_start"))
+        try:
+            chat = start_chat(path, settings, model_name=settings.vlm or "", progress=self._progress(progress, lang))
+            keyframes, warnings = write_keyframes(chat.report, folder / "keyframes")
+        except SitewatchError as exc:
+            remove_folder(folder)
+            message = f"{t(lang, 'error')}: {exc}"
+            log.warning("start failed: %s", exc)
+            gr.Warning(message)
+            return (None, f"**{message}**", "", "", "", [], [], *_chat_input(lang, ready=False))
+        for warning in warnings:
+            log.warning("keyframes: %s", warning)
+        new = UiSession(folder=folder, settings=settings, chat=chat, video_path=path, keyframes=keyframes)
+        report = chat.report
+        return (
+            new,
+            t(lang, "status_ready", name=Path(path).name),
+            verdict_html(report, lang),
+            events_markdown(report, lang),
+            timeline_svg(report),
+            gallery_items(report, keyframes, lang),
+            [],
+            *_chat_input(lang, ready=True),
+        )
+
+    def ask(
+        self, question: str, session: UiSession | None, lang: str, max_tokens: float, temperature: float
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer to `question` into the chatbot, in the page's language."""
+        if session is None:
+            gr.Warning(t(lang, "no_chat"))
+            yield gr.update(), question, t(lang, "no_chat")
+            return
+        if not question.strip():
+            yield gr.update(), "", t(lang, "empty_question")
+            return
+        chat = session.chat
+        options = {"max_new_tokens": int(max_tokens), "temperature": float(temperature)}
+        chat.options = generation_options(session.settings.model_copy(update=options))
+        history = chat.history
+        try:
+            for turn in chat.stream(question, lang=ui_lang(lang)):
+                partial = None if turn.complete else turn
+                yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()
+        except SitewatchError as exc:
+            message = f"{t(lang, 'error')}: {exc}"
+            gr.Warning(message)
+            yield chat_messages(chat.history, lang), question, f"**{message}**"
+
+    def clear(self, session: UiSession | None, lang: str) -> tuple[Any, ...]:
+        """Forget the conversation; the video and its analysis stay."""
+        if session is not None:
+            session.chat.reset()
+        return [], "", t(lang, "status_cleared")
+
+    def restart(self, session: UiSession | None, lang: str) -> tuple[Any, ...]:
+        """Forget everything of this browser session: upload, analysis, chat and files."""
+        close_session(session)
+        return (None, None, None, t(lang, "status_restarted"), "", "", "", [], [], *_chat_input(lang, ready=False))
+
+    def relabel(self, lang: str, session: UiSession | None) -> tuple[Any, ...]:
+        """Every label, button and rendered result again in `lang`."""
+        ready = session is not None
+        report = session.chat.report if session else None
+        return (
+            t(lang, "title"),
+            t(lang, "intro"),
+            gr.update(label=t(lang, "tab_video")),
+            gr.update(label=t(lang, "tab_image")),
+            gr.update(label=t(lang, "video")),
+            gr.update(label=t(lang, "image")),
+            gr.update(value=t(lang, "start")),
+            gr.update(value=t(lang, "restart")),
+            gr.update(label=t(lang, "settings")),
+            gr.update(label=t(lang, "lang")),
+            gr.update(label=t(lang, "backend"), info=t(lang, "backend_info")),
+            gr.update(label=t(lang, "frames")),
+            gr.update(label=t(lang, "max_tokens")),
+            gr.update(label=t(lang, "temperature")),
+            gr.update(label=t(lang, "analysis")),
+            gr.update(label=t(lang, "timeline")),
+            gr.update(label=t(lang, "events")),
+            gr.update(
+                label=t(lang, "keyframes"), value=gallery_items(report, session.keyframes, lang) if session else []
+            ),
+            verdict_html(report, lang),
+            events_markdown(report, lang),
+            gr.update(label=t(lang, "chatbot"), value=chat_messages(session.chat.history, lang) if session else []),
+            gr.update(
+                label=t(lang, "question"), placeholder=t(lang, "placeholder_ready" if ready else "placeholder_wait")
+            ),
+            gr.update(value=t(lang, "send")),
+            gr.update(value=t(lang, "clear")),
+            gr.update(label=t(lang, "examples_questions")),
+            gr.update(label=t(lang, "status")),
+        )
+
+    def unload(self, request: gr.Request) -> None:
+        """The tab closed: delete this browser session's files now (gradio drops its state later)."""
+        remove_folder(session_folder_path(self.temp_root, request.session_hash))
+
+    def build(self) -> gr.Blocks:
+        """The page: upload and settings on the left, verdict and chat on the right, analysis below."""
+        lang = self.lang
+        with gr.Blocks(title="sitewatch", delete_cache=CACHE_SWEEP) as demo:
+            session = gr.State(None, delete_callback=close_session)
+            title = gr.Markdown(t(lang, "title"))
+            intro = gr.Markdown(t(lang, "intro"))
+            with gr.Row():
+                with gr.Column(scale=2):
+                    with gr.Tabs():
+                        with gr.Tab(t(lang, "tab_video")) as video_tab:
+                            # format=None: keep the upload as it is (PyAV reads any container; no ffmpeg needed).
+                            video = gr.Video(
+                                label=t(lang, "video"), sources=["upload"], format=None, include_audio=True, height=300
+                            )
+                        with gr.Tab(t(lang, "tab_image")) as image_tab:
+                            image = gr.Image(label=t(lang, "image"), sources=["upload"], type="filepath", height=300)
+                    with gr.Row():
+                        start = gr.Button(t(lang, "start"), variant="primary", scale=2, elem_id="sw-start")
+                        restart = gr.Button(t(lang, "restart"), scale=1, elem_id="sw-restart")
+                    status = gr.Markdown(t(lang, "status_idle"), label=t(lang, "status"), elem_id="sw-status")
+                    with gr.Accordion(t(lang, "settings"), open=False) as settings_box:
+                        lang_box = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "lang"), elem_id="sw-lang")
+                        backend = gr.Dropdown(
+                            _backend_choices(self.settings.vlm),
+                            value=self.settings.vlm or NO_MODEL,
+                            allow_custom_value=True,
+                            label=t(lang, "backend"),
+                            info=t(lang, "backend_info"),
+                        )
+                        frames = gr.Slider(4, 64, value=self.settings.num_frames, step=4, label=t(lang, "frames"))
+                        max_tokens = gr.Slider(
+                            16, 1024, value=self.settings.max_new_tokens, step=16, label=t(lang, "max_tokens")
+                        )
+                        temperature = gr.Slider(
+                            0.0, 2.0, value=self.settings.temperature, step=0.1, label=t(lang, "temperature")
+                        )
+                    if self.examples:
+                        gr.Examples(
+                            [[path] for path in self.examples], inputs=[video], label=t(lang, "examples_videos")
+                        )
+                with gr.Column(scale=3):
+                    verdict = gr.HTML("", elem_id="sw-verdict")
+                    chatbot = gr.Chatbot(
+                        [],
+                        label=t(lang, "chatbot"),
+                        height=420,
+                        feedback_options=None,
+                        buttons=["copy", "copy_all"],
+                        elem_id="sw-chat",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            label=t(lang, "question"),
+                            placeholder=t(lang, "placeholder_wait"),
+                            interactive=False,
+                            scale=5,
+                            elem_id="sw-question",
+                        )
+                        send = gr.Button(t(lang, "send"), interactive=False, scale=1, elem_id="sw-send")
+                        clear = gr.Button(t(lang, "clear"), scale=1, elem_id="sw-clear")
+                    question_examples = gr.Examples(
+                        [[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label=t(lang, "examples_questions")
+                    )
+            with gr.Accordion(t(lang, "analysis"), open=True) as analysis_box:
+                with gr.Tabs():
+                    with gr.Tab(t(lang, "timeline")) as timeline_tab:
+                        timeline = gr.HTML("", elem_classes=["sw-timeline"])
+                    with gr.Tab(t(lang, "events")) as events_tab:
+                        events = gr.Markdown("", elem_id="sw-events")
+                gallery = gr.Gallery(
+                    label=t(lang, "keyframes"),
+                    columns=4,
+                    fit_columns=False,
+                    object_fit="contain",
+                    interactive=False,
+                    elem_id="sw-keyframes",
+                )
+
+            chat_inputs = [question, send]
+            video.upload(lambda: None, outputs=[image], queue=False)
+            image.upload(lambda: None, outputs=[video], queue=False)
+            start.click(
+                self.start,
+                [video, image, session, lang_box, backend, frames, max_tokens, temperature],
+                [session, status, verdict, events, timeline, gallery, chatbot, *chat_inputs],
+            )
+            for trigger in (question.submit, send.click):
+                trigger(self.ask, [question, session, lang_box, max_tokens, temperature], [chatbot, question, status])
+            # The chatbot's own trash icon must forget the conversation too, not just empty the view.
+            for trigger in (clear.click, chatbot.clear):
+                trigger(self.clear, [session, lang_box], [chatbot, question, status], queue=False)
+            restart.click(
+                self.restart,
+                [session, lang_box],
+                [session, video, image, status, verdict, events, timeline, gallery, chatbot, *chat_inputs],
+                queue=False,
+            )
+            lang_box.change(
+                self.relabel,
+                [lang_box, session],
+                [
+                    title,
+                    intro,
+                    video_tab,
+                    image_tab,
+                    video,
+                    image,
+                    start,
+                    restart,
+                    settings_box,
+                    lang_box,
+                    backend,
+                    frames,
+                    max_tokens,
+                    temperature,
+                    analysis_box,
+                    timeline_tab,
+                    events_tab,
+                    gallery,
+                    verdict,
+                    events,
+                    chatbot,
+                    question,
+                    send,
+                    clear,
+                    question_examples.dataset,
+                    status,
+                ],
+                queue=False,
+            )
+            demo.unload(self.unload)
+        return demo
+
+
+def _chat_input(lang: str, *, ready: bool) -> tuple[Any, Any]:
+    placeholder = t(lang, "placeholder_ready" if ready else "placeholder_wait")
+    return (
+        gr.update(value="", interactive=ready, placeholder=placeholder),
+        gr.update(interactive=ready),
+    )
+
+
+def _backend_choices(configured: str | None) -> list[str]:
+    return BACKEND_CHOICES if not configured or configured in BACKEND_CHOICES else [*BACKEND_CHOICES, configured]
+
+
+def find_examples(folder: str | Path | None, limit: int = 6) -> list[str]:
+    """Up to `limit` video files from `folder`, sorted by name, for the examples list."""
+    if folder is None or not Path(folder).is_dir():
+        return []
+    videos = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in VIDEO_EXAMPLE_SUFFIXES)
+    return [str(p) for p in videos[:limit]]
+
+
+def build_app(
+    settings: Settings | None = None,
+    *,
+    lang: str | None = None,
+    examples_dir: str | Path | None = None,
+    temp_root: Path | None = None,
+) -> tuple[gr.Blocks, Path]:
+    """The Blocks app and the temp root its sessions write under (the caller removes it when done)."""
+    settings = settings or get_settings()
+    root = temp_root or Path(tempfile.mkdtemp(prefix="sitewatch-ui-"))
+    ui = SitewatchUI(settings, lang or settings.lang, root, find_examples(examples_dir))
+    demo = ui.build()
+    # One analysis or answer at a time: they share the CPU and the one loaded model.
+    demo.queue(default_concurrency_limit=1)
+    return demo, root
+
+
+@dataclass
+class RunningApp:
+    """A page served in the background (`launch(block=False)`); `close()` stops it and removes its files."""
+
+    demo: gr.Blocks
+    url: str
+    temp_root: Path
+
+    def close(self) -> None:
+        """Stop the server and delete every session's temp files."""
+        self.demo.close()
+        shutil.rmtree(self.temp_root, ignore_errors=True)
+
+
+def launch(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    *,
+    lang: str | None = None,
+    examples_dir: str | Path | None = None,
+    settings: Settings | None = None,
+    block: bool = True,
+) -> RunningApp:
+    """Serve the page on host:port (no public share link unless `share`); by default until stopped."""
+    settings = settings or get_settings()
+    demo, root = build_app(settings, lang=lang, examples_dir=examples_dir)
+    running = None
+    try:
+        _, url, _ = demo.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            max_file_size=f"{settings.upload_limit_mb}mb",
+            allowed_paths=[str(root)],
+            ssr_mode=False,
+            prevent_thread_lock=not block,
+            css=CSS,
+            quiet=not block,
+        )
+        running = RunningApp(demo=demo, url=url, temp_root=root)
+        return running
+    finally:
+        if block or running is None:
+            shutil.rmtree(root, ignore_errors=True)
