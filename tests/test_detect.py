@@ -143,12 +143,14 @@ POSITIVES = [
     "dev05_cwlroda_b.mp4",  # UR Fall, depth | RGB side by side
     "dev09_thanhnc58.mp4",  # portrait phone video
     "dev10_cwlroda_d.mp4",  # collapse in a lift, CCTV
+    "dev11_cwlroda_e.mp4",  # struck by a branch and knocked down, overhead CCTV, several people
 ]
 NEGATIVES = [
     "dev21_taufeeque9_b.mp4",  # lies on a mat for the whole clip
     "dev22_taufeeque9_c.mp4",  # bends to pick something up
     "dev28_pllava_yoga.mp4",  # yoga flow on the ground
     "dev15_felix_kevin14.mp4",  # crowd squatting at a briefing
+    "dev19_cwlroda_f.mp4",  # square with pedestrians and cyclists passing
 ]
 
 

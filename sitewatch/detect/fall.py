@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,13 +35,21 @@ class FallConfig:
     reference_window_s: float = 2.5  # how far back the upright reference stance may lie
 
 
+class _Stance(NamedTuple):
+    """How the person stood just before going down."""
+
+    last_upright_s: float
+    mid_y: float  # highest hip position among the recent upright frames
+    height: float  # their typical (median) body height
+
+
 @dataclass
 class _Episode:
     """One stretch of a track being down."""
 
     onset_s: float
     last_s: float
-    ref: tuple[float, Posture] | None  # (last upright time, tallest recent stance) when recent enough
+    ref: _Stance | None  # the stance before, when it was recent enough
     seen_upright_before: bool
     count: int = 1
     max_drop: float = 0.0
@@ -99,7 +108,7 @@ class FallRules:
         p = posture(track.person, self.frame_aspect)
         episode = memory.episode
         ref = self._reference(memory, t)
-        collapsed = ref is not None and self._collapsed(p, ref[1])
+        collapsed = ref is not None and self._collapsed(p, ref)
         if p.upright >= cfg.upright and not collapsed:
             if episode is not None:
                 self._close(episode)
@@ -117,12 +126,12 @@ class FallRules:
             episode.last_s = t
         episode.box = track.person.box
         if episode.ref is not None:
-            ref_p = episode.ref[1]
-            episode.max_drop = max(episode.max_drop, (p.mid_y - ref_p.mid_y) / max(ref_p.height, 1e-3))
+            drop = (p.mid_y - episode.ref.mid_y) / max(episode.ref.height, 1e-3)
+            episode.max_drop = max(episode.max_drop, drop)
         recent_factor = 1.0 if episode.ref is not None else 0.5
         return p.down * recent_factor * (0.5 + 0.5 * _ramp(episode.max_drop, 0.0, cfg.min_drop))
 
-    def _collapsed(self, p: Posture, ref: Posture) -> bool:
+    def _collapsed(self, p: Posture, ref: _Stance) -> bool:
         """Hips far below the recent stance and the body much shorter, whatever the torso angle.
 
         Seen from above (CCTV, fisheye) a fallen body can still look vertical in the image.
@@ -133,20 +142,23 @@ class FallRules:
         # A body leaving the frame also gets shorter with its centre moving to the edge.
         return drop >= cfg.collapse_drop and shrunk and not p.cut
 
-    def _reference(self, memory: _TrackMemory, onset_s: float) -> tuple[float, Posture] | None:
-        """The upright sighting a fall is measured from: the tallest stance shortly before the onset.
+    def _reference(self, memory: _TrackMemory, onset_s: float) -> _Stance | None:
+        """The stance a fall is measured from: the recent upright frames before `onset_s`.
 
-        The last upright frame can already be low (a body sinking while still vertical), so the drop
-        is measured from the highest hips of the recent upright frames.
+        The last upright frames can already be low (a body sinking while still vertical), so the
+        drop is measured from the highest hips and the shrinking against the median height (the
+        median, not the maximum, so one oversized box does not make a normal stance look shrunk).
         """
         cfg = self.config
         while memory.uprights and onset_s - memory.uprights[0][0] > cfg.reference_window_s:
             memory.uprights.popleft()
         if not memory.uprights or onset_s - memory.uprights[-1][0] > cfg.max_transition_s:
             return None
-        last_t = memory.uprights[-1][0]
-        highest = min(memory.uprights, key=lambda item: item[1].mid_y)[1]
-        return last_t, highest
+        return _Stance(
+            last_upright_s=memory.uprights[-1][0],
+            mid_y=min(p.mid_y for _, p in memory.uprights),
+            height=float(np.median([p.height for _, p in memory.uprights])),
+        )
 
     def _confirm(self, now: float, final: bool = False) -> None:
         cfg = self.config
@@ -156,7 +168,7 @@ class FallRules:
                 continue
             settled = final or now - ep.onset_s >= cfg.confirm_s
             if ep.fall is None and ep.ref is not None and settled and ep.max_drop >= cfg.min_drop:
-                transition = ep.onset_s - ep.ref[0]
+                transition = ep.onset_s - ep.ref.last_upright_s
                 confidence = (
                     0.55
                     + 0.25 * _ramp(ep.max_drop, cfg.min_drop, 2.5 * cfg.min_drop)
@@ -164,7 +176,7 @@ class FallRules:
                 )
                 ep.fall = Event(
                     kind=EventKind.fall,
-                    start_s=round(ep.ref[0], 3),
+                    start_s=round(ep.ref.last_upright_s, 3),
                     end_s=round(ep.last_s, 3),
                     confidence=round(confidence, 3),
                     keyframe_s=round(ep.onset_s, 3),
