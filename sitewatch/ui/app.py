@@ -196,15 +196,26 @@ class SitewatchUI:
                         with gr.Tab(t(lang, "tab_video")) as video_tab:
                             # format=None: keep the upload as it is (PyAV reads any container; no ffmpeg needed).
                             video = gr.Video(
-                                label=t(lang, "video"), sources=["upload"], format=None, include_audio=True, height=300
+                                label=t(lang, "video"),
+                                sources=["upload"],
+                                format=None,
+                                include_audio=True,
+                                height=300,
+                                elem_id="sw-video",
                             )
                         with gr.Tab(t(lang, "tab_image")) as image_tab:
-                            image = gr.Image(label=t(lang, "image"), sources=["upload"], type="filepath", height=300)
+                            image = gr.Image(
+                                label=t(lang, "image"),
+                                sources=["upload"],
+                                type="filepath",
+                                height=300,
+                                elem_id="sw-image",
+                            )
                     with gr.Row():
                         start = gr.Button(t(lang, "start"), variant="primary", scale=2, elem_id="sw-start")
                         restart = gr.Button(t(lang, "restart"), scale=1, elem_id="sw-restart")
                     status = gr.Markdown(t(lang, "status_idle"), label=t(lang, "status"), elem_id="sw-status")
-                    with gr.Accordion(t(lang, "settings"), open=False) as settings_box:
+                    with gr.Accordion(t(lang, "settings"), open=False, elem_id="sw-settings") as settings_box:
                         lang_box = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "lang"), elem_id="sw-lang")
                         backend = gr.Dropdown(
                             _backend_choices(self.settings.vlm),

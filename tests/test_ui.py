@@ -1,0 +1,281 @@
+"""The web page: handlers and rendering in-process, then the real page in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytest.importorskip("gradio", reason="the ui extra (gradio) is not installed")
+
+from browser import CHROMIUM, chromium, free_port
+from media import SHARED_VIDEOS, write_video
+
+from sitewatch.chat import ChatTurn
+from sitewatch.settings import get_settings
+from sitewatch.ui.app import SitewatchUI, launch
+from sitewatch.ui.i18n import STRINGS, t
+from sitewatch.ui.render import chat_messages
+from sitewatch.ui.state import close_session
+
+FALL_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"
+QUIET_CLIP = SHARED_VIDEOS / "dev17_hes254_a.mp4"
+QUESTION_KO = "영상에서 무슨 일이 생겼어?"
+SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "ui-chat-ko.png"
+
+
+def _no_progress(*_args: object, **_kwargs: object) -> None:
+    return None
+
+
+def _start(ui: SitewatchUI, path: Path | None, session_hash: str, lang: str = "ko", session=None):
+    request = SimpleNamespace(session_hash=session_hash)
+    return ui.start(str(path) if path else None, None, session, lang, "none", 16, 200, 0.0, request, _no_progress)
+
+
+def _ask(ui: SitewatchUI, session, question: str, lang: str = "ko"):
+    return list(ui.ask(question, session, lang, 200, 0.0))[-1]
+
+
+@pytest.fixture
+def ui(tmp_path: Path) -> SitewatchUI:
+    return SitewatchUI(get_settings().model_copy(update={"lang": "ko"}), "ko", tmp_path / "sessions", [])
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return write_video(tmp_path / "synthetic.mp4", frames=30, fps=15)
+
+
+def test_every_string_has_both_languages():
+    assert all(set(entry) == {"ko", "en"} and all(entry.values()) for entry in STRINGS.values())
+
+
+def test_korean_answer_keeps_english_original_folded():
+    turn = ChatTurn(question="q", question_en="", answer="4.0초~11.2초", answer_en="4.0 s to 11.2 s", lang="ko")
+    messages = chat_messages([turn], "ko")
+    assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
+    assert messages[1]["content"] == "4.0초\\~11.2초"  # not struck through by Markdown
+    assert messages[2]["metadata"] == {"title": t("ko", "english_original"), "status": "done"}
+    english = chat_messages([turn.model_copy(update={"lang": "en", "answer": turn.answer_en})], "en")
+    assert len(english) == 2
+
+
+def test_sessions_have_their_own_files_and_chat(ui: SitewatchUI, clip: Path):
+    a = _start(ui, clip, "aaa")[0]
+    b = _start(ui, clip, "bbb")[0]
+    assert a.folder != b.folder and a.chat is not b.chat
+    assert list((a.folder / "keyframes").glob("*.jpg"))
+    chat, box, _ = _ask(ui, a, "What happened in the video?", lang="en")
+    assert chat[0]["content"] == "What happened in the video?" and box == ""
+    assert len(a.chat.history) == 1 and b.chat.history == []
+
+    cleared_chat, _, status = ui.clear(a, "ko")
+    assert cleared_chat == [] and a.chat.history == [] and status == t("ko", "status_cleared")
+
+    restarted = ui.restart(a, "ko")
+    assert restarted[0] is None and not a.folder.exists() and b.folder.exists()
+    ui.unload(SimpleNamespace(session_hash="bbb"))
+    assert not b.folder.exists()
+
+
+def test_new_start_replaces_the_old_session(ui: SitewatchUI, clip: Path):
+    first = _start(ui, clip, "same")[0]
+    _ask(ui, first, QUESTION_KO)
+    second = _start(ui, clip, "same", session=first)[0]
+    assert second.chat.history == [] and list(second.folder.glob("keyframes/*.jpg"))
+    close_session(second)  # what gr.State's delete callback does
+    assert not second.folder.exists()
+
+
+def test_bad_upload_gives_a_clear_message(ui: SitewatchUI, tmp_path: Path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video\n")
+    with pytest.warns(UserWarning):
+        result = _start(ui, fake, "ccc")
+    state, status = result[0], result[1]
+    assert state is None and t("ko", "error") in status and "notes.mp4" in status
+    assert not any(ui.temp_root.iterdir())
+    with pytest.warns(UserWarning):
+        assert _start(ui, None, "ccc")[1] == t("ko", "no_upload")
+
+
+def test_relabel_switches_language(ui: SitewatchUI):
+    english = ui.relabel("en", None)
+    korean = ui.relabel("ko", None)
+    assert english[0] == t("en", "title") and korean[0] == t("ko", "title")
+    assert english[6]["value"] == "Analyse & start chat" and korean[6]["value"] == "분석 후 대화 시작"
+
+
+def test_launch_is_local_and_limits_uploads():
+    import httpx
+
+    app = launch(port=free_port(), block=False, settings=get_settings().model_copy(update={"upload_limit_mb": 1}))
+    try:
+        assert app.url.startswith("http://127.0.0.1:")
+        assert app.demo.analytics_enabled is False and not app.demo.share
+        small = httpx.post(f"{app.url}gradio_api/upload", files={"files": ("a.txt", b"x" * 1000)})
+        big = httpx.post(f"{app.url}gradio_api/upload", files={"files": ("b.mp4", b"x" * 2_000_000)})
+        assert small.status_code == 200 and big.status_code == 413
+    finally:
+        app.close()
+    assert not app.temp_root.exists()
+
+
+# ---- the real page in Chromium ------------------------------------------------------------------
+
+browser_test = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: apt-get install chromium")
+needs_clips = pytest.mark.skipif(not FALL_CLIP.exists(), reason=f"the shared clips are absent ({SHARED_VIDEOS})")
+
+
+@pytest.fixture(scope="module")
+def served():
+    settings = get_settings().model_copy(update={"lang": "ko"})
+    app = launch(port=free_port(), block=False, lang="ko", settings=settings)
+    yield app
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: apt-get install chromium fonts-noto-cjk")
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def new_page(browser, served):
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport={"width": 1400, "height": 1200}, locale="ko-KR")
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(served.url)
+        page.wait_for_selector("#sw-start")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def upload_and_start(page, path: Path) -> None:
+    """Upload `path` as the video, press start, and wait for the chat box to open."""
+    page.set_input_files("#sw-video input[type=file]", str(path))
+    page.wait_for_selector("#sw-video video", timeout=30_000)
+    page.click("#sw-start")
+    page.wait_for_selector("#sw-question textarea:not([disabled])", timeout=90_000)
+
+
+def ask(page, question: str, expected: str) -> str:
+    """Type `question`, press Enter, and return the chat's text once `expected` shows up."""
+    page.fill("#sw-question textarea", question)
+    page.press("#sw-question textarea", "Enter")
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).innerText.includes(text)",
+        arg=["#sw-chat", expected],
+        timeout=60_000,
+    )
+    return page.inner_text("#sw-chat")
+
+
+@browser_test
+@needs_clips
+@pytest.mark.slow
+def test_korean_chat_in_the_browser(new_page, tmp_path: Path):
+    page = new_page()
+    upload_and_start(page, FALL_CLIP)
+    assert "사고 감지" in page.inner_text("#sw-verdict")
+    assert page.locator(".sw-timeline svg").count() == 1
+    assert page.locator("#sw-keyframes img").count() >= 1
+    chat = ask(page, QUESTION_KO, "넘어짐이 신뢰도")
+    assert QUESTION_KO in chat and "The detector found" not in chat
+    page.get_by_text(t("ko", "english_original")).first.click()
+    page.get_by_text("The detector found", exact=False).first.wait_for(state="visible")
+    page.get_by_text(t("ko", "english_original")).first.click()  # fold it again for the screenshot
+    page.wait_for_timeout(300)
+    shot = tmp_path / "ui-chat-ko.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("SITEWATCH_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
+
+
+@browser_test
+@needs_clips
+@pytest.mark.slow
+def test_two_browser_sessions_stay_apart(new_page):
+    a, b = new_page(), new_page()
+    upload_and_start(a, FALL_CLIP)
+    upload_and_start(b, QUIET_CLIP)
+    assert "사고 감지" in a.inner_text("#sw-verdict") and "사고 없음" in b.inner_text("#sw-verdict")
+    chat_a = ask(a, QUESTION_KO, "넘어짐이 신뢰도")
+    chat_b = ask(b, QUESTION_KO, "발견하지 못")
+    assert "발견하지 못" not in chat_a and "넘어짐이 신뢰도" not in chat_b
+
+    a.click("#sw-clear")
+    a.wait_for_function("!document.querySelector('#sw-chat').innerText.includes('넘어짐이')")
+    assert "발견하지 못" in b.inner_text("#sw-chat")
+    b.reload()  # a fresh page load in b must not show a's state either
+    b.wait_for_selector("#sw-start")
+    assert b.inner_text("#sw-verdict") == ""
+    assert "사고 감지" in a.inner_text("#sw-verdict")
+
+
+@browser_test
+@needs_clips
+@pytest.mark.slow
+def test_clear_and_restart_reset_the_page(new_page, served):
+    page = new_page()
+    upload_and_start(page, QUIET_CLIP)
+    ask(page, QUESTION_KO, "발견하지 못")
+    page.click("#sw-clear")
+    page.wait_for_function("!document.querySelector('#sw-chat').innerText.includes('발견하지 못')")
+    chat = ask(page, "사람이 몇 명이야?", "동시에 보인")
+    assert QUESTION_KO not in chat  # the server forgot the first turn too: the view is built from its history
+
+    page.click("#sw-restart")
+    page.wait_for_selector("#sw-question textarea[disabled]")
+    assert page.inner_text("#sw-verdict") == ""
+    assert page.locator("#sw-video video").count() == 0
+    assert page.locator("#sw-keyframes img").count() == 0
+    assert "?" not in page.inner_text("#sw-chat")
+    assert t("ko", "status_restarted") in page.inner_text("#sw-status")
+
+
+@browser_test
+@pytest.mark.slow
+def test_language_switch_relabels_the_page(new_page):
+    page = new_page()
+    assert page.inner_text("#sw-start") == "분석 후 대화 시작"
+    page.locator("#sw-settings").get_by_text("설정", exact=True).click()
+    page.locator("#sw-lang label", has_text="English").click()
+    page.wait_for_function("document.querySelector('#sw-start').innerText.includes('Analyse')")
+    assert page.inner_text("#sw-restart") == "Restart"
+    assert page.get_by_text("sitewatch video safety assistant").count() == 1
+    page.locator("#sw-lang label", has_text="한국어").click()
+    page.wait_for_function("document.querySelector('#sw-start').innerText.includes('분석')")
+
+
+@browser_test
+@pytest.mark.slow
+def test_bad_upload_in_the_browser_keeps_the_page_working(new_page, tmp_path: Path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video\n")
+    page = new_page()
+    page.set_input_files("#sw-video input[type=file]", str(fake))
+    page.wait_for_timeout(1500)
+    page.click("#sw-start")
+    page.wait_for_function(
+        "text => document.querySelector('#sw-status').innerText.includes(text)", arg=t("ko", "error"), timeout=30_000
+    )
+    assert "notes.mp4" in page.inner_text("#sw-status")
+    page.locator("#sw-settings").get_by_text("설정", exact=True).click()
+    page.locator("#sw-lang label", has_text="English").click()
+    page.wait_for_function("document.querySelector('#sw-start').innerText.includes('Analyse')")
