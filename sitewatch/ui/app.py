@@ -267,6 +267,7 @@ class SitewatchUI:
                 gallery = gr.Gallery(
                     label=t(lang, "keyframes"),
                     columns=4,
+                    height=300,
                     fit_columns=False,
                     object_fit="contain",
                     interactive=False,
