@@ -60,6 +60,8 @@ def test_korean_answer_keeps_english_original_folded():
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant"]
     assert messages[1]["content"] == "4.0초\\~11.2초"  # not struck through by Markdown
     assert messages[2]["metadata"] == {"title": t("ko", "english_original"), "status": "done"}
+    streaming = chat_messages([], "ko", turn.model_copy(update={"answer": "", "complete": False}))
+    assert streaming[1]["content"] == t("ko", "translating") and streaming[2]["metadata"]["status"] == "pending"
     english = chat_messages([turn.model_copy(update={"lang": "en", "answer": turn.answer_en})], "en")
     assert len(english) == 2
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitewatch.assess import Progress
 from sitewatch.errors import SitewatchError
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
@@ -45,7 +46,8 @@ class SitewatchUI:
         self.temp_root = temp_root
         self.examples = examples
 
-    def _progress(self, progress: Any, lang: str):
+    def _progress(self, progress: Any, lang: str) -> Progress:
+        # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
         def update(stage: str, done: int, total: int) -> None:
             key = f"stage_{stage}"
             desc = t(lang, key) if key in STRINGS else stage
