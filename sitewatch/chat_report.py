@@ -142,8 +142,11 @@ def _what(report: Report, lang: Lang) -> str:
             f"{_span_ko(e)}에 {josa(EVENT_KO[e.kind], '이', '가')} 신뢰도 {e.confidence:.0%}로 감지되었습니다."
             for e in report.events
         ]
-        if report.summary_ko:
-            parts.append(report.summary_ko)
+        parts.append(_people(report, "ko"))
+        if report.scene_en:
+            parts.append(f"모델의 장면 설명(영문): {report.scene_en}")
+        if report.verdict is Verdict.accident:
+            parts.append("즉시 현장을 확인하시고 작업자의 상태를 점검해 주시기 바랍니다.")
         return " ".join(parts)
     opening = {
         Verdict.accident: f"The detector found {count} possible accident event(s).",
@@ -155,8 +158,11 @@ def _what(report: Report, lang: Lang) -> str:
         f"{EVENT_EN[e.kind].capitalize()} {_span_en(e)}, confidence {e.confidence:.0%}."
         for e in report.events
     ]
-    if report.summary_en:
-        parts.append(report.summary_en)
+    parts.append(_people(report, "en"))
+    if report.scene_en:
+        parts.append(f"The model describes the scene as: {report.scene_en}")
+    if report.verdict is Verdict.accident:
+        parts.append("Please check on the worker and the site right away.")
     return " ".join(parts)
 
 

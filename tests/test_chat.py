@@ -291,7 +291,7 @@ def test_translation_failure_fails_the_turn_and_records_nothing():
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("What happened?", ["found 2 possible accident event(s)", "A fall at 12.4 s", "A worker fell near"]),
+        ("What happened?", ["found 2 possible accident event(s)", "A fall at 12.4 s", "check on the worker"]),
         ("When did it happen?", ["A fall at 12.4 s (from 12.0 s to 13.5 s).", "A person down at 15.0 s"]),
         ("How many people were there?", ["At most 2 people", "People involved in the detected events: 1."]),
         (
