@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +22,6 @@ from sitewatch.ui.state import close_session
 FALL_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"
 QUIET_CLIP = SHARED_VIDEOS / "dev17_hes254_a.mp4"
 QUESTION_KO = "영상에서 무슨 일이 생겼어?"
-SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "screenshots" / "ui-chat-ko.png"
 
 
 def _no_progress(*_args: object, **_kwargs: object) -> None:
@@ -204,9 +201,6 @@ def test_korean_chat_in_the_browser(new_page, tmp_path: Path):
     shot = tmp_path / "ui-chat-ko.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
-    if os.environ.get("SITEWATCH_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
 
 
 @browser_test
