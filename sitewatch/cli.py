@@ -209,12 +209,16 @@ def evaluate(
     manifest: Annotated[Path, typer.Argument(help="Labelled manifest CSV (the format of MANIFEST.csv).")],
     videos: Annotated[Path | None, typer.Option(help="Folder with the clips (default: next to the manifest).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
+    model: ModelOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Score the detector on labelled clips: precision, recall, F1, timing, false alarms, speed."""
+    """Run analyze over labelled clips and score it: precision, recall, F1, timing, false alarms, speed."""
     from sitewatch.eval import evaluate as run_eval
+    from sitewatch.session import get_model
 
-    result = run_eval(manifest, videos, progress=not as_json, **({"fps": fps} if fps else {}))
+    settings = _settings(fps=fps)
+    vlm = get_model(model if model is not None else settings.vlm, settings)
+    result = run_eval(manifest, videos, settings=settings, model=vlm, progress=not as_json)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return

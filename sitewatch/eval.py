@@ -8,11 +8,15 @@ import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from sitewatch.schema import Event
+from sitewatch.schema import Event, Verdict
+
+if TYPE_CHECKING:
+    from sitewatch.settings import Settings
+    from sitewatch.vlm.base import VideoLM
 
 log = logging.getLogger(__name__)
 
@@ -194,42 +198,46 @@ def summarise(clips: Sequence[ClipResult]) -> EvalSummary:
 def evaluate(
     manifest: str | Path,
     videos_dir: str | Path | None = None,
-    detector: str = "pose",
+    settings: Settings | None = None,
+    model: VideoLM | None = None,
     progress: bool = True,
-    **options: Any,
 ) -> EvalResult:
-    """Run `detector` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it."""
+    """Run `sitewatch analyze` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it."""
+    from sitewatch.assess import analyze
     from sitewatch.detect import get_detector
     from sitewatch.detect.base import ACCIDENT_CONFIDENCE
-    from sitewatch.detect.run import detect_video
     from sitewatch.errors import SitewatchError
+    from sitewatch.settings import get_settings
 
+    settings = settings or get_settings()
     manifest = Path(manifest)
     folder = Path(videos_dir) if videos_dir is not None else manifest.parent
     rows = read_manifest(manifest)
-    instance = get_detector(detector, **options)
+    options = {"fps": settings.detect_fps} if settings.detect_fps else {}
+    detector = get_detector(settings.detector, **options)
     results: list[ClipResult] = []
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(rows), desc=f"eval {detector}", unit="clip")
+        bar = tqdm(total=len(rows), desc=f"eval {detector.name}", unit="clip")
     for row in rows:
         started = time.perf_counter()
         try:
-            info, found = detect_video(folder / row.file, instance)
+            report = analyze(folder / row.file, settings, detector=detector, model=model)
         except SitewatchError as exc:
             log.warning("%s: %s", row.file, exc)
             results.append(clip_result(row, False, None, row.duration_s or 0.0, error=str(exc)))
         else:
+            strong = [e.start_s for e in report.events if e.confidence >= ACCIDENT_CONFIDENCE]
             results.append(
                 clip_result(
                     row,
-                    accident=found.verdict().value == "accident",
-                    first_event_s=found.first_event_s(),
-                    duration_s=info.duration_s,
+                    accident=report.verdict is Verdict.accident,
+                    first_event_s=min(strong) if strong else None,
+                    duration_s=report.video.duration_s,
                     wall_s=time.perf_counter() - started,
-                    alarms=count_alarms(found.events, ACCIDENT_CONFIDENCE),
+                    alarms=count_alarms(report.events, ACCIDENT_CONFIDENCE),
                 )
             )
         if bar is not None:
@@ -237,4 +245,5 @@ def evaluate(
             bar.set_postfix_str(f"{row.file} {results[-1].outcome}")
     if bar is not None:
         bar.close()
-    return EvalResult(detector=detector, manifest=str(manifest), clips=results, summary=summarise(results))
+    name = f"{detector.name}" + (f" + {model.name}" if model is not None else "")
+    return EvalResult(detector=name, manifest=str(manifest), clips=results, summary=summarise(results))
