@@ -265,3 +265,17 @@ def test_read_frames_with_nothing_readable_raises(tmp_path: Path) -> None:
     late = fps_plan(probe(cut), 10, start_s=3.5)
     with pytest.raises(errors.NoFramesError):
         read_frames(cut, late)
+
+
+def test_keyframe_plan_returns_the_keyframe_at_or_before_each_moment(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "k.mp4", frames=90, fps=30, options={"g": "20"})
+    info = probe(path)
+    plan = keyframe_plan(info, 8)
+    keys = scan_frames(path).keyframes_s
+    frames = list(FrameReader(path, plan))
+    assert len(frames) == 8
+    for frame, target in zip(frames, plan.times_s, strict=True):
+        assert np.isclose(keys, frame.time_s).any() and frame.time_s <= target + 1e-6
+        assert target - frame.time_s < 20 / 30 + 1e-6
+    reference = decode_all(path)
+    assert np.array_equal(frames[-1].image, reference[round(frames[-1].time_s * 30)])

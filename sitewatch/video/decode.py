@@ -15,7 +15,6 @@ from sitewatch.video.probe import (
     DEFAULT_MAX_PIXELS,
     check_file,
     check_resolution,
-    first_frame,
     is_image_path,
     open_container,
     video_stream,
@@ -117,13 +116,16 @@ class FrameReader:
             check_resolution(p, ctx.width, ctx.height, self.max_pixels)
             ctx.thread_type = "AUTO"
             ctx.thread_count = self.threads
-            rotation = int(first_frame(container, stream, p).rotation or 0) % 360
-            dw, dh = (ctx.height, ctx.width) if rotation in (90, 270) else (ctx.width, ctx.height)
-            out_w, out_h = self.size.resolve(dw, dh)
-            coded_w, coded_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
             cursor = _Cursor(container, stream, p, self.warnings)
+            size = self.size
 
             def convert(frame: av.VideoFrame) -> np.ndarray:
+                # Rotation is display metadata carried by every frame, so no extra decode is needed to learn it.
+                rotation = int(frame.rotation or 0) % 360
+                turned = rotation in (90, 270)
+                dw, dh = (frame.height, frame.width) if turned else (frame.width, frame.height)
+                out_w, out_h = size.resolve(dw, dh)
+                coded_w, coded_h = (out_h, out_w) if turned else (out_w, out_h)
                 rgb = frame.reformat(width=coded_w, height=coded_h, format="rgb24", interpolation="AREA")
                 return _rotate(rgb.to_ndarray(), rotation)
 
@@ -270,12 +272,24 @@ class _Cursor:
         return frame
 
     def keyframe_at(self, t: float) -> av.VideoFrame | None:
-        """The keyframe at or before t: one seek and one decoded frame."""
+        """The keyframe at or before t: one seek, one packet decoded and drained."""
         self._seek(t)
-        frame = self._next()
-        if frame is None and self.current is None:
-            return None
-        return frame
+        try:
+            for packet in self.container.demux(self.stream):
+                if packet.size == 0:
+                    break
+                # Draining right after the keyframe's packet returns it at once, instead of the decoder
+                # (and its frame threads) reading and decoding the frames that follow it.
+                frames = [*self.stream.decode(packet), *self.stream.decode(None)]
+                if frames:
+                    self.current = frames[0]
+                    return frames[0]
+                break
+        except av.error.FFmpegError as exc:
+            log.debug("keyframe decode at %.2f s failed (%s); decoding forward instead", t, exc)
+        # Keyframes hidden by an edit list (or odd streams) yield nothing alone: decode forward instead.
+        self._seek(t)
+        return self._next()
 
 
 def iter_frames(
