@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -46,6 +50,20 @@ def movenet_bytes() -> bytes:
         return archive.read(_BUNDLE_MEMBER)
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what the LiteRT runtime prints straight to fd 2 (an INFO line per interpreter), not Python logs."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _input_shape(width: int, height: int, long_side: int) -> tuple[int, int]:
     """Model input (h, w): keep the aspect ratio, long side `long_side`, both multiples of 32."""
     scale = long_side / max(width, height)
@@ -62,14 +80,16 @@ class MoveNet:
         self._cv2 = require("cv2", "detect")
         self.long_side = long_side
         self.min_score = min_score
-        self._interp = litert.Interpreter(model_content=movenet_bytes(), num_threads=threads)
+        with _native_stderr_silenced():
+            self._interp = litert.Interpreter(model_content=movenet_bytes(), num_threads=threads)
         self._input_index = self._interp.get_input_details()[0]["index"]
         self._shape: tuple[int, int] | None = None
 
     def _prepare(self, shape: tuple[int, int]) -> None:
         if shape != self._shape:
             self._interp.resize_tensor_input(self._input_index, (1, shape[0], shape[1], 3))
-            self._interp.allocate_tensors()
+            with _native_stderr_silenced():
+                self._interp.allocate_tensors()
             self._output_index = self._interp.get_output_details()[0]["index"]
             self._shape = shape
 
