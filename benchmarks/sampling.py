@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clips import make_clip  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
+from clips import make_clip
+from rich.console import Console
+from rich.table import Table
 
 BITRATES = {"0.5 Mb/s": 500_000, "4 Mb/s": 4_000_000, "20 Mb/s": 20_000_000}
 REPEATS = 2

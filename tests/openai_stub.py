@@ -7,15 +7,17 @@
 
 A handler gets each `RecordedRequest` to /chat/completions and returns a string (the answer), a
 list of strings (the pieces of a streamed answer, joined when the client did not ask to stream)
-or a `StubReply` (status, raw JSON body, headers, delay). Replies put in `server.queue(...)` are
-used first, in order, before the handler. Streaming (`"stream": true`) is answered as server-sent
-events in the OpenAI chunk format, ending with `data: [DONE]`.
+or a `StubReply` (status, JSON body or raw bytes, headers, delay; `error_reply` builds an
+OpenAI-style error). Replies put in `server.queue(...)` are used first, in order, before the
+handler. Streaming (`"stream": true`) is answered as server-sent events in the OpenAI chunk
+format, ending with `data: [DONE]`.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -52,13 +54,19 @@ class RecordedRequest:
 
 @dataclass
 class StubReply:
-    """A reply with full control: content or pieces, HTTP status, raw JSON body, headers, delay."""
+    """A reply with full control: content or pieces, HTTP status, JSON or raw body, headers, delay."""
 
     content: str | list[str] = "ok"
     status: int = 200
     body: Any = None  # sent as JSON instead of a completion when set
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # before answering (and between streamed pieces)
+    raw: str | bytes | None = None  # sent verbatim (as application/json unless headers say otherwise)
+
+
+def error_reply(status: int, message: str, **kwargs: Any) -> StubReply:
+    """An OpenAI-style error reply: `{"error": {"message": ...}}` with this status."""
+    return StubReply(status=status, body={"error": {"message": message}}, **kwargs)
 
 
 Handler = Callable[[RecordedRequest], "StubReply | str | list[str]"]
@@ -98,6 +106,15 @@ def chunk(
     }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeouts, dropped streams) is expected; anything else is reported."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class OpenAIStub:
     """A threaded loopback server speaking the OpenAI chat completions API; stop it with `stop()`."""
 
@@ -107,8 +124,7 @@ class OpenAIStub:
         self.requests: list[RecordedRequest] = []
         self._queued: deque[StubReply | str | list[str]] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._request_handler())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._request_handler())
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
 
     @property
@@ -170,11 +186,15 @@ class OpenAIStub:
                 return RecordedRequest(self.command, self.path, headers, body)
 
             def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-                data = json.dumps(body).encode()
+                self._send_raw(status, json.dumps(body).encode(), headers)
+
+            def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+                headers = dict(headers or {})
+                if not any(name.lower() == "content-type" for name in headers):
+                    headers["Content-Type"] = "application/json"
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
+                for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
@@ -218,7 +238,10 @@ class OpenAIStub:
                 model = request.model or stub.models[0]
                 if reply.delay_s and not request.stream:
                     time.sleep(reply.delay_s)
-                if reply.status != 200 or reply.body is not None:
+                if reply.raw is not None:
+                    data = reply.raw.encode() if isinstance(reply.raw, str) else reply.raw
+                    self._send_raw(reply.status, data, reply.headers)
+                elif reply.status != 200 or reply.body is not None:
                     body = reply.body if reply.body is not None else {"error": {"message": "stub error"}}
                     self._send_json(reply.status, body, reply.headers)
                 elif request.stream:

@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("httpx")
 
+from openai_stub import OpenAIStub, StubReply, error_reply, unused_port
 from PIL import Image
 
 from sitewatch.errors import BackendError, ModelLoadError
@@ -20,7 +21,11 @@ from sitewatch.settings import Settings
 from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
 from sitewatch.vlm.openai import OpenAIOptions, load, parse_target
 from sitewatch.vlm.registry import load_backend, resolve
-from tests.vlm_openai_server import OpenAIStub
+
+ANSWER = "A worker fell from the ladder."
+# Streamed in pieces; joined into ANSWER when the client does not ask to stream.
+ANSWER_PIECES = ["A worker", " fell from", " the ladder."]
+BUSY = error_reply(503, "busy, try again")
 
 MESSAGES = [
     Message(role="system", content="You watch construction site videos."),
@@ -47,7 +52,7 @@ def _image_of(url: str) -> Image.Image:
 
 @pytest.fixture
 def stub():
-    with OpenAIStub() as server:
+    with OpenAIStub(lambda request: ANSWER_PIECES) as server:
         yield server
 
 
@@ -60,14 +65,14 @@ def test_registry_resolves_and_loads(stub: OpenAIStub) -> None:
     assert resolve(name) == ("openai", f"qwen2.5-vl@{stub.base_url}")
     backend = load_backend(name, _settings())
     assert isinstance(backend, VideoLM)
-    assert backend.generate(backend.encode(_clip(2)), MESSAGES, GenerationOptions()) == stub.behaviour.answer
+    assert backend.generate(backend.encode(_clip(2)), MESSAGES, GenerationOptions()) == ANSWER
 
 
 def test_images_mode_request_body(stub: OpenAIStub) -> None:
     backend = _backend(stub, max_images=5, max_side=64)
     answer = backend.generate(backend.encode(_clip()), MESSAGES, GenerationOptions(max_new_tokens=50))
-    assert answer == stub.behaviour.answer
-    request = stub.behaviour.requests[-1]
+    assert answer == ANSWER
+    request = stub.requests[-1]
     assert request.path == "/v1/chat/completions"
     assert request.headers["authorization"] == "Bearer sk-test"
     body = request.body
@@ -89,8 +94,8 @@ def test_stream_yields_pieces(stub: OpenAIStub) -> None:
     backend = _backend(stub)
     pieces = list(backend.stream(backend.encode(_clip(3)), MESSAGES, GenerationOptions()))
     assert len(pieces) > 1
-    assert "".join(pieces) == stub.behaviour.answer
-    assert stub.behaviour.requests[-1].body["stream"] is True
+    assert "".join(pieces) == ANSWER
+    assert stub.requests[-1].body["stream"] is True
 
 
 def test_video_url_mode_encodes_mp4(stub: OpenAIStub) -> None:
@@ -98,7 +103,7 @@ def test_video_url_mode_encodes_mp4(stub: OpenAIStub) -> None:
 
     backend = _backend(stub, video_input="video_url")
     backend.generate(backend.encode(_clip(6)), MESSAGES, GenerationOptions())
-    parts = stub.behaviour.requests[-1].body["messages"][1]["content"]
+    parts = stub.requests[-1].body["messages"][1]["content"]
     assert [p["type"] for p in parts] == ["video_url", "text"]
     url = parts[0]["video_url"]["url"]
     assert url.startswith("data:video/mp4;base64,")
@@ -111,58 +116,57 @@ def test_video_url_mode_sends_the_source_file(stub: OpenAIStub, tmp_path: Path) 
     source.write_bytes(b"original mp4 bytes")
     backend = _backend(stub, video_input="video_url")
     backend.generate(backend.encode(_clip(4, source=str(source))), MESSAGES, GenerationOptions())
-    url = stub.behaviour.requests[-1].body["messages"][1]["content"][0]["video_url"]["url"]
+    url = stub.requests[-1].body["messages"][1]["content"][0]["video_url"]["url"]
     assert base64.b64decode(url.split(",", 1)[1]) == b"original mp4 bytes"
 
 
 def test_no_key_no_auth_header(stub: OpenAIStub) -> None:
     backend = _backend(stub, _settings(openai_api_key=None))
     backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
-    assert "authorization" not in stub.behaviour.requests[-1].headers
+    assert "authorization" not in stub.requests[-1].headers
 
 
 def test_retries_5xx_then_succeeds(stub: OpenAIStub) -> None:
-    stub.behaviour.fail_times = 2
+    stub.queue(BUSY, BUSY)
     backend = _backend(stub)
-    assert backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions()) == stub.behaviour.answer
-    assert len(stub.behaviour.requests) == 3
+    assert backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions()) == ANSWER
+    assert len(stub.requests) == 3
 
 
 def test_retries_429_when_streaming(stub: OpenAIStub) -> None:
-    stub.behaviour.fail_times, stub.behaviour.fail_status = 1, 429
+    stub.queue(error_reply(429, "busy, try again"))
     backend = _backend(stub)
-    assert "".join(backend.stream(backend.encode(_clip(1)), MESSAGES, GenerationOptions())) == stub.behaviour.answer
+    assert "".join(backend.stream(backend.encode(_clip(1)), MESSAGES, GenerationOptions())) == ANSWER
 
 
 def test_4xx_is_a_backend_error_with_the_server_message(stub: OpenAIStub) -> None:
-    stub.behaviour.error_status = 404
+    stub.handler = lambda request: error_reply(404, "model 'nope' does not exist")
     backend = _backend(stub)
     with pytest.raises(BackendError, match=r"404.*does not exist"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
-    assert len(stub.behaviour.requests) == 1  # a 4xx is not retried
+    assert len(stub.requests) == 1  # a 4xx is not retried
     with pytest.raises(BackendError, match="does not exist"):
         list(backend.stream(backend.encode(_clip(1)), MESSAGES, GenerationOptions()))
 
 
 def test_5xx_after_retries_is_a_backend_error(stub: OpenAIStub) -> None:
-    stub.behaviour.fail_times = 10
+    stub.handler = lambda request: BUSY
     backend = _backend(stub)
     with pytest.raises(BackendError, match=r"503.*busy"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
-    assert len(stub.behaviour.requests) == 3
+    assert len(stub.requests) == 3
 
 
 @pytest.mark.parametrize("garbage", ["<html>oops</html>", '{"id": "x"}', '{"choices": []}'])
 def test_garbage_answer(stub: OpenAIStub, garbage: str) -> None:
-    stub.behaviour.garbage = garbage
+    stub.handler = lambda request: StubReply(raw=garbage)
     backend = _backend(stub)
     with pytest.raises(BackendError, match="not a chat completion"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
 
 
 def test_server_down_after_retries() -> None:
-    with OpenAIStub() as server:
-        base_url = server.base_url
+    base_url = f"http://127.0.0.1:{unused_port()}/v1"
     backend = load(f"m@{base_url}", _settings(), OpenAIOptions(backoff_s=0.01))
     with pytest.raises(BackendError, match="cannot connect"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
@@ -171,20 +175,20 @@ def test_server_down_after_retries() -> None:
 
 
 def test_slow_server_times_out(stub: OpenAIStub) -> None:
-    stub.behaviour.delay_s = 1.0
+    stub.handler = lambda request: StubReply(content=ANSWER, delay_s=1.0)
     backend = _backend(stub, _settings(timeout_s=0.2, retries=1))
     started = time.monotonic()
     with pytest.raises(BackendError, match="timed out"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
     assert time.monotonic() - started < 3
-    assert len(stub.behaviour.requests) == 2
+    assert len(stub.requests) == 2
 
 
 def test_generation_options_reach_the_server(stub: OpenAIStub) -> None:
     backend = _backend(stub)
     options = GenerationOptions(do_sample=True, temperature=0.7, top_p=0.8, stop=["\n"], seed=3)
     backend.generate(backend.encode(_clip(1)), MESSAGES, options)
-    body = stub.behaviour.requests[-1].body
+    body = stub.requests[-1].body
     assert (body["temperature"], body["top_p"], body["stop"], body["seed"]) == (0.7, 0.8, ["\n"], 3)
     assert "repetition_penalty" not in body
 
