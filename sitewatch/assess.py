@@ -50,7 +50,9 @@ def run_detector(
     from sitewatch.video.sample import fps_plan
 
     plan = fps_plan(info, detector.fps)
-    reader = FrameReader(path, plan, size=Size(max_side=detector.max_side), max_pixels=settings.max_pixels)
+    reader = FrameReader(
+        path, plan, size=Size(max_side=detector.max_side), max_pixels=settings.max_pixels, approximate=True
+    )
     detection = detector.run(_counted(reader, len(plan), progress), info)
     if detection.frames_seen == 0:
         raise NoFramesError(f"{path.name}: no frame could be decoded for analysis")

@@ -279,3 +279,12 @@ def test_keyframe_plan_returns_the_keyframe_at_or_before_each_moment(tmp_path: P
         assert target - frame.time_s < 20 / 30 + 1e-6
     reference = decode_all(path)
     assert np.array_equal(frames[-1].image, reference[round(frames[-1].time_s * 30)])
+
+
+def test_approximate_fixed_rate_reading_skips_unreferenced_frames_but_keeps_every_target(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "b.mp4", frames=90, fps=30, options={"g": "30", "bf": "3"})
+    plan = fps_plan(probe(path), 6)
+    exact = list(FrameReader(path, plan))
+    quick = list(FrameReader(path, plan, approximate=True))
+    assert len(quick) == len(exact) == len(plan)
+    assert all(abs(q.time_s - t) <= 2 / 30 + 1e-6 for q, t in zip(quick, plan.times_s, strict=True))

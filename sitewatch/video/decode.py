@@ -69,13 +69,18 @@ def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
 
 @dataclass
 class FrameReader:
-    """Iterate over the frames of `plan`; after iteration `warnings` tells what could not be read."""
+    """Iterate over the frames of `plan`; after iteration `warnings` tells what could not be read.
+
+    `approximate` (for fixed-rate plans feeding a detector) never decodes frames that no other frame
+    refers to, so a target may get a neighbour one or two frames away, at a fraction of the cost.
+    """
 
     path: str | Path
     plan: FramePlan
     size: Size = field(default_factory=Size)
     max_pixels: int = DEFAULT_MAX_PIXELS
     threads: int = 0
+    approximate: bool = False
     warnings: list[str] = field(default_factory=list)
     frames_read: int = 0
     last_time_s: float = 0.0
@@ -116,7 +121,7 @@ class FrameReader:
             check_resolution(p, ctx.width, ctx.height, self.max_pixels)
             ctx.thread_type = "AUTO"
             ctx.thread_count = self.threads
-            cursor = _Cursor(container, stream, p, self.warnings)
+            cursor = _Cursor(container, stream, p, self.warnings, skip_nonref=self.approximate)
             size = self.size
 
             def convert(frame: av.VideoFrame) -> np.ndarray:
@@ -155,7 +160,17 @@ class FrameReader:
 class _Cursor:
     """A decoder position that moves forward by decoding and jumps by seeking, whichever is cheaper."""
 
-    def __init__(self, container: av.container.InputContainer, stream, path: Path, warnings: list[str]):
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        stream,
+        path: Path,
+        warnings: list[str],
+        skip_nonref: bool = False,
+    ):
+        self.skip_nonref = skip_nonref
+        if skip_nonref:
+            stream.codec_context.skip_frame = "NONREF"
         self.container = container
         self.stream = stream
         self.path = path
@@ -224,10 +239,12 @@ class _Cursor:
         while frame is not None and self.time_of(frame) < t - tolerance:
             # Far from the target, frames nothing refers to need not be decoded at all; near it
             # (wider than the decoder's frame-thread delay) every frame is decoded again.
-            ctx.skip_frame = "NONREF" if self.time_of(frame) < t - SKIP_MARGIN_S else "DEFAULT"
+            far = self.time_of(frame) < t - SKIP_MARGIN_S
+            ctx.skip_frame = "NONREF" if far or self.skip_nonref else "DEFAULT"
             before = frame
             frame = self._next()
-        ctx.skip_frame = "DEFAULT"
+        if not self.skip_nonref:
+            ctx.skip_frame = "DEFAULT"
         return before, frame
 
     def _needs_seek(self, t: float, keyframe_before_t: float | None) -> bool:
