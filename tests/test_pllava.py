@@ -305,6 +305,11 @@ def test_second_turn_reuses_the_features(backend: PllavaBackend, video: object) 
     assert calls == []
 
 
+def test_text_only_requests_are_refused_clearly(backend: PllavaBackend) -> None:
+    with pytest.raises(BackendError, match="translator"):
+        backend.generate(None, CHAT, GenerationOptions(max_new_tokens=5))
+
+
 def test_stream_gives_the_same_text(backend: PllavaBackend, video: object) -> None:
     options = GenerationOptions(max_new_tokens=12)
     text = backend.generate(video, CHAT, options)

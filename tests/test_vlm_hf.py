@@ -335,6 +335,8 @@ def test_load_through_registry_and_generate(model_folder: Path) -> None:
     assert streamed == answer
     assert handle.tensors, "encode should cache the processor's tensors"
     assert handle.mode in ("video", "images")
+    text_only = backend.generate(None, messages, options)
+    assert isinstance(text_only, str)
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:

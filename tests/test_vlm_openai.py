@@ -90,6 +90,15 @@ def test_images_mode_request_body(stub: OpenAIStub) -> None:
     assert "2.8s:" in texts  # the last frame is always kept
 
 
+def test_text_only_question_sends_no_media(stub: OpenAIStub) -> None:
+    backend = _backend(stub)
+    assert backend.generate(None, MESSAGES, GenerationOptions()) == ANSWER
+    assert stub.requests[-1].body["messages"][1] == {
+        "role": "user",
+        "content": [{"type": "text", "text": MESSAGES[1].content}],
+    }
+
+
 def test_stream_yields_pieces(stub: OpenAIStub) -> None:
     backend = _backend(stub)
     pieces = list(backend.stream(backend.encode(_clip(3)), MESSAGES, GenerationOptions()))

@@ -40,7 +40,9 @@ class VideoLM(Protocol):
     """Frames + messages in, text (or a token stream) out.
 
     `encode` runs the expensive visual part once; a chat keeps the returned handle and passes it to
-    every later turn, so a second question never re-encodes the video.
+    every later turn, so a second question never re-encodes the video. A handle of None asks a
+    text-only question (the `model` translator does); a backend that cannot answer without a video
+    raises BackendError saying so.
     """
 
     name: str

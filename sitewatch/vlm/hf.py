@@ -109,11 +109,11 @@ class HFVideoLM:
         encoded.tensors = {key: self._to_device(value) for key, value in encoded.tensors.items()}
         return encoded
 
-    def generate(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> str:
+    def generate(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> str:
         """Answer the last user message about the encoded clip."""
         return "".join(self.stream(video, messages, options))
 
-    def stream(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer piece by piece (TextIteratorStreamer fed by generate in a thread)."""
         from transformers import TextIteratorStreamer
 
@@ -139,8 +139,10 @@ class HFVideoLM:
         if failure:
             raise BackendError(f"{self.name}: generation failed: {failure[0]}") from failure[0]
 
-    def _inputs(self, video: EncodedVideo, messages: list[Message]) -> dict[str, Any]:
+    def _inputs(self, video: EncodedVideo | None, messages: list[Message]) -> dict[str, Any]:
         """Tokenise the chat with the clip's placeholders expanded, joined to the cached vision tensors."""
+        # None asks a text-only question (the `model` translator): no placeholders, no vision tensors.
+        video = video if video is not None else EncodedVideo("images", [], {})
         conversation = _conversation(messages, video)
         prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
         text, _ = self.processor.get_text_with_replacements(

@@ -108,7 +108,7 @@ class OpenAIVideoLM:
             parts.append({"type": "image_url", "image_url": {"url": url}})
         return EncodedVideo(parts)
 
-    def generate(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> str:
+    def generate(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> str:
         """Answer the last user message about the clip (one non-streaming request)."""
         response = self._post(self._payload(video, messages, options, stream=False))
         try:
@@ -120,7 +120,7 @@ class OpenAIVideoLM:
             ) from exc
         return content or ""
 
-    def stream(self, video: EncodedVideo, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer as the server streams it (server-sent events)."""
         payload = self._payload(video, messages, options, stream=True)
         for attempt in range(self.retries + 1):
@@ -142,7 +142,7 @@ class OpenAIVideoLM:
         raise BackendError(f"{self.url} kept failing after {self.retries + 1} attempts")
 
     def _payload(
-        self, video: EncodedVideo, messages: list[Message], options: GenerationOptions, stream: bool
+        self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions, stream: bool
     ) -> dict[str, Any]:
         """The /chat/completions request body."""
         payload: dict[str, Any] = {
@@ -213,13 +213,14 @@ class OpenAIVideoLM:
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _messages(messages: list[Message], video: EncodedVideo) -> list[dict[str, Any]]:
-    """OpenAI chat messages; the clip's parts open the first user turn."""
+def _messages(messages: list[Message], video: EncodedVideo | None) -> list[dict[str, Any]]:
+    """OpenAI chat messages; the clip's parts (none for a text-only question) open the first user turn."""
+    parts = video.parts if video is not None else []
     out: list[dict[str, Any]] = []
     placed = False
     for message in messages:
         if message.role == "user" and not placed:
-            content = [*video.parts, {"type": "text", "text": message.content}]
+            content = [*parts, {"type": "text", "text": message.content}]
             out.append({"role": "user", "content": content})
             placed = True
         else:

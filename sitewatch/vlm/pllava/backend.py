@@ -132,6 +132,11 @@ class PllavaBackend:
         import torch
         from transformers import GenerationConfig, StoppingCriteriaList
 
+        if video is None:
+            raise BackendError(
+                "PLLaVA answers only about a video and cannot translate text on its own: "
+                "choose the openai or hf translator (SITEWATCH_TRANSLATOR)"
+            )
         if not isinstance(video, PllavaVideo):
             raise BackendError("pass the handle returned by encode() to generate/stream")
         if not messages or messages[-1].role != "user":
