@@ -13,7 +13,6 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -22,9 +21,11 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from sitewatch.assess import run_detector
 from sitewatch.detect import get_detector
 from sitewatch.eval import ClipResult, EvalSummary, clip_result, evaluate, read_manifest, summarise
-from sitewatch.video.decode import Frame, Size, iter_frames
+from sitewatch.settings import get_settings
+from sitewatch.video.decode import Size, iter_frames
 from sitewatch.video.probe import probe
 from sitewatch.video.sample import fps_plan
 
@@ -119,16 +120,14 @@ def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
     info = probe(path)
     checkpoints: dict[str, float] = {}
 
-    def watched(frames: Iterator[Frame]) -> Iterator[Frame]:
-        for frame in frames:
-            minute = int(frame.time_s // 60)
-            checkpoints.setdefault(f"rss_mb_at_{minute}min", round(rss_mb(), 1))
-            yield frame
+    def watched(stage: str, done: int, total: int) -> None:
+        minute = int((done - 1) / detector.fps // 60)
+        checkpoints.setdefault(f"rss_mb_at_{minute}min", round(rss_mb(), 1))
 
     memory.reset()
     started, cpu = time.perf_counter(), time.process_time()
-    frames = iter_frames(path, fps_plan(info, detector.fps), size=Size(max_side=detector.max_side))
-    found = detector.run(watched(frames), info)
+    # The same reading path as `sitewatch analyze`.
+    found, _ = run_detector(path, info, detector, get_settings(), watched)
     wall = time.perf_counter() - started
     return {
         "duration_s": round(info.duration_s, 1),
