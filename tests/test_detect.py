@@ -121,6 +121,42 @@ def test_two_people_keep_their_tracks() -> None:
     assert sorted(track.track_id for track in seen) == [1, 2]
 
 
+def _scene(n: int, seed: int = 0) -> list[np.ndarray]:
+    """`n` RGB frames (180x320) of one textured background, as from a fixed camera."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    texture = cv2.GaussianBlur(rng.integers(0, 255, (180, 640), dtype=np.uint8), (9, 9), 0)
+    return [cv2.cvtColor(texture[:, :320].copy(), cv2.COLOR_GRAY2RGB) for _ in range(n)]
+
+
+def _drops(images: list[np.ndarray], fps: float = 6.0) -> list:
+    from sitewatch.detect.objects import FallingObjects
+
+    objects = FallingObjects()
+    for index, image in enumerate(images):
+        objects.update(index / fps, image, [])
+    return objects.finish()
+
+
+def test_a_load_dropping_into_a_still_scene_is_an_object_drop() -> None:
+    images = _scene(30)
+    for k, image in enumerate(images[18:24]):
+        top = 5 + 2 * k * k + 8 * k  # accelerating, in pixels of the 180-pixel frame
+        image[top : top + 30, 120:220] = (220, 200, 40)
+        image[top : top + 30 : 6, 120:220] = 0  # stripes give the flow something to follow
+    events = _drops(images)
+    assert [e.kind for e in events] == [EventKind.object_drop]
+    assert 2.9 <= events[0].start_s <= 3.5 and events[0].confidence >= 0.5
+
+
+def test_a_still_scene_or_a_pan_is_no_object_drop() -> None:
+    still = _scene(30)
+    pan = [np.roll(image, 6 * k, axis=1) for k, image in enumerate(_scene(30, seed=1))]
+    assert _drops(still) == []
+    assert _drops(pan) == []
+
+
 def _manifest() -> dict[str, dict[str, str]]:
     with (VIDEOS / "MANIFEST.csv").open(newline="", encoding="utf-8") as handle:
         return {row["file"]: row for row in csv.DictReader(handle)}
@@ -144,6 +180,7 @@ POSITIVES = [
     "dev09_thanhnc58.mp4",  # portrait phone video
     "dev10_cwlroda_d.mp4",  # collapse in a lift, CCTV
     "dev11_cwlroda_e.mp4",  # struck by a branch and knocked down, overhead CCTV, several people
+    "dev03_yihong1120.mp4",  # a load of beams drops in a construction yard; few people seen
 ]
 NEGATIVES = [
     "dev21_taufeeque9_b.mp4",  # lies on a mat for the whole clip
@@ -151,6 +188,8 @@ NEGATIVES = [
     "dev28_pllava_yoga.mp4",  # yoga flow on the ground
     "dev15_felix_kevin14.mp4",  # crowd squatting at a briefing
     "dev19_cwlroda_f.mp4",  # square with pedestrians and cyclists passing
+    "dev16_dandia_k.mp4",  # machine fixture moving a part, no people
+    "dev18_safestep_telos_a.mp4",  # crowd walking, seen from high above
 ]
 
 

@@ -1,4 +1,4 @@
-"""The default detector: MoveNet poses, tracks and fall rules, plus motion energy."""
+"""The default detector: MoveNet poses, tracks and fall rules, plus motion energy and falling objects."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from sitewatch.detect.base import Detection
 from sitewatch.detect.fall import FallConfig, FallRules
 from sitewatch.detect.motion import MotionMeter
+from sitewatch.detect.objects import FallingObjects, struck_by
 from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.posture import posture
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import VideoInfo
+from sitewatch.schema import EventKind, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -49,6 +50,8 @@ class PoseDetector:
         torso = BinnedSignal("max_torso_deg")
         people_count = BinnedSignal("people")
         energy = BinnedSignal("motion_energy", how="mean")
+        objects = FallingObjects()
+        falling = BinnedSignal("falling_object")
         people_max = frames_seen = 0
         end_s = 0.0
         for frame in frames:
@@ -62,14 +65,18 @@ class PoseDetector:
             torso.add(frame.time_s, min(90.0, max(angles, default=0.0)))
             people_count.add(frame.time_s, float(len(people)))
             energy.add(frame.time_s, motion(frame.image))
+            falling.add(frame.time_s, objects.update(frame.time_s, frame.image, [p.box for p in people]))
             people_max = max(people_max, len(people))
             frames_seen += 1
             end_s = frame.time_s
         events = rules.finish(end_s) if rules is not None else []
+        drops = objects.finish()
+        falls = [e for e in events if e.kind is EventKind.fall]
+        events = sorted([*events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
         log.info("pose detector: %d frames, %d events, up to %d people", frames_seen, len(events), people_max)
         return Detection(
             events=events,
-            signals=[s.series() for s in (fallness, torso, people_count, energy)],
+            signals=[s.series() for s in (fallness, torso, people_count, energy, falling)],
             people_max=people_max,
             frames_seen=frames_seen,
         )
