@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -41,7 +40,6 @@ class Settings(BaseSettings):
     timeout_s: float = 60.0
     retries: int = 3
 
-    data_dir: Path = Field(Path.home() / ".sitewatch", description="reports, uploads and the database")
     upload_limit_mb: int = 500
 
 

@@ -96,7 +96,7 @@ class SitewatchUI:
             return (None, f"**{message}**", "", "", "", [], [], *_chat_input(lang, ready=False))
         for warning in warnings:
             log.warning("keyframes: %s", warning)
-        new = UiSession(folder=folder, settings=settings, chat=chat, video_path=path, keyframes=keyframes)
+        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes)
         report = chat.report
         return (
             new,

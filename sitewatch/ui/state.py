@@ -22,7 +22,6 @@ class UiSession:
     folder: Path
     settings: Settings
     chat: ChatSession
-    video_path: str
     keyframes: list[Keyframe] = field(default_factory=list)
 
     def close(self) -> None:
