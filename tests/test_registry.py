@@ -62,7 +62,7 @@ def test_describe_backends() -> None:
     assert {"pllava", "hf", "openai", *ALIASES} == set(names)
     by_name = {row.name: row for row in rows}
     assert by_name["openai"].target == "openai:<model>@<base url>"
-    assert by_name["openai"].extra == "api"
+    assert by_name["openai"].extra == "openai"
     assert by_name["qwen3-vl-8b"].target == "hf:Qwen/Qwen3-VL-8B-Instruct"
     assert by_name["qwen3-vl-8b"].extra == "vlm"
     assert all(isinstance(row.installed, bool) and row.needs for row in rows)

@@ -68,7 +68,7 @@ def parse_target(target: str) -> tuple[str, str]:
 
 def load(target: str, settings: Settings, options: OpenAIOptions | None = None) -> OpenAIVideoLM:
     """Talk to the model `target` (`<model>@<base url>`) on an OpenAI-compatible server."""
-    require("httpx", "api")
+    require("httpx", "openai")
     model, base_url = parse_target(target)
     return OpenAIVideoLM(model, base_url, settings, options or OpenAIOptions())
 

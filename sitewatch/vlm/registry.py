@@ -38,7 +38,7 @@ BACKENDS: dict[str, BackendSpec] = {
     ),
     "openai": BackendSpec(
         "sitewatch.vlm.openai:load",
-        "api",
+        "openai",
         "an OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI)",
     ),
 }
@@ -101,7 +101,7 @@ class BackendInfo:
 # The modules whose presence means an extra is installed (looked up, not imported: stays fast).
 _EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "vlm": ("torch", "transformers"),
-    "api": ("httpx",),
+    "openai": ("httpx",),
 }
 
 _TARGET_FORMS: dict[str, str] = {
