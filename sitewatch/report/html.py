@@ -85,7 +85,7 @@ def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: s
 <h2>Keyframes · 주요 장면</h2>
 <div class="frames">{figures}</div>
 <h2>Timeline · 시간대별 신호</h2>
-{timeline_svg(report)}
+{timeline_svg(report, lang)}
 {opinions}
 <h2>Video · 영상 정보</h2>
 <table>{video_rows}</table>

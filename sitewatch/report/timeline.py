@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from sitewatch.report.words import SIGNAL_LABELS
 from sitewatch.schema import Report
 
 WIDTH, HEIGHT, PAD = 880, 220, 36
@@ -11,8 +12,9 @@ _COLOURS = ("#e4002b", "#0072ce", "#2e8b57", "#8a5cf6", "#ff7a00", "#555555")
 _EVENT_FILL = {"fall": "#e4002b", "person_down": "#ff7a00", "struck_by": "#c800a1", "object_drop": "#0072ce"}
 
 
-def timeline_svg(report: Report) -> str:
-    """An SVG of every signal normalised to its own maximum, over the video's duration."""
+def timeline_svg(report: Report, lang: str = "en") -> str:
+    """An SVG of every signal normalised to its own maximum, over the video's duration, labelled in `lang`."""
+    labels = SIGNAL_LABELS.get(lang, SIGNAL_LABELS["en"])
     duration = max(report.video.duration_s, 1e-3)
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
 
@@ -42,9 +44,10 @@ def timeline_svg(report: Report) -> str:
         top = max(max(series.values), 1e-9)
         points = " ".join(f"{x(t):.1f},{y(v / top):.1f}" for t, v in zip(series.times_s, series.values, strict=True))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" points="{points}"/>')
-        label = f"{series.name} (max {top:.2f})"
+        label = f"{labels.get(series.name, series.name)} (max {top:.2f})"
         parts.append(f'<text x="{legend_x}" y="{PAD - 10}" font-size="12" fill="{colour}">{escape(label)}</text>')
-        legend_x += 9 * len(label) + 18
+        # Hangul glyphs are about twice as wide as Latin ones.
+        legend_x += sum(14 if ord(ch) > 0x1100 else 7 for ch in label) + 18
     ticks = 10 if duration >= 10 else max(1, int(duration))
     for k in range(ticks + 1):
         t = duration * k / ticks

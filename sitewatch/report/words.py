@@ -35,6 +35,25 @@ SCENE_EN: dict[EventKind, str] = {
 }
 
 
+# The detector's timeline signals, named for a reader.
+SIGNAL_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "fallness": "fall score",
+        "max_torso_deg": "torso tilt (deg)",
+        "people": "people",
+        "motion_energy": "motion",
+        "falling_object": "falling object",
+    },
+    "ko": {
+        "fallness": "넘어짐 점수",
+        "max_torso_deg": "상체 기울기(도)",
+        "people": "사람 수",
+        "motion_energy": "움직임",
+        "falling_object": "낙하물 신호",
+    },
+}
+
+
 def has_final_consonant(word: str) -> bool:
     """True if the last Hangul syllable of `word` ends in a consonant (받침), which picks 이/은/을."""
     for ch in reversed(word.strip()):

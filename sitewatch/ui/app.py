@@ -103,7 +103,7 @@ class SitewatchUI:
             t(lang, "status_ready", name=Path(path).name),
             verdict_html(report, lang),
             events_markdown(report, lang),
-            timeline_svg(report),
+            timeline_svg(report, lang),
             gallery_items(report, keyframes, lang),
             [],
             *_chat_input(lang, ready=True),
