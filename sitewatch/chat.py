@@ -25,6 +25,11 @@ from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
 
 log = logging.getLogger(__name__)
 
+NO_TRANSLATOR_HINT = (
+    "※ 번역기가 설정되어 있지 않아 모델의 영어 답변을 그대로 보여 드립니다. 한국어 답변을 받으시려면 "
+    "SITEWATCH_TRANSLATOR=openai(OpenAI 호환 서버) 또는 hf(로컬 번역 모델)를 설정해 주세요."
+)
+
 
 class ChatTurn(BaseModel):
     """One question and its answer, in the user's language and in the English the model used."""
@@ -154,6 +159,9 @@ class ChatSession:
             )
         answer_en = answer_en.strip()
         answer = self.translator.translate(answer_en, "en", lang) if lang != "en" else answer_en
+        if lang != "en" and isinstance(self.translator, NoTranslator) and detect_language(answer) == "en":
+            # An English-only model answered in English and nothing translates it: say why and how to fix it.
+            answer = f"{answer}\n{NO_TRANSLATOR_HINT}"
         yield ChatTurn(
             question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang
         )

@@ -395,3 +395,12 @@ def test_terminal_chat_reports_errors_and_goes_on():
     session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
     answered, out = _run(session, ["무슨 일이에요?", "What happened?"])
     assert answered == 1 and "error: translation server" in out and "Answer 1." in out
+
+
+def test_korean_question_without_a_translator_says_how_to_get_korean_answers():
+    from sitewatch.chat import NO_TRANSLATOR_HINT
+
+    english = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell.")).ask("무슨 일이 있었나요?")
+    assert english.answer.startswith("A worker fell.") and english.answer.endswith(NO_TRANSLATOR_HINT)
+    korean = ChatSession(_clip(), model=FakeVLM(lambda m: "작업자가 넘어졌습니다.")).ask("무슨 일이 있었나요?")
+    assert korean.answer == "작업자가 넘어졌습니다."
