@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sitewatch.detect.posture import Posture, posture
+from sitewatch.detect.scoring import ramp
 from sitewatch.detect.track import Track
 from sitewatch.schema import Box, Event, EventKind
 
@@ -64,9 +65,6 @@ class _TrackMemory:
     seen_upright: bool = False
     episode: _Episode | None = None
 
-
-def _ramp(value: float, low: float, high: float) -> float:
-    return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
 
 def _box(b: np.ndarray) -> Box:
@@ -129,7 +127,7 @@ class FallRules:
             drop = (p.mid_y - episode.ref.mid_y) / max(episode.ref.height, 1e-3)
             episode.max_drop = max(episode.max_drop, drop)
         recent_factor = 1.0 if episode.ref is not None else 0.5
-        return p.down * recent_factor * (0.5 + 0.5 * _ramp(episode.max_drop, 0.0, cfg.min_drop))
+        return p.down * recent_factor * (0.5 + 0.5 * ramp(episode.max_drop, 0.0, cfg.min_drop))
 
     def _collapsed(self, p: Posture, ref: _Stance) -> bool:
         """Hips far below the recent stance and the body much shorter, whatever the torso angle.
@@ -171,8 +169,8 @@ class FallRules:
                 transition = ep.onset_s - ep.ref.last_upright_s
                 confidence = (
                     0.55
-                    + 0.25 * _ramp(ep.max_drop, cfg.min_drop, 2.5 * cfg.min_drop)
-                    + 0.2 * (1.0 - _ramp(transition, 0.3, cfg.max_transition_s))
+                    + 0.25 * ramp(ep.max_drop, cfg.min_drop, 2.5 * cfg.min_drop)
+                    + 0.2 * (1.0 - ramp(transition, 0.3, cfg.max_transition_s))
                 )
                 ep.fall = Event(
                     kind=EventKind.fall,

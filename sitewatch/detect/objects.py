@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sitewatch.detect.scoring import ramp
 from sitewatch.optional import require
 from sitewatch.schema import Box, Event, EventKind
 
@@ -36,9 +37,6 @@ class DropConfig:
     quiet_activity: float = 0.01  # median moving fraction (outside people) of a still scene
     person_pad: float = 0.15  # people boxes grown by this share of their size: limbs, blur
 
-
-def _ramp(value: float, low: float, high: float) -> float:
-    return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
 
 class FallingObjects:
@@ -108,7 +106,7 @@ class FallingObjects:
             self._close_burst()
         if quiet:
             self._armed = True
-        return round(_ramp(area, 0.0, 2 * cfg.min_area), 4)
+        return round(ramp(area, 0.0, 2 * cfg.min_area), 4)
 
     def _was_quiet(self, now: float) -> bool:
         """The scene (outside people) was still for the last `quiet_s`, by the median moving fraction."""
@@ -134,7 +132,7 @@ class FallingObjects:
                 kind=EventKind.object_drop,
                 start_s=round(burst[0][0], 3),
                 end_s=round(burst[-1][0], 3),
-                confidence=round(0.5 + 0.2 * _ramp(weakest, cfg.min_area, 3 * cfg.min_area), 3),
+                confidence=round(0.5 + 0.2 * ramp(weakest, cfg.min_area, 3 * cfg.min_area), 3),
                 keyframe_s=round(burst[len(burst) // 2][0], 3),
                 box=Box(x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2)),
                 details={"min_area": round(weakest, 4), "duration_s": round(burst[-1][0] - burst[0][0], 3)},

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sitewatch.detect.pose import L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, Person
+from sitewatch.detect.scoring import ramp
 
 _KP_MIN = 0.2
 _EDGE = 0.02
@@ -25,9 +26,6 @@ class Posture:
     down: float  # 0..1
     cut: bool  # box touches the top or bottom edge: the body may be partly out of view
 
-
-def _ramp(value: float, low: float, high: float) -> float:
-    return float(min(1.0, max(0.0, (value - low) / (high - low))))
 
 
 def _mid(kp: np.ndarray, a: int, b: int) -> np.ndarray | None:
@@ -49,12 +47,12 @@ def posture(person: Person, frame_aspect: float) -> Posture:
         if math.hypot(dx, dy) > 0.02:
             torso_deg = math.degrees(math.atan2(abs(dx), dy))  # 0 upright, 90 horizontal, 180 upside down
     mid_y = float(hips[1]) if hips is not None else float((box[1] + box[3]) / 2)
-    shape_up, shape_down = 1.0 - _ramp(aspect, 0.55, 0.9), _ramp(aspect, 0.9, 1.5)
+    shape_up, shape_down = 1.0 - ramp(aspect, 0.55, 0.9), ramp(aspect, 0.9, 1.5)
     if torso_deg is None:
         upright, down = shape_up * 0.7, shape_down * 0.7
     else:
-        angle_up, angle_down = 1.0 - _ramp(torso_deg, 25.0, 45.0), _ramp(torso_deg, 45.0, 70.0)
+        angle_up, angle_down = 1.0 - ramp(torso_deg, 25.0, 45.0), ramp(torso_deg, 45.0, 70.0)
         upright = min(angle_up, 0.5 + 0.5 * shape_up)
-        down = max(angle_down * (0.5 + 0.5 * _ramp(aspect, 0.6, 1.0)), shape_down * 0.8)
+        down = max(angle_down * (0.5 + 0.5 * ramp(aspect, 0.6, 1.0)), shape_down * 0.8)
     cut = bool(box[1] <= _EDGE or box[3] >= 1.0 - _EDGE)
     return Posture(torso_deg, aspect, height, mid_y, upright, down, cut)
