@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-import logging
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,19 +12,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sitewatch.errors import BackendError, ModelLoadError
+from sitewatch.openai_http import ChatEndpoint
 from sitewatch.optional import require
 from sitewatch.schema import Message
 from sitewatch.vlm.base import GenerationOptions, VideoClip
 from sitewatch.vlm.frames import encode_mp4, jpeg_data_url, scale_to_budget, subsample
 
 if TYPE_CHECKING:
-    import httpx
-
     from sitewatch.settings import Settings
-
-log = logging.getLogger(__name__)
-
-_RETRY_STATUS = {408, 429, 500, 502, 503, 504}
 
 
 class OpenAIOptions(BaseSettings):
@@ -77,22 +69,24 @@ class OpenAIVideoLM:
     """A `VideoLM` over `/chat/completions` with image_url or video_url content parts."""
 
     def __init__(self, model: str, base_url: str, settings: Settings, options: OpenAIOptions) -> None:
-        import httpx
-
         self.name = f"openai:{model}@{base_url}"
         self.model = model
-        self.url = f"{base_url}/chat/completions"
         self.options = options
-        self.retries = max(0, settings.retries)
-        headers = {"Content-Type": "application/json"}
-        if settings.openai_api_key:
-            headers["Authorization"] = f"Bearer {settings.openai_api_key}"
-        timeout = httpx.Timeout(settings.timeout_s, connect=min(10.0, settings.timeout_s))
-        self._client = httpx.Client(headers=headers, timeout=timeout)
+        self.endpoint = ChatEndpoint(
+            base_url,
+            settings.openai_api_key,
+            settings.timeout_s,
+            settings.retries,
+            options.backoff_s,
+            extra="openai",
+            label="video-language server",
+        )
+        self.url = self.endpoint.url
+        self.retries = self.endpoint.retries
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
-        self._client.close()
+        self.endpoint.close()
 
     def encode(self, clip: VideoClip) -> EncodedVideo:
         """Encode the clip once: an MP4 data URL, or JPEG frames within the image budget."""
@@ -110,36 +104,11 @@ class OpenAIVideoLM:
 
     def generate(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> str:
         """Answer the last user message about the clip (one non-streaming request)."""
-        response = self._post(self._payload(video, messages, options, stream=False))
-        try:
-            body = response.json()
-            content = body["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise BackendError(
-                f"{self.url} sent an answer that is not a chat completion: {response.text[:200]}"
-            ) from exc
-        return content or ""
+        return self.endpoint.complete(self._payload(video, messages, options, stream=False))
 
     def stream(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer as the server streams it (server-sent events)."""
-        payload = self._payload(video, messages, options, stream=True)
-        for attempt in range(self.retries + 1):
-            started = False
-            try:
-                with self._client.stream("POST", self.url, json=payload) as response:
-                    if self._should_retry(response, attempt):
-                        continue
-                    self._raise_for_status(response)
-                    for piece in _sse_pieces(response.iter_lines(), self.url):
-                        started = True
-                        yield piece
-                    return
-            except _transport_errors() as exc:
-                # Once text has reached the caller a retry would repeat it.
-                if started or attempt == self.retries:
-                    raise BackendError(f"{self.url}: {_describe(exc)}") from exc
-                self._sleep(attempt, None, exc)
-        raise BackendError(f"{self.url} kept failing after {self.retries + 1} attempts")
+        yield from self.endpoint.stream(self._payload(video, messages, options, stream=True))
 
     def _payload(
         self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions, stream: bool
@@ -162,45 +131,6 @@ class OpenAIVideoLM:
             # Not in OpenAI's API, but vLLM and SGLang honour it; only sent when asked for.
             payload["repetition_penalty"] = options.repetition_penalty
         return payload
-
-    def _post(self, payload: dict[str, Any]) -> httpx.Response:
-        """POST with retries on connection errors, timeouts, 429 and 5xx."""
-        for attempt in range(self.retries + 1):
-            try:
-                response = self._client.post(self.url, json=payload)
-            except _transport_errors() as exc:
-                if attempt == self.retries:
-                    raise BackendError(f"{self.url}: {_describe(exc)} (after {attempt + 1} attempts)") from exc
-                self._sleep(attempt, None, exc)
-                continue
-            if self._should_retry(response, attempt):
-                continue
-            self._raise_for_status(response)
-            return response
-        raise BackendError(f"{self.url} kept failing after {self.retries + 1} attempts")
-
-    def _should_retry(self, response: httpx.Response, attempt: int) -> bool:
-        """True (after waiting) when the status is worth another try and tries are left."""
-        if response.status_code not in _RETRY_STATUS or attempt == self.retries:
-            return False
-        response.read()
-        self._sleep(attempt, response.headers.get("Retry-After"), f"HTTP {response.status_code}")
-        return True
-
-    def _sleep(self, attempt: int, retry_after: str | None, reason: object) -> None:
-        """Exponential backoff, or the server's Retry-After when it names a short wait."""
-        delay = self.options.backoff_s * 2**attempt
-        if retry_after and retry_after.replace(".", "", 1).isdigit():
-            delay = min(float(retry_after), 30.0)
-        log.warning("%s: %s; retry %d/%d in %.1fs", self.url, reason, attempt + 1, self.retries, delay)
-        time.sleep(delay)
-
-    def _raise_for_status(self, response: httpx.Response) -> None:
-        """BackendError with the server's own message for any 4xx/5xx."""
-        if response.status_code < 400:
-            return
-        response.read()
-        raise BackendError(f"{self.url} answered HTTP {response.status_code}: {_server_message(response)}")
 
     def _video_data_url(self, clip: VideoClip) -> str:
         """The clip as an MP4 data URL: the source file's bytes when it is one, else frames encoded here."""
@@ -228,65 +158,6 @@ def _messages(messages: list[Message], video: EncodedVideo | None) -> list[dict[
     if not placed:
         raise BackendError("the conversation has no user message to attach the video to")
     return out
-
-
-def _sse_pieces(lines: Iterator[str], url: str) -> Iterator[str]:
-    """Text deltas from an SSE chat-completion stream, until `[DONE]`."""
-    for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[len("data:") :].strip()
-        if data == "[DONE]":
-            return
-        try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            raise BackendError(f"{url} streamed something that is not JSON: {data[:200]}") from exc
-        if "error" in chunk:
-            raise BackendError(f"{url} reported an error mid-stream: {_error_text(chunk)}")
-        try:
-            delta = chunk["choices"][0].get("delta") or {}
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise BackendError(f"{url} streamed a chunk without choices: {data[:200]}") from exc
-        if delta.get("content"):
-            yield delta["content"]
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The `error.message` of an OpenAI-style error body, else the start of the body."""
-    try:
-        return _error_text(response.json())
-    except ValueError:
-        return response.text[:300] or response.reason_phrase
-
-
-def _error_text(body: Any) -> str:
-    """Dig the message out of {"error": {"message": ...}}, {"error": "..."} or {"detail": ...}."""
-    if isinstance(body, dict):
-        error = body.get("error", body.get("detail", body.get("message")))
-        if isinstance(error, dict):
-            return str(error.get("message", error))
-        if error is not None:
-            return str(error)
-    return json.dumps(body)[:300]
-
-
-def _transport_errors() -> tuple[type[Exception], ...]:
-    """httpx's connection and timeout errors (imported late: httpx is an optional extra)."""
-    import httpx
-
-    return (httpx.TransportError,)
-
-
-def _describe(exc: Exception) -> str:
-    """A short reason for a transport error."""
-    import httpx
-
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect ({exc})"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _video_mime(path: Path) -> str:
