@@ -164,12 +164,16 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def detect():
-    from sitewatch.detect.run import detect_video
+    from sitewatch.assess import run_detector
+    from sitewatch.settings import Settings
+    from sitewatch.video.probe import probe
 
     detector = get_detector("pose")
 
     def run(name: str) -> Detection:
-        return detect_video(VIDEOS / name, detector)[1]
+        # The very reading path `sitewatch analyze` uses.
+        path = VIDEOS / name
+        return run_detector(path, probe(path), detector, Settings(_env_file=None))[0]
 
     return run
 

@@ -2,6 +2,5 @@
 
 from sitewatch.detect.base import Detection, Detector
 from sitewatch.detect.registry import DEFAULT_DETECTOR, detector_names, get_detector
-from sitewatch.detect.run import detect_video
 
-__all__ = ["DEFAULT_DETECTOR", "Detection", "Detector", "detect_video", "detector_names", "get_detector"]
+__all__ = ["DEFAULT_DETECTOR", "Detection", "Detector", "detector_names", "get_detector"]
