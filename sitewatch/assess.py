@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch import __version__
-from sitewatch.detect.base import ACCIDENT_CONFIDENCE, Detection, Detector
+from sitewatch.detect.base import Detection, Detector, verdict_for
 from sitewatch.errors import NoFramesError
 from sitewatch.report.summary import summarize
 from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
@@ -61,11 +61,11 @@ def run_detector(
 
 def verdict_of(events: list[Event], people_max: int) -> tuple[Verdict, float]:
     """The clip's verdict and how sure it is."""
-    strong = [e.confidence for e in events if e.confidence >= ACCIDENT_CONFIDENCE]
-    if strong:
-        return Verdict.accident, max(strong)
-    if events:
-        return Verdict.uncertain, 0.5
+    verdict = verdict_for(events)
+    if verdict is Verdict.accident:
+        return verdict, max(e.confidence for e in events)
+    if verdict is Verdict.uncertain:
+        return verdict, 0.5
     # With nobody in view the detector can vouch for less of what may have happened.
     return Verdict.no_accident, 0.85 if people_max else 0.7
 

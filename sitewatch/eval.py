@@ -205,7 +205,7 @@ def evaluate(
     """Run `sitewatch analyze` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it."""
     from sitewatch.assess import analyze
     from sitewatch.detect import get_detector
-    from sitewatch.detect.base import ACCIDENT_CONFIDENCE
+    from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
     from sitewatch.errors import SitewatchError
     from sitewatch.settings import get_settings
 
@@ -229,12 +229,11 @@ def evaluate(
             log.warning("%s: %s", row.file, exc)
             results.append(clip_result(row, False, None, row.duration_s or 0.0, error=str(exc)))
         else:
-            strong = [e.start_s for e in report.events if e.confidence >= ACCIDENT_CONFIDENCE]
             results.append(
                 clip_result(
                     row,
                     accident=report.verdict is Verdict.accident,
-                    first_event_s=min(strong) if strong else None,
+                    first_event_s=first_accident_s(report.events),
                     duration_s=report.video.duration_s,
                     wall_s=time.perf_counter() - started,
                     alarms=count_alarms(report.events, ACCIDENT_CONFIDENCE),

@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 ACCIDENT_CONFIDENCE = 0.5
 
 
+def verdict_for(events: list[Event], threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:
+    """Accident when an event reaches `threshold`, uncertain when only weaker events exist."""
+    if any(e.confidence >= threshold for e in events):
+        return Verdict.accident
+    return Verdict.uncertain if events else Verdict.no_accident
+
+
+def first_accident_s(events: list[Event], threshold: float = ACCIDENT_CONFIDENCE) -> float | None:
+    """Start of the earliest event at or above `threshold`."""
+    starts = [e.start_s for e in events if e.confidence >= threshold]
+    return min(starts) if starts else None
+
+
 @dataclass
 class Detection:
     """What a detector found in one video."""
@@ -25,15 +38,12 @@ class Detection:
     frames_seen: int = 0
 
     def verdict(self, threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:
-        """Accident when an event reaches `threshold`, uncertain when only weaker events exist."""
-        if any(e.confidence >= threshold for e in self.events):
-            return Verdict.accident
-        return Verdict.uncertain if self.events else Verdict.no_accident
+        """The verdict its events alone give (see `verdict_for`)."""
+        return verdict_for(self.events, threshold)
 
     def first_event_s(self, threshold: float = ACCIDENT_CONFIDENCE) -> float | None:
-        """Start of the earliest event at or above `threshold`."""
-        starts = [e.start_s for e in self.events if e.confidence >= threshold]
-        return min(starts) if starts else None
+        """Start of the earliest accident-level event."""
+        return first_accident_s(self.events, threshold)
 
 
 class Detector(Protocol):
