@@ -103,7 +103,7 @@ def model_opinions(
     return opinions
 
 
-def merge_opinions(events: list[Event], opinions: list[ModelOpinion], info: VideoInfo) -> list[Event]:
+def merge_opinions(events: list[Event], opinions: list[ModelOpinion]) -> list[Event]:
     """Adjust detector events by the model's verdict on their windows; add what only the model saw."""
     merged: list[Event] = []
     for event in events:
@@ -120,7 +120,8 @@ def merge_opinions(events: list[Event], opinions: list[ModelOpinion], info: Vide
     for op in opinions:
         covered = any(op.start_s <= e.start_s <= op.end_s for e in events)
         if op.accident and not covered:
-            kind = EventKind(op.kind) if op.kind in EventKind._value2member_map_ else EventKind.fall
+            # Opinions carry an EventKind value or None (verify.py maps the model's words).
+            kind = EventKind(op.kind) if op.kind else EventKind.fall
             merged.append(
                 Event(
                     kind=kind,
@@ -167,7 +168,7 @@ def analyze(
     if model is not None:
         t = time.perf_counter()
         opinions = model_opinions(path, info, events, model, settings, progress)
-        events = merge_opinions(events, opinions, info)
+        events = merge_opinions(events, opinions)
         timings["verify_s"] = time.perf_counter() - t
 
     verdict, confidence = verdict_of(events, detection.people_max)

@@ -81,13 +81,13 @@ def ask_model(model: VideoLM, clip: VideoClip, start_s: float, end_s: float) -> 
     data = _json_object(raw)
     if data is not None and "accident" in data:
         accident = parse_yes_no(str(data.get("accident", "")))
-        kind = str(data.get("kind") or "") or None
+        kind = kind_from_text(str(data.get("kind") or ""))
         return ModelOpinion(
             model=model.name,
             start_s=start_s,
             end_s=end_s,
             accident=accident,
-            kind=None if kind in (None, "none") else kind,
+            kind=kind.value if kind else None,
             severity=str(data.get("severity") or "") or None,
             people=str(data.get("who") or "") or None,
             when=str(data.get("when") or "") or None,

@@ -70,7 +70,7 @@ def test_model_opinions_confirm_veto_and_add_events() -> None:
         ModelOpinion(model="m", start_s=17, end_s=24, accident=False),
         ModelOpinion(model="m", start_s=40, end_s=50, accident=True, kind="object_drop", description="beams fall"),
     ]
-    merged = merge_opinions(det, opinions, info(60))
+    merged = merge_opinions(det, opinions)
     assert merged[0].confidence > 0.6 and merged[0].details["model_agrees"] == 1.0
     assert merged[1].confidence < 0.5
     assert merged[2].kind is EventKind.object_drop and merged[2].source == "m"
