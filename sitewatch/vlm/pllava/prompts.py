@@ -8,22 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitewatch.errors import BackendError, ModelLoadError
+from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
 from sitewatch.schema import Message
 
 logger = logging.getLogger(__name__)
 
 IMAGE_TOKEN = "<image>"
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are a powerful Video Magic ChatBot, a large vision-language assistant. \n"
-    "You are able to understand the video content that the user provides and assist the user in a "
-    "video-language related task.\n"
-    "The user might provide you with the video and maybe some extra noisy information to help you out or ask "
-    "you a question. Make use of the information in a proper way to be competent for the job.\n"
-    "### INSTRUCTIONS:\n"
-    "1. Follow the user's instruction.\n"
-    "2. Be critical yet believe in yourself.\n"
-)
 
 
 @dataclass(frozen=True)
