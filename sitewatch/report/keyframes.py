@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sitewatch.schema import Box, Report
+from sitewatch.schema import Box, EventKind, Report
 from sitewatch.video.decode import FrameReader, Size
 from sitewatch.video.sample import FramePlan
 
@@ -16,7 +16,13 @@ KEYFRAME_SIDE = 640
 # With no events, a few evenly spaced frames show what the video looks like.
 OVERVIEW_FRAMES = 3
 
-_BOX_COLOURS = {"fall": "#e4002b", "person_down": "#ff7a00", "struck_by": "#c800a1", "object_drop": "#0072ce"}
+# One colour per kind, shared by the keyframe boxes and the timeline's event spans.
+EVENT_COLOURS: dict[EventKind, str] = {
+    EventKind.fall: "#e4002b",
+    EventKind.person_down: "#ff7a00",
+    EventKind.struck_by: "#c800a1",
+    EventKind.object_drop: "#0072ce",
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def write_keyframes(report: Report, folder: Path) -> tuple[list[Keyframe], list[
             name, caption = f"overview_{frame.index + 1:02d}_{frame.time_s:.2f}s.jpg", f"{frame.time_s:.1f} s"
         else:
             event = report.events[event_index]
-            colour = _BOX_COLOURS.get(event.kind.value, "#e4002b")
+            colour = EVENT_COLOURS[event.kind]
             img = _draw_box(frame.image, event.box, colour) if event.box else Image.fromarray(frame.image)
             name = f"event_{event_index + 1:02d}_{event.kind.value}_{frame.time_s:.2f}s.jpg"
             caption = f"#{event_index + 1} {event.kind.value} at {frame.time_s:.1f} s"

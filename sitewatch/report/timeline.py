@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
+from sitewatch.report.keyframes import EVENT_COLOURS
 from sitewatch.report.words import SIGNAL_LABELS
 from sitewatch.schema import Report
 
 WIDTH, HEIGHT, PAD = 880, 220, 36
 _COLOURS = ("#e4002b", "#0072ce", "#2e8b57", "#8a5cf6", "#ff7a00", "#555555")
-_EVENT_FILL = {"fall": "#e4002b", "person_down": "#ff7a00", "struck_by": "#c800a1", "object_drop": "#0072ce"}
 
 
 def timeline_svg(report: Report, lang: str = "en") -> str:
@@ -30,7 +30,7 @@ def timeline_svg(report: Report, lang: str = "en") -> str:
         f'<rect x="{PAD}" y="{PAD}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#ccc"/>',
     ]
     for event in report.events:
-        fill = _EVENT_FILL.get(event.kind.value, "#e4002b")
+        fill = EVENT_COLOURS[event.kind]
         x0, x1 = x(event.start_s), max(x(event.end_s), x(event.start_s) + 2)
         parts.append(
             f'<rect x="{x0:.1f}" y="{PAD}" width="{x1 - x0:.1f}" height="{plot_h}" fill="{fill}" opacity="0.15">'
