@@ -142,12 +142,11 @@ def _print_report(report, lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sitewatch.report.words import EVENT_KO
+    from sitewatch.report.words import EVENT_KO, VERDICT_LABELS
 
     console = Console()
     colour = {"accident": "bold red", "uncertain": "bold yellow", "no_accident": "bold green"}[report.verdict.value]
-    label_ko = {"accident": "사고 감지", "uncertain": "사고 의심", "no_accident": "사고 없음"}[report.verdict.value]
-    label = label_ko if lang == "ko" else report.verdict.value.replace("_", " ")
+    label = VERDICT_LABELS["ko" if lang == "ko" else "en"][report.verdict]
     console.print(f"[{colour}]{label}[/] ({'신뢰도' if lang == 'ko' else 'confidence'} {report.confidence:.0%})")
     console.print(report.summary_ko if lang == "ko" else report.summary_en)
     if report.events:

@@ -7,14 +7,10 @@ from pathlib import Path
 
 from sitewatch.report.keyframes import Keyframe
 from sitewatch.report.timeline import timeline_svg
-from sitewatch.report.words import EVENT_KO
+from sitewatch.report.words import EVENT_KO, VERDICT_LABELS
 from sitewatch.schema import Report, Verdict
 
-_VERDICT = {
-    Verdict.accident: ("#b00020", "Accident detected", "사고 감지"),
-    Verdict.uncertain: ("#b26a00", "Possible accident", "사고 의심"),
-    Verdict.no_accident: ("#1b7f3b", "No accident", "사고 없음"),
-}
+_VERDICT_COLOURS = {Verdict.accident: "#b00020", Verdict.uncertain: "#b26a00", Verdict.no_accident: "#1b7f3b"}
 
 _CSS = """
 body{font-family:system-ui,'Noto Sans CJK KR','Malgun Gothic',sans-serif;margin:2rem auto;max-width:960px;
@@ -36,7 +32,8 @@ def _row(*cells: object, header: bool = False) -> str:
 
 def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: str = "ko") -> str:
     """The page as a string; image links are relative to `folder`, where it will be written."""
-    colour, verdict_en, verdict_ko = _VERDICT[report.verdict]
+    colour = _VERDICT_COLOURS[report.verdict]
+    verdict_en, verdict_ko = VERDICT_LABELS["en"][report.verdict], VERDICT_LABELS["ko"][report.verdict]
     info = report.video
     summaries = [("ko", report.summary_ko), ("en", report.summary_en)]
     if lang == "en":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitewatch.schema import EventKind
+from sitewatch.schema import EventKind, Verdict
 
 # Glossary terms (넘어짐, 쓰러짐, 부딪힘, 낙하물): each ends in a consonant, so it takes 은/이.
 EVENT_KO: dict[EventKind, str] = {
@@ -17,6 +17,15 @@ EVENT_EN: dict[EventKind, str] = {
     EventKind.person_down: "a person down",
     EventKind.struck_by: "a person struck by something",
     EventKind.object_drop: "a falling object",
+}
+
+VERDICT_LABELS: dict[str, dict[Verdict, str]] = {
+    "en": {
+        Verdict.accident: "Accident detected",
+        Verdict.uncertain: "Possible accident",
+        Verdict.no_accident: "No accident",
+    },
+    "ko": {Verdict.accident: "사고 감지", Verdict.uncertain: "사고 의심", Verdict.no_accident: "사고 없음"},
 }
 
 # What was seen, as a clause: "... 작업자가 넘어지는 장면이 감지되었습니다".

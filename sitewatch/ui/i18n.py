@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from sitewatch.report.words import VERDICT_LABELS
+
 UiLang = Literal["ko", "en"]
 
 LANGUAGE_CHOICES: list[tuple[str, str]] = [("한국어", "ko"), ("English", "en")]
@@ -69,9 +71,10 @@ STRINGS: dict[str, dict[UiLang, str]] = {
     "stage_detect": {"ko": "감지 중", "en": "Detecting"},
     "stage_verify": {"ko": "모델 확인 중", "en": "Asking the model"},
     "stage_start": {"ko": "영상 여는 중", "en": "Opening the video"},
-    "verdict_accident": {"ko": "사고 감지", "en": "Accident detected"},
-    "verdict_uncertain": {"ko": "사고 의심", "en": "Possible accident"},
-    "verdict_no_accident": {"ko": "사고 없음", "en": "No accident"},
+    **{
+        f"verdict_{v.value}": {"ko": VERDICT_LABELS["ko"][v], "en": VERDICT_LABELS["en"][v]}
+        for v in VERDICT_LABELS["en"]
+    },
     "confidence": {"ko": "신뢰도", "en": "confidence"},
     "warning": {"ko": "주의", "en": "warning"},
     "no_events": {"ko": "감지된 사건이 없습니다.", "en": "No events were detected."},
