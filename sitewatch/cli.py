@@ -107,15 +107,20 @@ TranslatorOpt = Annotated[
 ]
 
 
+# Settings fields as this CLI's users know them, for error messages.
+FLAG_NAMES = {"lang": "--lang", "detect_fps": "--fps"}
+
+
 def _settings(lang: Lang | None = None, fps: float | None = None):
-    from sitewatch.settings import get_settings
+    """The environment's settings with this command's flags applied, all validated (bad values exit 2)."""
+    from sitewatch.settings import get_settings, updated
 
     updates: dict[str, object] = {}
     if lang is not None:
         updates["lang"] = lang.value
     if fps is not None:
         updates["detect_fps"] = fps
-    return get_settings().model_copy(update=updates)
+    return updated(get_settings(), labels=FLAG_NAMES, **updates) if updates else get_settings()
 
 
 def _progress_bar():
@@ -178,29 +183,33 @@ def analyze(
 ) -> None:
     """Find accidents in a video: whether, when, how sure, and a short description."""
     from sitewatch.assess import analyze as run_analysis
+    from sitewatch.report.files import prepare_folder, write_report
     from sitewatch.session import get_model, get_translator
 
     settings = _settings(lang, fps)
     if out is not None:
-        from sitewatch.report.files import check_folder
-
-        check_folder(video, out)
+        prepare_folder(video, out)
     vlm = get_model(model if model is not None else settings.vlm, settings)
     tr = get_translator(translator, settings, vlm) if vlm is not None else None
     bar, update = _progress_bar()
     with bar:
         report = run_analysis(video, settings, model=vlm, translator=tr, progress=update)
+    failure: SitewatchError | None = None
     written = None
     if out is not None:
-        from sitewatch.report.files import write_report
-
-        written = write_report(report, out, lang=settings.lang)
+        try:
+            written = write_report(report, out, lang=settings.lang)
+        except SitewatchError as exc:
+            # The analysis is still shown: only the files are missing.
+            failure = exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
-        return
-    _print_report(report, settings.lang)
-    if written:
-        typer.echo(f"report: {written['html']}")
+    else:
+        _print_report(report, settings.lang)
+        if written:
+            typer.echo(f"report: {written['html']}")
+    if failure is not None:
+        raise failure
 
 
 @app.command("eval")
@@ -325,11 +334,26 @@ def ui(
     examples: Annotated[
         Path | None, typer.Option(help="Folder of videos to list as examples on the page.")
     ] = None,
+    allow_any_model: Annotated[
+        bool,
+        typer.Option(
+            "--allow-any-model",
+            help="Let visitors type any model (hub ids, folders, openai:...@url). Off: only SITEWATCH_VLM and "
+            "SITEWATCH_MODELS are offered. Only for a page that you alone can reach.",
+        ),
+    ] = False,
 ) -> None:
     """Open the web page: upload a video, see the verdict, timeline and keyframes, and chat about it."""
     from sitewatch.ui.app import launch
 
-    launch(host=host, port=port, share=share, lang=lang.value if lang else None, examples_dir=examples)
+    launch(
+        host=host,
+        port=port,
+        share=share,
+        lang=lang.value if lang else None,
+        examples_dir=examples,
+        allow_any_model=allow_any_model,
+    )
 
 
 def main() -> None:

@@ -43,6 +43,18 @@ class NoFramesError(VideoError):
     """Not a single frame could be decoded."""
 
 
+class VideoTooLongError(VideoError):
+    """The video is longer, or would need more frames, than the configured budget allows."""
+
+
+class SettingsError(SitewatchError):
+    """A setting (environment variable, CLI flag or page option) has a value that is not allowed."""
+
+
+class OutputError(SitewatchError):
+    """The output folder cannot be used or written."""
+
+
 class MissingExtraError(SitewatchError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -53,3 +65,11 @@ class ModelLoadError(SitewatchError):
 
 class BackendError(SitewatchError):
     """A model or translation backend failed (server down, bad answer)."""
+
+
+class IncompleteAnswerError(BackendError):
+    """A model's answer was cut off (token limit, or a stream that ended early); `partial` holds what came."""
+
+    def __init__(self, message: str, partial: str = "") -> None:
+        super().__init__(message)
+        self.partial = partial

@@ -37,6 +37,7 @@ class EventKind(str, Enum):
     person_down = "person_down"
     struck_by = "struck_by"
     object_drop = "object_drop"
+    person_lost_after_fall = "person_lost_after_fall"
 
 
 class Box(BaseModel):
@@ -92,6 +93,7 @@ class ModelOpinion(BaseModel):
     when: str | None = None
     description: str = ""
     raw: str = ""
+    error: str | None = Field(None, description="why the answer is missing, empty or cut off (None when whole)")
 
 
 class Report(BaseModel):
@@ -111,6 +113,8 @@ class Report(BaseModel):
     signals: list[SignalSeries] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    # Paths (relative to the report folder) that sitewatch wrote there: the only files it may replace or delete.
+    outputs: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     sitewatch_version: str = ""
 

@@ -3,33 +3,56 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sitewatch.errors import SettingsError
+
+ENV_PREFIX = "SITEWATCH_"
 
 
 class Settings(BaseSettings):
     """Configuration read from SITEWATCH_* environment variables (and a .env file if present)."""
 
-    model_config = SettingsConfigDict(env_prefix="SITEWATCH_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True)
 
     lang: Literal["ko", "en"] = "ko"
     max_pixels: int = Field(
-        7680 * 4320, description="largest frame (width x height) accepted; bigger videos are refused"
+        7680 * 4320, gt=0, description="largest frame (width x height) accepted; bigger videos are refused"
     )
-    detect_fps: float | None = Field(None, description="frames per second the detector looks at (its default if unset)")
+    max_duration_s: float = Field(
+        12 * 3600.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="longest video accepted, in seconds, measured from its packets",
+    )
+    max_planned_frames: int = Field(
+        300_000, gt=0, description="most frames one analysis may plan to decode (duration x detector fps)"
+    )
+    detect_fps: float | None = Field(
+        None,
+        gt=0,
+        le=60,
+        allow_inf_nan=False,
+        description="frames per second the detector looks at (its default if unset)",
+    )
     detector: str = "pose"
-    num_frames: int = Field(16, description="frames given to a video-language model")
+    num_frames: int = Field(16, ge=1, le=256, description="frames given to a video-language model")
 
     vlm: str | None = Field(
         None, description="video-language backend, e.g. pllava-7b, hf:<id>, openai:<model>@<url>"
     )
+    models: str = Field(
+        "",
+        description="comma-separated backends the page may offer besides SITEWATCH_VLM (names, aliases or folders)",
+    )
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
     dtype: str = Field("auto", description="auto (bf16 on CUDA, float32 on CPU), bfloat16, float16, float32")
     load_in_4bit: bool = False
-    max_new_tokens: int = 200
-    temperature: float = 0.0
+    max_new_tokens: int = Field(200, ge=1, le=8192)
+    temperature: float = Field(0.0, ge=0, le=2, allow_inf_nan=False)
 
     translator: str = Field("none", description="none, openai, hf:<id or folder>, model")
     translate_base_url: str = "http://127.0.0.1:8000/v1"
@@ -37,13 +60,45 @@ class Settings(BaseSettings):
     translate_api_key: str | None = None
     openai_api_key: str | None = Field(None, description="key for OpenAI-compatible model servers")
 
-    timeout_s: float = 60.0
-    retries: int = 3
+    timeout_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)
+    retries: int = Field(3, ge=0, le=10)
 
-    upload_limit_mb: int = 500
+    upload_limit_mb: int = Field(500, gt=0)
+    max_question_chars: int = Field(2000, gt=0, description="longest chat question accepted, in characters")
+
+
+    def offered_models(self) -> list[str]:
+        """The backends an operator allows page visitors to pick: SITEWATCH_VLM and SITEWATCH_MODELS."""
+        names = [self.vlm or "", *self.models.split(",")]
+        return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> SettingsError:
+    """One line naming each bad setting (as `labels` calls it, else its environment variable) and what is allowed."""
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "settings"
+        name = (labels or {}).get(field, f"{ENV_PREFIX}{field.upper()}")
+        allowed = err.get("ctx", {}).get("expected")
+        what = f"expected {allowed}" if allowed else err["msg"].lower()
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(repr(given)) < 60 else ""
+        problems.append(f"{name}: {what}{shown}")
+    return SettingsError("invalid setting: " + "; ".join(problems))
+
+
+def updated(settings: Settings, labels: dict[str, str] | None = None, **changes: Any) -> Settings:
+    """A copy of `settings` with validated changes (CLI flags, page options); bad values raise SettingsError."""
+    try:
+        return Settings.model_validate({**settings.model_dump(), **changes})
+    except ValidationError as exc:
+        raise _explain(exc, labels) from None
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once; a bad SITEWATCH_* value raises SettingsError naming it."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _explain(exc) from None

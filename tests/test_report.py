@@ -86,7 +86,10 @@ def test_analyze_a_real_fall_and_write_every_file(tmp_path: Path) -> None:
     assert Report.model_validate_json(report.model_dump_json()) == report
 
     paths = write_report(report, tmp_path / "out")
-    assert Report.model_validate_json(paths["json"].read_text()) == report
+    saved = Report.model_validate_json(paths["json"].read_text())
+    assert saved.model_copy(update={"outputs": []}) == report
+    keyframes = {f"keyframes/{p.name}" for p in paths["keyframes"].glob("*.jpg")}
+    assert set(saved.outputs) == {"report.json", "report.html", *keyframes} and len(keyframes) == len(report.events)
     html = paths["html"].read_text()
     parser = _Images()
     parser.feed(html)

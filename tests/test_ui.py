@@ -275,3 +275,134 @@ def test_bad_upload_in_the_browser_keeps_the_page_working(new_page, tmp_path: Pa
     page.locator("#sw-settings").get_by_text("설정", exact=True).click()
     page.locator("#sw-lang label", has_text="English").click()
     page.wait_for_function("document.querySelector('#sw-start').innerText.includes('Analyse')")
+
+
+# ---- hardening: what a visitor may choose, how much they may send, and what a kill leaves ---------------
+
+
+@pytest.fixture
+def listener():
+    """A loopback socket that records whether anything connected to it (nothing may)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                seen.append(conn.recv(65536) or b"(connected)")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], seen
+    stop.set()
+    thread.join(timeout=2)
+    server.close()
+
+
+@pytest.mark.parametrize("backend", ["openai:gpt@http://127.0.0.1:{port}/v1", "hf:/etc", "smolvlm2", "/etc"])
+def test_page_refuses_a_model_the_operator_did_not_configure(tmp_path: Path, clip: Path, listener, backend: str):
+    port, seen = listener
+    settings = get_settings().model_copy(update={"lang": "ko", "openai_api_key": "sk-operator-secret"})
+    ui = SitewatchUI(settings, "ko", tmp_path / "sessions", [])
+    request = SimpleNamespace(session_hash="visitor")
+    with pytest.warns(UserWarning):
+        result = ui.start(str(clip), None, None, "ko", backend.format(port=port), 16, 200, 0.0, request, _no_progress)
+    assert result[0] is None and "이 페이지에서 쓸 수 없는 모델입니다" in result[1]
+    assert seen == [] and not any(ui.temp_root.iterdir())
+    assert ui.backends == ["none"]
+
+
+def test_page_offers_what_the_operator_configured(tmp_path: Path):
+    settings = get_settings().model_copy(update={"vlm": "openai:m@http://127.0.0.1:9/v1", "models": "pllava-7b, x "})
+    ui = SitewatchUI(settings, "ko", tmp_path / "s", [])
+    assert ui.backends == ["none", "openai:m@http://127.0.0.1:9/v1", "pllava-7b", "x"]
+    assert ui._chosen_model("pllava-7b") == "pllava-7b" and ui._chosen_model("none") is None
+    anything = SitewatchUI(get_settings(), "ko", tmp_path / "t", [], allow_any_model=True)
+    assert anything._chosen_model("hf:some/model") == "hf:some/model" and "smolvlm2" in anything.backends
+
+
+def test_page_sliders_cannot_be_pushed_past_their_limits(ui: SitewatchUI, clip: Path):
+    request = SimpleNamespace(session_hash="sliders")
+    with pytest.warns(UserWarning):
+        result = ui.start(str(clip), None, None, "ko", "none", 10**9, 200, 0.0, request, _no_progress)
+    assert result[0] is None and "SITEWATCH_NUM_FRAMES" in result[1]
+
+
+def test_an_overlong_question_is_refused_and_not_kept(ui: SitewatchUI, clip: Path):
+    session = _start(ui, clip, "long")[0]
+    with pytest.warns(UserWarning):
+        _, box, status = _ask(ui, session, "가" * 5_000_000)
+    assert "질문이 너무 깁니다" in status and session.chat.history == []
+    assert box != ""  # gr.update() keeps the text in the box for the user to shorten
+
+
+def test_real_page_refuses_a_custom_model_over_http(served, listener):
+    from gradio_client import Client, handle_file
+
+    port, seen = listener
+    client = Client(served.url, verbose=False)
+    clip_path = write_video(Path(served.temp_root) / "upload.mp4", frames=10, fps=10)
+    with pytest.raises(Exception, match=r"not in the list of choices|쓸 수 없는 모델"):
+        client.predict(
+            handle_file(str(clip_path)), None, "ko", f"openai:x@http://127.0.0.1:{port}/v1",
+            16, 200, 0.0, api_name="/start",
+        )
+    assert seen == []
+
+
+def test_sigterm_removes_the_pages_temp_folder(tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sitewatch", "ui", "--port", str(port)], cwd=tmp_path)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        roots = list(Path(tempfile.gettempdir()).glob(f"sitewatch-ui-{proc.pid}-*"))
+        assert len(roots) == 1 and roots[0].is_dir()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not roots[0].exists()
+    assert os.path.exists(tempfile.gettempdir())
+
+
+def test_a_killed_pages_temp_folder_is_removed_at_the_next_start(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from sitewatch.ui.app import remove_stale_roots
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"sitewatch-ui-{dead.stdout.strip()}-abc"
+    (stale / "session").mkdir(parents=True)
+    live = tmp_path / "sitewatch-ui-1-def"
+    live.mkdir()
+    other = tmp_path / "sitewatch-ui-notes"
+    other.mkdir()
+    remove_stale_roots(tmp_path)
+    assert not stale.exists() and live.exists() and other.exists()

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sitewatch.assess import Progress
-from sitewatch.errors import SitewatchError
+from sitewatch.errors import SettingsError, SitewatchError
+from sitewatch.process import pid_alive
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.session import generation_options, start_chat
-from sitewatch.settings import Settings, get_settings
+from sitewatch.settings import Settings, get_settings, updated
 from sitewatch.ui._gradio import gr
 from sitewatch.ui.i18n import EXAMPLE_QUESTIONS, LANGUAGE_CHOICES, STRINGS, t, ui_lang
 from sitewatch.ui.render import chat_messages, events_markdown, gallery_items, verdict_html
@@ -24,7 +28,11 @@ from sitewatch.ui.state import UiSession, close_session, remove_folder, session_
 log = logging.getLogger(__name__)
 
 NO_MODEL = "none"
-BACKEND_CHOICES = [NO_MODEL, "pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
+# Offered only when the operator starts the page with --allow-any-model; otherwise the page offers what
+# the operator configured (SITEWATCH_VLM, SITEWATCH_MODELS), since a visitor's pick loads models and
+# sends frames (and the configured key) wherever it names.
+ALIAS_CHOICES = ["pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
+TEMP_PREFIX = "sitewatch-ui-"
 VIDEO_EXAMPLE_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 # Files gradio keeps (uploads, shown keyframes) are swept this often once they are this old, in seconds.
 CACHE_SWEEP = (1800, 3600)
@@ -40,11 +48,26 @@ CSS = """
 class SitewatchUI:
     """The page's builder and event handlers; app-wide only: base settings and the temp root."""
 
-    def __init__(self, settings: Settings, lang: str, temp_root: Path, examples: list[str]) -> None:
+    def __init__(
+        self, settings: Settings, lang: str, temp_root: Path, examples: list[str], *, allow_any_model: bool = False
+    ) -> None:
         self.settings = settings
         self.lang = ui_lang(lang)
         self.temp_root = temp_root
         self.examples = examples
+        self.allow_any_model = allow_any_model
+        offered = settings.offered_models() + (ALIAS_CHOICES if allow_any_model else [])
+        self.backends = list(dict.fromkeys([NO_MODEL, *offered]))
+
+    def _chosen_model(self, backend: str | None) -> str | None:
+        """The visitor's model pick, if the operator allows it; SettingsError otherwise."""
+        name = (backend or "").strip()
+        if name in ("", NO_MODEL):
+            return None
+        if name not in self.backends and not self.allow_any_model:
+            log.warning("refused a model the operator did not configure: %r", name[:200])
+            raise SettingsError(t(self.lang, "model_not_allowed", name=name[:80]))
+        return name
 
     def _progress(self, progress: Any, lang: str) -> Progress:
         # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
@@ -74,18 +97,17 @@ class SitewatchUI:
             gr.Warning(t(lang, "no_upload"))
             return (session, t(lang, "no_upload"), *([gr.update()] * 7))
         close_session(session)
-        settings = self.settings.model_copy(
-            update={
-                "lang": ui_lang(lang),
-                "vlm": None if backend in (None, "", NO_MODEL) else backend,
-                "num_frames": int(frames),
-                "max_new_tokens": int(max_tokens),
-                "temperature": float(temperature),
-            }
-        )
         folder = session_folder(self.temp_root, request.session_hash)
         progress(0, desc=t(lang, "stage_start"))
         try:
+            settings = updated(
+                self.settings,
+                lang=ui_lang(lang),
+                vlm=self._chosen_model(backend),
+                num_frames=int(frames),
+                max_new_tokens=int(max_tokens),
+                temperature=float(temperature),
+            )
             chat = start_chat(path, settings, model_name=settings.vlm or "", progress=self._progress(progress, lang))
             keyframes, warnings = write_keyframes(chat.report, folder / "keyframes")
         except SitewatchError as exc:
@@ -120,11 +142,18 @@ class SitewatchUI:
         if not question.strip():
             yield gr.update(), "", t(lang, "empty_question")
             return
+        limit = session.settings.max_question_chars
+        if len(question) > limit:
+            # Refused, not truncated: the user decides what to keep; nothing of it enters the history.
+            message = t(lang, "question_too_long", length=len(question), limit=limit)
+            gr.Warning(message)
+            yield gr.update(), gr.update(), message
+            return
         chat = session.chat
-        options = {"max_new_tokens": int(max_tokens), "temperature": float(temperature)}
-        chat.options = generation_options(session.settings.model_copy(update=options))
         history = chat.history
         try:
+            options = updated(session.settings, max_new_tokens=int(max_tokens), temperature=float(temperature))
+            chat.options = generation_options(options)
             for turn in chat.stream(question, lang=ui_lang(lang)):
                 partial = None if turn.complete else turn
                 yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()
@@ -220,9 +249,9 @@ class SitewatchUI:
                     with gr.Accordion(t(lang, "settings"), open=False, elem_id="sw-settings") as settings_box:
                         lang_box = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "lang"), elem_id="sw-lang")
                         backend = gr.Dropdown(
-                            _backend_choices(self.settings.vlm),
+                            self.backends,
                             value=self.settings.vlm or NO_MODEL,
-                            allow_custom_value=True,
+                            allow_custom_value=self.allow_any_model,
                             label=t(lang, "backend"),
                             info=t(lang, "backend_info"),
                         )
@@ -250,6 +279,7 @@ class SitewatchUI:
                     with gr.Row():
                         question = gr.Textbox(
                             label=t(lang, "question"),
+                            max_length=self.settings.max_question_chars,
                             placeholder=t(lang, "placeholder_wait"),
                             interactive=False,
                             scale=5,
@@ -340,10 +370,6 @@ def _chat_input(lang: str, *, ready: bool) -> tuple[Any, Any]:
     )
 
 
-def _backend_choices(configured: str | None) -> list[str]:
-    return BACKEND_CHOICES if not configured or configured in BACKEND_CHOICES else [*BACKEND_CHOICES, configured]
-
-
 def find_examples(folder: str | Path | None, limit: int = 6) -> list[str]:
     """Up to `limit` video files from `folder`, sorted by name, for the examples list."""
     if folder is None or not Path(folder).is_dir():
@@ -358,11 +384,16 @@ def build_app(
     lang: str | None = None,
     examples_dir: str | Path | None = None,
     temp_root: Path | None = None,
+    allow_any_model: bool = False,
 ) -> tuple[gr.Blocks, Path]:
     """The Blocks app and the temp root its sessions write under (the caller removes it when done)."""
     settings = settings or get_settings()
-    root = temp_root or Path(tempfile.mkdtemp(prefix="sitewatch-ui-"))
-    ui = SitewatchUI(settings, lang or settings.lang, root, find_examples(examples_dir))
+    if temp_root is None:
+        remove_stale_roots(Path(tempfile.gettempdir()))
+    root = temp_root or Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+    ui = SitewatchUI(
+        settings, lang or settings.lang, root, find_examples(examples_dir), allow_any_model=allow_any_model
+    )
     demo = ui.build()
     # One analysis or answer at a time: they share the CPU and the one loaded model.
     demo.queue(default_concurrency_limit=1)
@@ -392,10 +423,14 @@ def launch(
     examples_dir: str | Path | None = None,
     settings: Settings | None = None,
     block: bool = True,
+    allow_any_model: bool = False,
 ) -> RunningApp:
     """Serve the page on host:port (no public share link unless `share`); by default until stopped."""
     settings = settings or get_settings()
-    demo, root = build_app(settings, lang=lang, examples_dir=examples_dir)
+    demo, root = build_app(settings, lang=lang, examples_dir=examples_dir, allow_any_model=allow_any_model)
+    if block and threading.current_thread() is threading.main_thread():
+        # gradio stops cleanly on Ctrl-C only; make `kill` (SIGTERM) take the same path so `finally` runs.
+        signal.signal(signal.SIGTERM, _interrupt)
     running = None
     try:
         _, url, _ = demo.launch(
@@ -414,3 +449,16 @@ def launch(
     finally:
         if block or running is None:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def remove_stale_roots(tmp: Path) -> None:
+    """Delete temp roots left by pages that were killed (their process is gone)."""
+    for root in tmp.glob(f"{TEMP_PREFIX}*"):
+        pid = root.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if root.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(root, ignore_errors=True)
+            log.info("removed a killed page's temp folder %s", root)

@@ -40,6 +40,14 @@ STRINGS: dict[str, dict[UiLang, str]] = {
     },
     "no_upload": {"ko": "먼저 영상이나 이미지를 올려 주세요.", "en": "Please upload a video or an image first."},
     "no_chat": {"ko": "먼저 '분석 후 대화 시작'을 눌러 주세요.", "en": "Press 'Analyse & start chat' first."},
+    "model_not_allowed": {
+        "ko": "이 페이지에서 쓸 수 없는 모델입니다: {name}. 운영자가 설정한 모델 중에서 골라 주세요.",
+        "en": "This model is not available on this page: {name}. Pick one the operator configured.",
+    },
+    "question_too_long": {
+        "ko": "질문이 너무 깁니다({length:,}자). {limit:,}자 이내로 줄여 주세요.",
+        "en": "The question is too long ({length:,} characters). Please keep it under {limit:,}.",
+    },
     "empty_question": {"ko": "질문을 입력해 주세요.", "en": "Please type a question."},
     "error": {"ko": "처리할 수 없습니다", "en": "Could not process this"},
     "placeholder_wait": {"ko": "먼저 영상을 올리고 분석을 시작하세요", "en": "Upload a video and start first"},

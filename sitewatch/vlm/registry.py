@@ -57,12 +57,23 @@ ALIASES: dict[str, str] = {
 }
 
 
-def _folder_backend(folder: Path) -> str:
-    """Tell a PLLaVA folder (its config has pooling keys) from any other transformers folder."""
+def folder_config(folder: Path) -> dict[str, object]:
+    """A model folder's config.json as a dict, or a ModelLoadError saying what is wrong with it."""
     config_path = folder / "config.json"
     if not config_path.is_file():
         raise ModelLoadError(f"{folder} is a folder but has no config.json: not a model folder")
-    config = json.loads(config_path.read_text())
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise ModelLoadError(f"{config_path} is not valid JSON ({exc}): the model folder is damaged") from exc
+    if not isinstance(config, dict):
+        raise ModelLoadError(f"{config_path} is not a JSON object: the model folder is damaged")
+    return config
+
+
+def _folder_backend(folder: Path) -> str:
+    """Tell a PLLaVA folder (its config has pooling keys) from any other transformers folder."""
+    config = folder_config(folder)
     return "pllava" if "pooling_shape" in config or config.get("model_type") == "pllava" else "hf"
 
 
@@ -82,6 +93,8 @@ def resolve(name: str) -> tuple[str, str]:
 def load_backend(name: str, settings: Settings) -> VideoLM:
     """Build the backend `name` with `settings` (device, dtype, 4-bit, keys)."""
     backend, target = resolve(name)
+    if backend != "openai" and Path(target).expanduser().is_dir():
+        folder_config(Path(target).expanduser())
     module_name, function = BACKENDS[backend].loader.split(":")
     module = importlib.import_module(module_name)
     return getattr(module, function)(target, settings)
