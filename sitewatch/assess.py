@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sitewatch import __version__
 from sitewatch.detect.base import Detection, Detector, verdict_for
-from sitewatch.errors import NoFramesError
+from sitewatch.errors import BackendError, NoFramesError
 from sitewatch.report.summary import summarize
 from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
 from sitewatch.settings import Settings, get_settings
@@ -90,14 +90,22 @@ def model_opinions(
     progress: Progress | None = None,
 ) -> list[ModelOpinion]:
     """Ask the model about the whole clip (short videos) and each window the detector flagged."""
-    from sitewatch.verify import ask_model
+    from sitewatch.verify import ask_model, failed_opinion
     from sitewatch.video.clip import load_clip
 
     spans = _windows(info, events)
     opinions = []
     for i, (start, end) in enumerate(spans, 1):
         clip = load_clip(path, info, settings.num_frames, start_s=start, end_s=end, max_pixels=settings.max_pixels)
-        opinions.append(ask_model(model, clip, start, end))
+        try:
+            opinions.append(ask_model(model, clip, start, end))
+        except BackendError as exc:
+            # The backend has retried what was worth retrying: the detector's findings stand, the failure is
+            # recorded, and the remaining windows are spared the same wait.
+            log.warning("model verification failed: %s", exc)
+            skipped = f"; {len(spans) - i} later window(s) not checked" if i < len(spans) else ""
+            opinions.append(failed_opinion(model, start, end, f"{exc}{skipped}"))
+            break
         if progress is not None:
             progress("verify", i, len(spans))
     return opinions
@@ -167,7 +175,10 @@ def analyze(
     opinions: list[ModelOpinion] = []
     if model is not None:
         t = time.perf_counter()
+        from sitewatch.verify import opinion_warnings
+
         opinions = model_opinions(path, info, events, model, settings, progress)
+        warnings.extend(opinion_warnings(opinions))
         events = merge_opinions(events, opinions)
         timings["verify_s"] = time.perf_counter() - t
 
@@ -177,7 +188,12 @@ def analyze(
     if scene_en:
         summary_en = f"{summary_en} Model's description: {scene_en}"
         if translator is not None:
-            summary_ko = f"{summary_ko} 모델의 장면 설명: {translator.translate(scene_en, 'en', 'ko')}"
+            from sitewatch.translate.check import translate_or_keep
+
+            scene = translate_or_keep(translator, scene_en, "en", "ko")
+            summary_ko = f"{summary_ko} 모델의 장면 설명: {scene.text}"
+            if scene.warning:
+                warnings.append(scene.warning)
     timings["total_s"] = time.perf_counter() - started
     if info.duration_s and timings["total_s"]:
         timings["speed_x"] = info.duration_s / timings["total_s"]

@@ -12,13 +12,14 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from sitewatch.chat_report import answer_from_report, report_context
-from sitewatch.errors import SitewatchError
+from sitewatch.errors import BackendError, IncompleteAnswerError, SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
 from sitewatch.schema import Message, Report
 from sitewatch.translate.base import Lang, Translator
+from sitewatch.translate.check import translate_checked, translate_or_keep
 from sitewatch.translate.detect import detect_language
 from sitewatch.translate.none import NoTranslator
 from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
@@ -29,6 +30,21 @@ NO_TRANSLATOR_HINT = (
     "※ 번역기가 설정되어 있지 않아 모델의 영어 답변을 그대로 보여 드립니다. 한국어 답변을 받으시려면 "
     "SITEWATCH_TRANSLATOR=openai(OpenAI 호환 서버) 또는 hf(로컬 번역 모델)를 설정해 주세요."
 )
+# Said in the answer's language when a turn degrades; the technical reason goes to `ChatTurn.warnings`.
+FAILED_NOTE: dict[Lang, str] = {
+    "en": "(The video-language model or the translator failed, so this answer comes from the detector's "
+    "report. Reason: {why})",
+    "ko": "※ 비디오-언어 모델 또는 번역기가 응답하지 못해 감지기 보고서로 답변드렸습니다. 원인: {why}",
+}
+QUESTION_KEPT_NOTE: dict[Lang, str] = {
+    "en": "(The translation of the question looked wrong, so the model was given the question as written.)",
+    "ko": "※ 질문의 번역 결과가 올바르지 않아 원래 질문을 그대로 모델에 전달했습니다.",
+}
+CUT_OFF_NOTE: dict[Lang, str] = {
+    "en": "(The model's answer was cut off.)",
+    "ko": "※ 모델의 답변이 중간에 끊겼습니다.",
+}
+UNTRANSLATED_NOTE = "※ 답변을 한국어로 번역하지 못해 모델의 영어 답변을 그대로 보여 드립니다."
 
 
 class ChatTurn(BaseModel):
@@ -41,6 +57,8 @@ class ChatTurn(BaseModel):
     lang: Lang  # the language of `answer`
     source: Literal["model", "report"] = "model"
     complete: bool = True  # False on the partial turns `ChatSession.stream` yields
+    # What went wrong on the way (translation not used, answer cut off, model failed), for logs and pages.
+    warnings: list[str] = Field(default_factory=list)
 
 
 class ChatSession:
@@ -133,46 +151,82 @@ class ChatSession:
             turn = self._report_turn(question, asked_in, lang)
         else:
             turn = None
-            for turn in self._model_turn(question, asked_in, lang):
-                if not turn.complete:
-                    yield turn
+            try:
+                for turn in self._model_turn(question, asked_in, lang):
+                    if not turn.complete:
+                        yield turn
+            except BackendError as exc:
+                # A chat must go on when its model or translator fails: the report still answers.
+                log.warning("answering from the report: %s", exc)
+                turn = self._report_turn(question, asked_in, lang, failure=str(exc))
             assert turn is not None
         self._history.append(turn)
         yield turn
 
     def _model_turn(self, question: str, asked_in: Lang, lang: Lang) -> Iterator[ChatTurn]:
         assert self.model is not None
-        question_en = self.translator.translate(question, asked_in, "en") if asked_in != "en" else question
+        warnings: list[str] = []
+        notes: list[str] = []
+        translated = translate_checked(self.translator, question, asked_in, "en")
+        question_en = translated.text
+        if translated.warning:
+            warnings.append(translated.warning)
+            notes.append(QUESTION_KEPT_NOTE[lang])
         messages = self.messages(question_en)
         handle = self.encode_video()
         answer_en = ""
-        for piece in self.model.stream(handle, messages, self.options):
-            answer_en += piece
-            partial = answer_en if lang == "en" else ""
-            yield ChatTurn(
-                question=question,
-                question_en=question_en,
-                answer=partial,
-                answer_en=answer_en,
-                lang=lang,
-                complete=False,
-            )
+        try:
+            for piece in self.model.stream(handle, messages, self.options):
+                answer_en += piece
+                partial = answer_en if lang == "en" else ""
+                yield ChatTurn(
+                    question=question,
+                    question_en=question_en,
+                    answer=partial,
+                    answer_en=answer_en,
+                    lang=lang,
+                    complete=False,
+                )
+        except IncompleteAnswerError as exc:
+            warnings.append(str(exc))
+            notes.append(CUT_OFF_NOTE[lang])
         answer_en = answer_en.strip()
-        answer = self.translator.translate(answer_en, "en", lang) if lang != "en" else answer_en
-        if lang != "en" and isinstance(self.translator, NoTranslator) and detect_language(answer) == "en":
-            # An English-only model answered in English and nothing translates it: say why and how to fix it.
-            answer = f"{answer}\n{NO_TRANSLATOR_HINT}"
+        if not answer_en:
+            raise BackendError(f"{self.model.name} gave an empty answer")
+        answer = answer_en
+        if lang != "en":
+            translated = translate_or_keep(self.translator, answer_en, "en", lang)
+            answer = translated.text
+            if translated.warning:
+                warnings.append(translated.warning)
+                notes.append(UNTRANSLATED_NOTE)
+            elif isinstance(self.translator, NoTranslator) and detect_language(answer) == "en":
+                # An English-only model answered in English and nothing translates it: say why and how to fix it.
+                notes.append(NO_TRANSLATOR_HINT)
         yield ChatTurn(
-            question=question, question_en=question_en, answer=answer, answer_en=answer_en, lang=lang
+            question=question,
+            question_en=question_en,
+            answer="\n".join([answer, *notes]),
+            answer_en=answer_en,
+            lang=lang,
+            warnings=warnings,
         )
 
-    def _report_turn(self, question: str, asked_in: Lang, lang: Lang) -> ChatTurn:
-        """Answer from the report with hand-written templates in both languages; no translation."""
+    def _report_turn(self, question: str, asked_in: Lang, lang: Lang, failure: str | None = None) -> ChatTurn:
+        """Answer from the report with hand-written templates in both languages; no translation.
+
+        `failure` is why the model could not answer; the answer then says so instead of suggesting a model.
+        """
+
+        def note(language: Lang) -> str | None:
+            return None if failure is None else FAILED_NOTE[language].format(why=failure)
+
         return ChatTurn(
             question=question,
             question_en=question if asked_in == "en" else "",
-            answer=answer_from_report(question, asked_in, self.report, lang),
-            answer_en=answer_from_report(question, asked_in, self.report, "en"),
+            answer=answer_from_report(question, asked_in, self.report, lang, note(lang)),
+            answer_en=answer_from_report(question, asked_in, self.report, "en", note("en")),
             lang=lang,
             source="report",
+            warnings=[failure] if failure is not None else [],
         )

@@ -223,13 +223,16 @@ _NO_REPORT: dict[Lang, str] = {
 }
 
 
-def answer_from_report(question: str, question_lang: Lang, report: Report | None, lang: Lang) -> str:
-    """Answer `question` in `lang` from the report alone, ending with how to get richer answers."""
+def answer_from_report(
+    question: str, question_lang: Lang, report: Report | None, lang: Lang, note: str | None = None
+) -> str:
+    """Answer `question` in `lang` from the report alone, ending with `note` (default: how to get richer answers)."""
+    note = MODEL_HINT[lang] if note is None else note
     if report is None:
-        return f"{_NO_REPORT[lang]}\n{MODEL_HINT[lang]}"
+        return f"{_NO_REPORT[lang]}\n{note}"
     intents = detect_intents(question, question_lang)
     if intents:
         body = " ".join(_ANSWERS[intent](report, lang) for intent in intents)
     else:
         body = f"{_what(report, lang)} {_HELP[lang]}"
-    return f"{body}\n{MODEL_HINT[lang]}"
+    return f"{body}\n{note}"

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 
+from sitewatch.errors import IncompleteAnswerError
 from sitewatch.schema import EventKind, Message, ModelOpinion
 from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
 
@@ -69,15 +70,27 @@ def _json_object(text: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _ask(model: VideoLM, handle: object, prompt: str, max_new_tokens: int) -> str:
+def _ask(model: VideoLM, handle: object, prompt: str, max_new_tokens: int, problems: list[str]) -> str:
+    """The model's answer to `prompt`; an empty or cut-off answer also adds to `problems`."""
     options = GenerationOptions(max_new_tokens=max_new_tokens)
-    return model.generate(handle, [Message(role="user", content=prompt)], options).strip()
+    try:
+        answer = model.generate(handle, [Message(role="user", content=prompt)], options).strip()
+    except IncompleteAnswerError as exc:
+        answer = exc.partial.strip()
+        problems.append(str(exc))
+    if not answer:
+        problems.append(f"{model.name} gave an empty answer")
+    return answer
 
 
 def ask_model(model: VideoLM, clip: VideoClip, start_s: float, end_s: float) -> ModelOpinion:
-    """The model's structured opinion on one window; free-text answers fall back to yes/no parsing."""
+    """The model's structured opinion on one window; free-text answers fall back to yes/no parsing.
+
+    An empty or cut-off answer is kept with what went wrong in `error`; a failing backend raises BackendError.
+    """
     handle = model.encode(clip)
-    raw = _ask(model, handle, SAFETY_PROMPT, 200)
+    problems: list[str] = []
+    raw = _ask(model, handle, SAFETY_PROMPT, 200, problems)
     data = _json_object(raw)
     if data is not None and "accident" in data:
         accident = parse_yes_no(str(data.get("accident", "")))
@@ -93,10 +106,11 @@ def ask_model(model: VideoLM, clip: VideoClip, start_s: float, end_s: float) -> 
             when=str(data.get("when") or "") or None,
             description=str(data.get("description") or "").strip(),
             raw=raw,
+            error="; ".join(problems) or None,
         )
     log.info("%s gave no JSON; asking plain questions", model.name)
-    yes_no = _ask(model, handle, YES_NO_PROMPT, 40)
-    description = _ask(model, handle, DESCRIBE_PROMPT, 120)
+    yes_no = _ask(model, handle, YES_NO_PROMPT, 40, problems)
+    description = _ask(model, handle, DESCRIBE_PROMPT, 120, problems)
     accident = parse_yes_no(yes_no)
     kind = kind_from_text(f"{yes_no} {description}") if accident else None
     return ModelOpinion(
@@ -107,4 +121,15 @@ def ask_model(model: VideoLM, clip: VideoClip, start_s: float, end_s: float) -> 
         kind=kind.value if kind else None,
         description=description,
         raw=f"{raw}\n---\n{yes_no}",
+        error="; ".join(problems) or None,
     )
+
+
+def failed_opinion(model: VideoLM, start_s: float, end_s: float, error: str) -> ModelOpinion:
+    """The record of a window the model could not be asked about (its backend failed)."""
+    return ModelOpinion(model=model.name, start_s=start_s, end_s=end_s, accident=None, error=error)
+
+
+def opinion_warnings(opinions: list[ModelOpinion]) -> list[str]:
+    """One report warning per opinion whose answer failed, was empty or was cut off."""
+    return [f"model {o.model} on {o.start_s:.1f}-{o.end_s:.1f} s: {o.error}" for o in opinions if o.error is not None]

@@ -7,10 +7,12 @@
 
 A handler gets each `RecordedRequest` to /chat/completions and returns a string (the answer), a
 list of strings (the pieces of a streamed answer, joined when the client did not ask to stream)
-or a `StubReply` (status, JSON body or raw bytes, headers, delay; `error_reply` builds an
-OpenAI-style error). Replies put in `server.queue(...)` are used first, in order, before the
+or a `StubReply` (status, JSON body or raw bytes, headers, delay, finish_reason; `error_reply` builds
+an OpenAI-style error). Replies put in `server.queue(...)` are used first, in order, before the
 handler. Streaming (`"stream": true`) is answered as server-sent events in the OpenAI chunk
-format, ending with `data: [DONE]`.
+format, ending with `data: [DONE]` (unless `done=False`: a stream cut cleanly). A reply with
+`endless` set is a model that never stops: it repeats that piece until the request's `max_tokens`
+(or the stub's context size) and finishes with "length".
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class RecordedRequest:
         return (self.body or {}).get("model")
 
     @property
+    def max_tokens(self) -> int | None:
+        """The token limit the client set, if any."""
+        return (self.body or {}).get("max_tokens")
+
+    @property
     def stream(self) -> bool:
         """Whether the client asked for a streamed answer."""
         return bool((self.body or {}).get("stream"))
@@ -62,6 +69,19 @@ class StubReply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # before answering (and between streamed pieces)
     raw: str | bytes | None = None  # sent verbatim (as application/json unless headers say otherwise)
+    finish_reason: str | None = "stop"  # None: the final chunk says nothing about why the answer ended
+    done: bool = True  # False: the stream ends without `data: [DONE]`
+    endless: str | None = None  # a piece repeated once per token until max_tokens
+
+    def pieces(self, max_tokens: int | None) -> tuple[list[str], str | None]:
+        """The answer's pieces and finish_reason for a request allowing `max_tokens`."""
+        if self.endless is not None:
+            return [self.endless] * min(max_tokens or CONTEXT_TOKENS, CONTEXT_TOKENS), "length"
+        return ([self.content] if isinstance(self.content, str) else self.content), self.finish_reason
+
+
+# An endless reply stops here when the client sets no max_tokens, like a server at its context limit.
+CONTEXT_TOKENS = 4096
 
 
 def error_reply(status: int, message: str, **kwargs: Any) -> StubReply:
@@ -79,7 +99,7 @@ def unused_port() -> int:
         return sock.getsockname()[1]
 
 
-def completion(content: str, model: str = "stub-model") -> dict[str, Any]:
+def completion(content: str, model: str = "stub-model", finish_reason: str | None = "stop") -> dict[str, Any]:
     """A non-streamed chat completion body holding `content`."""
     return {
         "id": "chatcmpl-stub",
@@ -87,7 +107,7 @@ def completion(content: str, model: str = "stub-model") -> dict[str, Any]:
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}
         ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
@@ -199,8 +219,8 @@ class OpenAIStub:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _send_events(self, reply: StubReply, model: str) -> None:
-                pieces = [reply.content] if isinstance(reply.content, str) else reply.content
+            def _send_events(self, reply: StubReply, request: RecordedRequest, model: str) -> None:
+                pieces, finish_reason = reply.pieces(request.max_tokens)
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -209,13 +229,15 @@ class OpenAIStub:
                 self.close_connection = True
                 events = [chunk({"role": "assistant", "content": ""}, model)]
                 events += [chunk({"content": piece}, model) for piece in pieces]
-                events.append(chunk({}, model, finish_reason="stop"))
+                if finish_reason is not None:
+                    events.append(chunk({}, model, finish_reason=finish_reason))
                 for event in events:
                     self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
                     self.wfile.flush()
                     time.sleep(reply.delay_s)
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                if reply.done:
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
 
             def do_GET(self) -> None:
                 request = self._record()
@@ -245,9 +267,9 @@ class OpenAIStub:
                     body = reply.body if reply.body is not None else {"error": {"message": "stub error"}}
                     self._send_json(reply.status, body, reply.headers)
                 elif request.stream:
-                    self._send_events(reply, model)
+                    self._send_events(reply, request, model)
                 else:
-                    text = reply.content if isinstance(reply.content, str) else "".join(reply.content)
-                    self._send_json(200, completion(text, model), reply.headers)
+                    pieces, finish_reason = reply.pieces(request.max_tokens)
+                    self._send_json(200, completion("".join(pieces), model, finish_reason), reply.headers)
 
         return _Handler

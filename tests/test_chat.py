@@ -12,7 +12,7 @@ from openai_stub import OpenAIStub, RecordedRequest, unused_port
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.chat_cli import run_terminal_chat
 from sitewatch.chat_report import detect_intents, report_context
-from sitewatch.errors import BackendError, SitewatchError
+from sitewatch.errors import SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
 from sitewatch.schema import Event, EventKind, Message, Report, Verdict, VideoInfo
 from sitewatch.translate.model import ModelTranslator
@@ -277,12 +277,16 @@ def test_korean_chat_through_the_loopback_translator():
     assert "존댓말" in server.requests[1].messages[0]["content"]
 
 
-def test_translation_failure_fails_the_turn_and_records_nothing():
+def test_translation_failure_answers_from_the_report_and_says_why():
     translator = OpenAITranslator(f"http://127.0.0.1:{unused_port()}/v1", "m", retries=1, backoff_s=0.01)
-    session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
-    with pytest.raises(BackendError, match="is it running"):
-        session.ask("무슨 일이 있었나요?")
-    assert session.history == []
+    vlm = FakeVLM()
+    session = ChatSession(_clip(), _report(), model=vlm, translator=translator)
+    turn = session.ask("무슨 일이 있었나요?")
+    assert turn.source == "report" and turn.lang == "ko" and vlm.calls == []
+    assert "감지기가 사고로 보이는 장면을 2건" in turn.answer
+    assert "감지기 보고서로 답변드렸습니다" in turn.answer and "nothing listens" in turn.answer
+    assert "nothing listens" in turn.warnings[0]
+    assert session.history == [turn]
 
 
 # --- report-only answers without a model ---------------------------------------------------------
@@ -390,11 +394,11 @@ def test_terminal_chat_streams_english_then_prints_korean():
     assert out.endswith("A worker fell. \n\n")
 
 
-def test_terminal_chat_reports_errors_and_goes_on():
+def test_terminal_chat_says_why_a_turn_degraded_and_goes_on():
     translator = OpenAITranslator(f"http://127.0.0.1:{unused_port()}/v1", "m", retries=0)
     session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
     answered, out = _run(session, ["무슨 일이에요?", "What happened?"])
-    assert answered == 1 and "error: translation server" in out and "Answer 1." in out
+    assert answered == 2 and "원인: translation server: nothing listens" in out and "Answer 1." in out
 
 
 def test_korean_question_without_a_translator_says_how_to_get_korean_answers():

@@ -177,9 +177,9 @@ def test_garbage_answer(stub: OpenAIStub, garbage: str) -> None:
 def test_server_down_after_retries() -> None:
     base_url = f"http://127.0.0.1:{unused_port()}/v1"
     backend = load(f"m@{base_url}", _settings(), OpenAIOptions(backoff_s=0.01))
-    with pytest.raises(BackendError, match="cannot connect"):
+    with pytest.raises(BackendError, match="nothing listens at"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
-    with pytest.raises(BackendError, match="cannot connect"):
+    with pytest.raises(BackendError, match="nothing listens at"):
         list(backend.stream(backend.encode(_clip(1)), MESSAGES, GenerationOptions()))
 
 
@@ -187,7 +187,7 @@ def test_slow_server_times_out(stub: OpenAIStub) -> None:
     stub.handler = lambda request: StubReply(content=ANSWER, delay_s=1.0)
     backend = _backend(stub, _settings(timeout_s=0.2, retries=1))
     started = time.monotonic()
-    with pytest.raises(BackendError, match="timed out"):
+    with pytest.raises(BackendError, match="no answer within 0.2 s"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
     assert time.monotonic() - started < 3
     assert len(stub.requests) == 2

@@ -25,6 +25,15 @@ def hangul_ratio(text: str) -> float:
     return hangul / letters if letters else 0.0
 
 
+def latin_ratio(text: str) -> float:
+    """The share of Latin-script letters among the letters of `text` (1.0 when it has no letters)."""
+    letters = [char for char in text if char.isalpha()]
+    if not letters:
+        return 1.0
+    # Latin letters, accented ones included, sit below U+0250; Hangul, CJK and Cyrillic far above.
+    return sum(1 for char in letters if ord(char) < 0x250) / len(letters)
+
+
 def detect_language(text: str, default: Lang = "en") -> Lang:
     """'ko' when Hangul makes up enough of the letters, else 'en'; `default` for text with no letters."""
     if not any(char.isalpha() for char in text):

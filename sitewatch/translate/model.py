@@ -8,7 +8,7 @@ from sitewatch.errors import SitewatchError
 from sitewatch.schema import Message
 from sitewatch.translate.base import Lang
 from sitewatch.translate.glossary import fix_terms
-from sitewatch.translate.prompt import system_prompt, unwrap, wrap
+from sitewatch.translate.prompt import STOP, max_tokens_for, system_prompt, unwrap, wrap
 from sitewatch.vlm.base import GenerationOptions
 
 if TYPE_CHECKING:
@@ -25,10 +25,8 @@ class ModelTranslator:
 
     name = "model"
 
-    def __init__(self, vlm: VideoLM, options: GenerationOptions | None = None) -> None:
+    def __init__(self, vlm: VideoLM) -> None:
         self.vlm = vlm
-        # Greedy, and long enough for a chat answer; a translation is rarely longer than its source.
-        self.options = options or GenerationOptions(max_new_tokens=512)
 
     def translate(self, text: str, source: Lang, target: Lang) -> str:
         """Translate `text` by asking the model, with the glossary in its instructions."""
@@ -38,7 +36,9 @@ class ModelTranslator:
             Message(role="system", content=system_prompt(source, target)),
             Message(role="user", content=wrap(text)),
         ]
-        answer = unwrap(self.vlm.generate(None, messages, self.options))
+        # Greedy, bounded by the source's length, ending at an echoed closing delimiter.
+        options = GenerationOptions(max_new_tokens=max_tokens_for(text), stop=list(STOP))
+        answer = unwrap(self.vlm.generate(None, messages, options))
         return fix_terms(text, answer, source, target)
 
 
@@ -49,4 +49,4 @@ def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> ModelTr
             "the 'model' translator needs a video-language model: set SITEWATCH_VLM (or --model), "
             "or choose another translator"
         )
-    return ModelTranslator(vlm, GenerationOptions(max_new_tokens=max(settings.max_new_tokens, 512)))
+    return ModelTranslator(vlm)

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sitewatch.openai_http import ChatEndpoint
 from sitewatch.translate.base import Lang
 from sitewatch.translate.glossary import fix_terms
-from sitewatch.translate.prompt import system_prompt, unwrap, wrap
+from sitewatch.translate.prompt import STOP, max_tokens_for, system_prompt, unwrap, wrap
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
     from sitewatch.vlm.base import VideoLM
 
-# Said when the server cannot be reached at all: the two settings that fix it.
-UNREACHABLE_HINT = "is it running? Set SITEWATCH_TRANSLATE_BASE_URL, or SITEWATCH_TRANSLATOR=none to chat untranslated"
+# Said when nothing listens at the URL: chatting untranslated is the way around it.
+UNREACHABLE_HINT = "or set SITEWATCH_TRANSLATOR=none to chat untranslated"
 
 
 class OpenAITranslator:
@@ -39,6 +39,8 @@ class OpenAITranslator:
             backoff_s,
             extra="translate",
             label="translation server",
+            url_setting="SITEWATCH_TRANSLATE_BASE_URL",
+            model_setting="SITEWATCH_TRANSLATE_MODEL and SITEWATCH_TRANSLATE_API_KEY",
             hint=UNREACHABLE_HINT,
         )
         self.url = self.endpoint.url
@@ -59,8 +61,9 @@ class OpenAITranslator:
                 {"role": "user", "content": wrap(text)},
             ],
             "temperature": 0,
+            "stop": list(STOP),
         }
-        answer = unwrap(self.endpoint.complete(body))
+        answer = unwrap(self.endpoint.complete(body, max_tokens=max_tokens_for(text)))
         return fix_terms(text, answer, source, target)
 
 

@@ -7,6 +7,13 @@ from sitewatch.translate.glossary import glossary_lines
 
 OPEN_TAG = "<source>"
 CLOSE_TAG = "</source>"
+# A model that echoes the closing delimiter has finished the translation.
+STOP = (CLOSE_TAG,)
+# Token budget of a translation: generous for any tokenizer (a Hangul syllable can cost 3 byte
+# tokens), yet a model that never stops ends after a few times its source's length.
+TOKENS_PER_CHAR = 3
+TOKEN_ALLOWANCE = 64
+MAX_TOKENS_CAP = 4096
 
 _KOREAN_STYLE = (
     "Write natural Korean in the polite 존댓말 style (합니다/해요 endings, never 반말), as a safety "
@@ -47,3 +54,8 @@ def unwrap(answer: str) -> str:
     if answer.endswith(CLOSE_TAG):
         answer = answer[: -len(CLOSE_TAG)]
     return answer.strip()
+
+
+def max_tokens_for(text: str) -> int:
+    """The most tokens a translation of `text` may take."""
+    return min(MAX_TOKENS_CAP, TOKENS_PER_CHAR * len(text) + TOKEN_ALLOWANCE)

@@ -80,6 +80,8 @@ class OpenAIVideoLM:
             options.backoff_s,
             extra="openai",
             label="video-language server",
+            url_setting="the URL in SITEWATCH_VLM (openai:<model>@<url>)",
+            model_setting="the model name in SITEWATCH_VLM and SITEWATCH_OPENAI_API_KEY",
         )
         self.url = self.endpoint.url
         self.retries = self.endpoint.retries
@@ -104,22 +106,20 @@ class OpenAIVideoLM:
 
     def generate(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> str:
         """Answer the last user message about the clip (one non-streaming request)."""
-        return self.endpoint.complete(self._payload(video, messages, options, stream=False))
+        return self.endpoint.complete(self._payload(video, messages, options), max_tokens=options.max_new_tokens)
 
     def stream(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer as the server streams it (server-sent events)."""
-        yield from self.endpoint.stream(self._payload(video, messages, options, stream=True))
+        yield from self.endpoint.stream(self._payload(video, messages, options), max_tokens=options.max_new_tokens)
 
     def _payload(
-        self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions, stream: bool
+        self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions
     ) -> dict[str, Any]:
-        """The /chat/completions request body."""
+        """The /chat/completions request body (the endpoint adds max_tokens and stream)."""
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": _messages(messages, video),
-            "max_tokens": options.max_new_tokens,
             "temperature": options.temperature if options.do_sample else 0.0,
-            "stream": stream,
         }
         if options.do_sample:
             payload["top_p"] = options.top_p
