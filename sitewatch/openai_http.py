@@ -90,7 +90,7 @@ class ChatEndpoint:
         try:
             response.read()
         except self._httpx().TransportError as exc:
-            raise BackendError(f"{self._where()} broke off mid-answer: {_describe(exc)}") from exc
+            raise BackendError(self._broke_off(exc)) from exc
         finally:
             response.close()
         content, finish_reason = self._content(response)
@@ -119,7 +119,7 @@ class ChatEndpoint:
                     answer += piece
                     yield piece
         except self._httpx().TransportError as exc:
-            raise BackendError(f"{self._where()} broke off mid-answer: {_describe(exc)}") from exc
+            raise BackendError(self._broke_off(exc)) from exc
         finally:
             response.close()
         self._check_end(answer, finish_reason, max_tokens, ended=done or finish_reason is not None)
@@ -209,6 +209,15 @@ class ChatEndpoint:
                 "the server is overloaded or failing; check its log"
             )
         return f"{self._where()} failed after {attempts} ({failure.detail})"
+
+    def _broke_off(self, exc: Exception) -> str:
+        """The message for a connection that failed after the server had accepted the request."""
+        if isinstance(exc, self._httpx().TimeoutException):
+            return (
+                f"{self._where()}: no more of the answer within {self.timeout_s:g} s: "
+                "the model may be overloaded; raise SITEWATCH_TIMEOUT_S"
+            )
+        return f"{self._where()} broke off mid-answer: {_describe(exc)}"
 
     def _rejected(self, code: int, status: str) -> str:
         """The message for an answer that another try would not change (4xx, unsupported input)."""
