@@ -2,7 +2,9 @@
 
 Flow with a model: the question is translated to English when it is Korean, the model sees the
 system prompt, the English history and the detector's report, and its English answer is translated
-back. Without a model the session answers the common questions from the report alone.
+back. Without a model the session answers the common questions from the report alone, and so does a
+turn whose model or translator fails, saying why. A translation that looks wrong is not used, and an
+answer cut off or left untranslated says so; `ChatTurn.warnings` carries the details.
 """
 
 from __future__ import annotations

@@ -267,7 +267,7 @@ def test_timeout_says_no_answer_and_which_setting_to_raise(server: OpenAIStub) -
 def test_stream_stalling_mid_answer_says_no_more_answer_within(server: OpenAIStub) -> None:
     server.handler = lambda request: StubReply(content=["A worker", " fell."], delay_s=1.0)
     vlm = _vlm(server.base_url, timeout_s=0.3)
-    with pytest.raises(BackendError, match="no more of the answer within 0.3 s.*raise SITEWATCH_TIMEOUT_S"):
+    with pytest.raises(BackendError, match=r"no more of the answer within 0\.3 s.*raise SITEWATCH_TIMEOUT_S"):
         list(vlm.stream(None, MESSAGES, GenerationOptions()))
     assert len(server.requests) == 1
 

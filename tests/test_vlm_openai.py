@@ -187,7 +187,7 @@ def test_slow_server_times_out(stub: OpenAIStub) -> None:
     stub.handler = lambda request: StubReply(content=ANSWER, delay_s=1.0)
     backend = _backend(stub, _settings(timeout_s=0.2, retries=1))
     started = time.monotonic()
-    with pytest.raises(BackendError, match="no answer within 0.2 s"):
+    with pytest.raises(BackendError, match=r"no answer within 0\.2 s"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
     assert time.monotonic() - started < 3
     assert len(stub.requests) == 2
