@@ -180,6 +180,9 @@ def analyze(
     translator: TranslatorOpt = None,
     fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
     as_json: JsonFlag = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Keep the video, report and verdict in the history (sitewatch history).")
+    ] = False,
 ) -> None:
     """Find accidents in a video: whether, when, how sure, and a short description."""
     from sitewatch.assess import analyze as run_analysis
@@ -202,6 +205,11 @@ def analyze(
         except SitewatchError as exc:
             # The analysis is still shown: only the files are missing.
             failure = exc
+    if save:
+        try:
+            _save_to_history(video, report, settings, model if model is not None else settings.vlm)
+        except SitewatchError as exc:
+            failure = failure or exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
@@ -354,6 +362,90 @@ def ui(
         examples_dir=examples,
         allow_any_model=allow_any_model,
     )
+
+
+def _open_store(settings):
+    from sitewatch.optional import require
+
+    require("sqlalchemy", "api")
+    from sitewatch.store import Store
+
+    return Store.open(settings)
+
+
+def _save_to_history(video: Path, report, settings, model: str | None) -> None:
+    """Keep a finished analysis in the history `sitewatch history` and `sitewatch serve` share."""
+    from sitewatch.store import AnalysisOptions
+
+    store = _open_store(settings)
+    try:
+        options = AnalysisOptions(lang=settings.lang, model=model, frames=settings.num_frames)
+        record = store.save(video, report, options, source="cli")
+    finally:
+        store.close()
+    typer.echo(f"saved to the history as {record.id}", err=True)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many analyses (newest first).")] = 20,
+    verdict: Annotated[str | None, typer.Option(help="Only this verdict: accident, uncertain, no_accident.")] = None,
+    event: Annotated[str | None, typer.Option(help="Only analyses with an event of this kind (fall, ...).")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site tag.")] = None,
+    camera: Annotated[str | None, typer.Option(help="Only this camera tag.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List the analyses kept in the history (analyze --save, sitewatch serve)."""
+    from pydantic import ValidationError
+    from rich.console import Console
+    from rich.table import Table
+
+    from sitewatch.settings import get_settings
+    from sitewatch.store import AnalysisQuery
+
+    try:
+        query = AnalysisQuery(limit=limit, verdict=verdict, event=event, site=site, camera=camera)
+    except ValidationError as exc:
+        problems = "; ".join(f"--{e['loc'][0]}: {e['msg'].lower()}" for e in exc.errors())
+        raise SitewatchError(f"invalid option: {problems}") from None
+    store = _open_store(get_settings())
+    try:
+        page = store.query(query)
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(page.model_dump_json(indent=2))
+        return
+    shown = f" (newest {len(page.items)})" if page.total > len(page.items) else ""
+    table = Table("id", "created (UTC)", "status", "verdict", "events", "video", "site/camera",
+                  title=f"{page.total} analyses{shown}")
+    for r in page.items:
+        tags = "/".join(t for t in (r.options.site, r.options.camera) if t)
+        table.add_row(
+            r.id, r.created_at.strftime("%Y-%m-%d %H:%M"), r.status.value, r.verdict.value if r.verdict else "",
+            ", ".join(k.value for k in r.event_kinds), r.video_name, tags,
+        )
+    Console().print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; anything but loopback needs SITEWATCH_API_TOKEN.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8080,
+    workers: Annotated[
+        int | None, typer.Option(help="Analyses run at once (default: SITEWATCH_API_WORKERS or one per 2 cores).")
+    ] = None,
+) -> None:
+    """Serve the REST API (docs at /docs): upload videos, follow analyses, read reports, chat, list the history."""
+    from sitewatch.api.server import serve as run_server
+    from sitewatch.settings import get_settings, updated
+
+    settings = get_settings()
+    if workers is not None:
+        settings = updated(settings, labels={"api_workers": "--workers"}, api_workers=workers)
+    run_server(settings, host, port)
 
 
 def main() -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sitewatch.errors import SettingsError
@@ -65,6 +66,19 @@ class Settings(BaseSettings):
 
     upload_limit_mb: int = Field(500, gt=0)
     max_question_chars: int = Field(2000, gt=0, description="longest chat question accepted, in characters")
+
+    data_dir: Path = Field(
+        Path("~/.local/share/sitewatch"), description="the history: its SQLite database, videos and report files"
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the history database (postgresql+psycopg://...); default SQLite in data_dir"
+    )
+    api_token: SecretStr | None = Field(
+        None, description="bearer token `sitewatch serve` requires; needed to bind anything but loopback"
+    )
+    api_workers: int | None = Field(
+        None, ge=1, le=64, description="analyses `sitewatch serve` runs at once (default: one per 2 cores)"
+    )
 
 
     def offered_models(self) -> list[str]:

@@ -1,0 +1,1 @@
+"""The HTTP API (`sitewatch serve`): analyses, reports and chats over REST and server-sent events."""

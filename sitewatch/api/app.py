@@ -1,0 +1,67 @@
+"""The FastAPI application: lifespan (store, workers), auth, problem details, routes and health checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+
+from sitewatch import __version__
+from sitewatch.api import analyses, conversation, problems
+from sitewatch.api.auth import TokenGate
+from sitewatch.api.chats import ChatSessions
+from sitewatch.api.models import Health
+from sitewatch.api.problems import Problem
+from sitewatch.api.services import Services, services
+from sitewatch.settings import Settings
+from sitewatch.store import Store
+from sitewatch.store.jobs import AnalysisQueue
+
+DESCRIPTION = (
+    "Upload a site video, follow its analysis, read the report (JSON, HTML, keyframes) and chat about it. "
+    "When SITEWATCH_API_TOKEN is set every route but /healthz needs `Authorization: Bearer <token>`."
+)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API for `settings`; the store opens (and migrates) and the workers start when the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await run_in_threadpool(Store.open, settings)
+        queue = AnalysisQueue(store, settings)
+        queue.start()
+        uploads = store.files.root.parent / "uploads"
+        app.state.services = Services(settings, store, queue, ChatSessions(store, settings), uploads)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(queue.stop)
+            store.close()
+
+    app = FastAPI(title="sitewatch", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+    app.add_middleware(TokenGate, token=settings.api_token)
+    app.include_router(analyses.router, prefix="/v1")
+    app.include_router(conversation.router, prefix="/v1")
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process answers (no token needed)."""
+        return Health()
+
+    @app.get("/readyz", response_model=Health, tags=["health"])
+    def readyz(request: Request) -> Health:
+        """The database answers and the workers run."""
+        svc = services(request)
+        try:
+            svc.store.ping()
+        except Exception as exc:
+            raise Problem(503, f"the database does not answer ({type(exc).__name__})") from None
+        if not svc.queue.healthy():
+            raise Problem(503, "the analysis workers are not running")
+        return Health()
+
+    return app

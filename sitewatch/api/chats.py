@@ -1,0 +1,76 @@
+"""Live chat sessions about stored analyses: opened on the first question, kept for the next ones."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from sitewatch.chat import ChatSession, ChatTurn
+from sitewatch.settings import Settings
+from sitewatch.store import Store
+from sitewatch.store.runner import analysis_settings
+
+# Open sessions kept in memory (each may hold a model's encoding of its video); the oldest is closed first.
+MAX_SESSIONS = 32
+
+
+@dataclass
+class LiveChat:
+    """A chat session and the lock that keeps its turns in order (one question at a time per analysis)."""
+
+    session: ChatSession
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class ChatSessions:
+    """One ChatSession per analysis, restored from the stored turns when it is first needed."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._open: OrderedDict[str, LiveChat] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, analysis_id: str) -> LiveChat:
+        """The live chat about a done analysis (AnalysisStateError before it is done)."""
+        with self._lock:
+            live = self._open.get(analysis_id)
+            if live is not None:
+                self._open.move_to_end(analysis_id)
+                return live
+        live = LiveChat(self._open_session(analysis_id))
+        with self._lock:
+            live = self._open.setdefault(analysis_id, live)
+            while len(self._open) > MAX_SESSIONS:
+                self._open.popitem(last=False)
+        return live
+
+    def close(self, analysis_id: str) -> None:
+        """Forget the live session of a deleted analysis."""
+        with self._lock:
+            self._open.pop(analysis_id, None)
+
+    def _open_session(self, analysis_id: str) -> ChatSession:
+        from sitewatch.session import generation_options, get_model, get_translator
+        from sitewatch.video.clip import load_clip
+
+        record = self.store.get(analysis_id)
+        report = self.store.report(analysis_id)
+        settings = analysis_settings(self.settings, record.options)
+        model = get_model(record.options.model, settings)
+        translator = get_translator(None, settings, model)
+        clip = None
+        if model is not None:
+            video = self.store.video_path(analysis_id)
+            clip = load_clip(video, report.video.model_copy(update={"path": str(video)}), settings.num_frames,
+                             max_pixels=settings.max_pixels)
+        session = ChatSession(clip, report, model=model, translator=translator, options=generation_options(settings))
+        # ChatSession has no public way to resume a conversation: its history is seeded from the stored turns
+        # so a model sees the earlier questions after a server restart too.
+        session._history.extend(
+            ChatTurn(question=t.question, question_en=t.question_en, answer=t.answer, answer_en=t.answer_en,
+                     lang=t.lang, source=t.source, warnings=t.warnings)
+            for t in self.store.turns(analysis_id)
+        )
+        return session

@@ -1,0 +1,26 @@
+"""The history: analyses, their reports and chats in a database, their files in a content-addressed folder."""
+
+from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
+from sitewatch.store.records import (
+    AnalysisOptions,
+    AnalysisPage,
+    AnalysisQuery,
+    AnalysisRecord,
+    ChatRecord,
+    Progress,
+    Status,
+)
+from sitewatch.store.store import Store
+
+__all__ = [
+    "AnalysisNotFoundError",
+    "AnalysisOptions",
+    "AnalysisPage",
+    "AnalysisQuery",
+    "AnalysisRecord",
+    "AnalysisStateError",
+    "ChatRecord",
+    "Progress",
+    "Status",
+    "Store",
+]

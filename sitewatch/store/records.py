@@ -1,0 +1,110 @@
+"""What crosses the store's boundary: options, analysis records, chat turns, queries and pages (pydantic)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from sitewatch.schema import EventKind, Verdict
+
+# A free label an operator files analyses under (a site, a camera).
+Tag = Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[\w .:/@-]+$")]
+
+
+class Status(str, Enum):
+    """Where an analysis is in its life."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+ACTIVE = (Status.queued, Status.running)
+
+
+class AnalysisOptions(BaseModel):
+    """What the analysis was asked for; the same video with the same options is analysed once."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    lang: Literal["ko", "en"] = "ko"
+    model: str | None = Field(None, description="video-language backend (one the operator configured)")
+    frames: int = Field(16, ge=1, le=256, description="frames given to the video-language model")
+    site: Tag = None
+    camera: Tag = None
+
+    def key(self) -> str:
+        """A digest of the options, which with the video's sha256 identifies a repeat request."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+
+class Progress(BaseModel):
+    """How far a running analysis is: the pipeline stage and its step counter."""
+
+    stage: str | None = None
+    done: int = 0
+    total: int = 0
+
+
+class AnalysisRecord(BaseModel):
+    """One stored analysis: its video, options, state and (once done) verdict."""
+
+    id: str
+    status: Status
+    source: str = Field(description="who asked: api, cli (and later batch, camera)")
+    video_name: str
+    video_sha256: str
+    options: AnalysisOptions
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    progress: Progress = Field(default_factory=Progress)
+    verdict: Verdict | None = None
+    confidence: float | None = None
+    event_kinds: list[EventKind] = Field(default_factory=list)
+    duration_s: float | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+class ChatRecord(BaseModel):
+    """One stored chat turn, in the asker's language and in English."""
+
+    position: int
+    question: str
+    question_en: str
+    answer: str
+    answer_en: str
+    lang: Literal["ko", "en"]
+    source: Literal["model", "report"]
+    warnings: list[str] = Field(default_factory=list)
+    created_at: datetime
+
+
+class AnalysisQuery(BaseModel):
+    """Filters and paging for listing analyses (newest first)."""
+
+    verdict: Verdict | None = None
+    event: EventKind | None = Field(None, description="analyses with at least one event of this kind")
+    status: Status | None = None
+    since: datetime | None = Field(None, description="created at or after")
+    until: datetime | None = Field(None, description="created before")
+    site: str | None = None
+    camera: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class AnalysisPage(BaseModel):
+    """One page of a listing and the number of analyses the filters match in all."""
+
+    items: list[AnalysisRecord]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,385 @@
+"""`Store`: the one way in and out of the history (records, jobs, reports, chats); typed records at its edge."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ColumnElement, Engine, func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from sitewatch.schema import Report, VideoInfo
+from sitewatch.settings import Settings
+from sitewatch.store.database import data_dir, database_url, make_engine
+from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
+from sitewatch.store.files import VideoFolder, sha256_file, stored_suffix
+from sitewatch.store.migrate import upgrade
+from sitewatch.store.records import (
+    ACTIVE,
+    AnalysisOptions,
+    AnalysisPage,
+    AnalysisQuery,
+    AnalysisRecord,
+    ChatRecord,
+    Progress,
+    Status,
+)
+from sitewatch.store.tables import AnalysisRow, ChatRow, EventRow
+
+if TYPE_CHECKING:
+    from sitewatch.chat import ChatTurn
+
+log = logging.getLogger(__name__)
+
+# A job that took its server down this many times is failed instead of being run again.
+MAX_ATTEMPTS = 3
+REPORT_JSON = "report.json"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def worker_name() -> str:
+    """This process as a job owner: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _record(row: AnalysisRow) -> AnalysisRecord:
+    return AnalysisRecord(
+        id=row.id,
+        status=Status(row.status),
+        source=row.source,
+        video_name=row.video_name,
+        video_sha256=row.video_sha256,
+        options=AnalysisOptions.model_validate(row.options),
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        progress=Progress(stage=row.progress_stage, done=row.progress_done, total=row.progress_total),
+        verdict=row.verdict,
+        confidence=row.confidence,
+        event_kinds=list(dict.fromkeys(e.kind for e in row.events)),
+        duration_s=row.duration_s,
+        error=row.error,
+        attempts=row.attempts,
+    )
+
+
+def _chat_record(row: ChatRow) -> ChatRecord:
+    return ChatRecord.model_validate(row, from_attributes=True)
+
+
+class Store:
+    """Analyses with their job state, report folders and chat turns, in one database and one data folder."""
+
+    def __init__(self, engine: Engine, root: Path) -> None:
+        self.engine = engine
+        self.files = VideoFolder(root)
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """The history the settings name (SITEWATCH_DATABASE_URL or SQLite in SITEWATCH_DATA_DIR), migrated."""
+        root = data_dir(settings)
+        engine = make_engine(database_url(settings))
+        upgrade(engine)
+        return cls(engine, root)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    # --- adding -------------------------------------------------------------------------------------
+
+    def keep_video(
+        self, path: Path, info: VideoInfo, sha256: str | None = None, *, move: bool = False
+    ) -> tuple[str, str]:
+        """Store a probed video under its sha256 (computed when not given); return (sha256, stored name)."""
+        sha256 = sha256 or sha256_file(path)
+        return sha256, self.files.keep(path, sha256, stored_suffix(info), move=move)
+
+    def find_reusable(self, sha256: str, options: AnalysisOptions) -> AnalysisRecord | None:
+        """The newest analysis of these bytes with these options that is done or on its way."""
+        with self._session() as s:
+            row = s.scalars(
+                select(AnalysisRow)
+                .where(
+                    AnalysisRow.video_sha256 == sha256,
+                    AnalysisRow.options_key == options.key(),
+                    AnalysisRow.status.in_([Status.done.value, *(a.value for a in ACTIVE)]),
+                )
+                .order_by(AnalysisRow.created_at.desc())
+                .limit(1)
+            ).first()
+            return _record(row) if row else None
+
+    def add(
+        self, sha256: str, video_file: str, video_name: str, options: AnalysisOptions, source: str,
+        status: Status = Status.queued,
+    ) -> AnalysisRecord:
+        """A new analysis of a stored video; queued for the workers unless `status` says otherwise."""
+        row = AnalysisRow(
+            id=uuid.uuid4().hex,
+            status=status.value,
+            source=source,
+            video_sha256=sha256,
+            video_name=Path(video_name).name[:255] or "video",
+            video_file=video_file,
+            options_key=options.key(),
+            options=options.model_dump(mode="json"),
+            site=options.site,
+            camera=options.camera,
+            created_at=_now(),
+            started_at=_now() if status is Status.running else None,
+            progress_done=0,
+            progress_total=0,
+            attempts=0,
+            cancel_requested=False,
+            events=[],
+        )
+        with self._session.begin() as s:
+            s.add(row)
+        return _record(row)
+
+    def save(self, video: Path, report: Report, options: AnalysisOptions, source: str = "cli") -> AnalysisRecord:
+        """Keep a finished analysis (as `analyze --save` makes): the video, the report files and the record."""
+        from sitewatch.report.files import write_report
+
+        sha256, name = self.keep_video(video, report.video)
+        record = self.add(sha256, name, video.name, options, source, status=Status.running)
+        stage = self.files.staging(sha256, record.id)
+        try:
+            write_report(report, stage, lang=options.lang)
+        except BaseException:
+            self.delete(record.id)
+            raise
+        return self.complete(record.id, report, stage)
+
+    # --- the job queue ------------------------------------------------------------------------------
+
+    def claim_next(self, worker: str) -> AnalysisRecord | None:
+        """Mark the oldest queued analysis running for `worker` and return it (None when none waits)."""
+        with self._session() as s:
+            waiting = s.scalars(
+                select(AnalysisRow.id).where(AnalysisRow.status == Status.queued.value)
+                .order_by(AnalysisRow.created_at).limit(8)
+            ).all()
+        for analysis_id in waiting:
+            with self._session.begin() as s:
+                # A conditional update is the claim: of two workers racing for a job only one changes its row.
+                claimed = s.execute(
+                    update(AnalysisRow)
+                    .where(AnalysisRow.id == analysis_id, AnalysisRow.status == Status.queued.value)
+                    .values(
+                        status=Status.running.value, worker=worker, started_at=_now(),
+                        attempts=AnalysisRow.attempts + 1, progress_stage=None, progress_done=0, progress_total=0,
+                    )
+                ).rowcount
+            if claimed:
+                return self.get(analysis_id)
+        return None
+
+    def set_progress(self, analysis_id: str, progress: Progress) -> bool:
+        """Record a running analysis's progress; return whether a cancel was asked for since."""
+        with self._session.begin() as s:
+            s.execute(
+                update(AnalysisRow).where(AnalysisRow.id == analysis_id).values(
+                    progress_stage=progress.stage, progress_done=progress.done, progress_total=progress.total
+                )
+            )
+            return bool(s.scalar(select(AnalysisRow.cancel_requested).where(AnalysisRow.id == analysis_id)))
+
+    def complete(self, analysis_id: str, report: Report, stage: Path) -> AnalysisRecord:
+        """Publish a complete report folder, then mark the analysis done: a done record always has its files."""
+        with self._session.begin() as s:
+            row = s.get(AnalysisRow, analysis_id)
+            if row is None:
+                # Deleted while it ran: nothing to publish it to.
+                shutil.rmtree(stage, ignore_errors=True)
+                raise AnalysisNotFoundError(f"analysis {analysis_id} was deleted while it ran")
+            self.files.publish(stage, row.video_sha256, analysis_id)
+            row.status = Status.done.value
+            row.finished_at = _now()
+            row.verdict = report.verdict.value
+            row.confidence = report.confidence
+            row.duration_s = report.video.duration_s
+            row.error = None
+            row.worker = None
+            row.progress_done = row.progress_total
+            row.events = [
+                EventRow(position=i, kind=e.kind.value, start_s=e.start_s, end_s=e.end_s, confidence=e.confidence)
+                for i, e in enumerate(report.events)
+            ]
+        return self.get(analysis_id)
+
+    def _finish(self, analysis_id: str, status: Status, error: str | None = None) -> None:
+        with self._session.begin() as s:
+            row = s.get(AnalysisRow, analysis_id)
+            if row is None:
+                return
+            row.status, row.error, row.finished_at, row.worker = status.value, error, _now(), None
+            self.files.remove_reports(row.video_sha256, analysis_id)
+
+    def fail(self, analysis_id: str, error: str) -> None:
+        """Mark an analysis failed with a one-line reason."""
+        self._finish(analysis_id, Status.failed, error)
+
+    def mark_cancelled(self, analysis_id: str) -> None:
+        """Mark a running analysis cancelled (its worker stopped)."""
+        self._finish(analysis_id, Status.cancelled)
+
+    def requeue(self, analysis_id: str) -> None:
+        """Put a running analysis back in the queue (its worker is shutting down)."""
+        with self._session.begin() as s:
+            s.execute(
+                update(AnalysisRow).where(AnalysisRow.id == analysis_id, AnalysisRow.status == Status.running.value)
+                .values(status=Status.queued.value, worker=None)
+            )
+
+    def request_cancel(self, analysis_id: str) -> AnalysisRecord:
+        """Cancel a queued analysis at once, or ask a running one to stop; finished ones raise AnalysisStateError."""
+        with self._session.begin() as s:
+            row = self._row(s, analysis_id)
+            if row.status == Status.queued.value:
+                row.status, row.finished_at = Status.cancelled.value, _now()
+            elif row.status == Status.running.value:
+                row.cancel_requested = True
+            else:
+                raise AnalysisStateError(f"analysis {analysis_id} is already {row.status}")
+        return self.get(analysis_id)
+
+    def recover(self, alive: Callable[[str], bool]) -> list[str]:
+        """After a crash: requeue running analyses whose worker is gone (`alive` says); return their ids.
+
+        Ones asked to stop are cancelled instead, and ones that already brought a server down MAX_ATTEMPTS
+        times are failed, so a video that crashes the pipeline cannot crash every restart.
+        """
+        requeued = []
+        with self._session.begin() as s:
+            rows = s.scalars(select(AnalysisRow).where(AnalysisRow.status == Status.running.value)).all()
+            for row in rows:
+                if row.worker and alive(row.worker):
+                    continue
+                if row.cancel_requested:
+                    row.status, row.finished_at = Status.cancelled.value, _now()
+                elif row.attempts >= MAX_ATTEMPTS:
+                    row.status, row.finished_at = Status.failed.value, _now()
+                    row.error = f"the analysis was interrupted {row.attempts} times; it is not tried again"
+                else:
+                    row.status, row.worker = Status.queued.value, None
+                    requeued.append(row.id)
+        if requeued:
+            log.warning("requeued %d interrupted analysis(es): %s", len(requeued), ", ".join(requeued))
+        return requeued
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    def _row(self, s: Session, analysis_id: str) -> AnalysisRow:
+        row = s.get(AnalysisRow, analysis_id)
+        if row is None:
+            raise AnalysisNotFoundError(f"no analysis with id {analysis_id!r}")
+        return row
+
+    def get(self, analysis_id: str) -> AnalysisRecord:
+        """One analysis; AnalysisNotFoundError when there is none with this id."""
+        with self._session() as s:
+            return _record(self._row(s, analysis_id))
+
+    def query(self, q: AnalysisQuery) -> AnalysisPage:
+        """A page of analyses matching the filters, newest first, and how many match in all."""
+        where: list[ColumnElement[bool]] = []
+        if q.verdict is not None:
+            where.append(AnalysisRow.verdict == q.verdict.value)
+        if q.status is not None:
+            where.append(AnalysisRow.status == q.status.value)
+        if q.event is not None:
+            where.append(AnalysisRow.events.any(EventRow.kind == q.event.value))
+        if q.since is not None:
+            where.append(AnalysisRow.created_at >= q.since)
+        if q.until is not None:
+            where.append(AnalysisRow.created_at < q.until)
+        if q.site is not None:
+            where.append(AnalysisRow.site == q.site)
+        if q.camera is not None:
+            where.append(AnalysisRow.camera == q.camera)
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(AnalysisRow).where(*where)) or 0
+            rows = s.scalars(
+                select(AnalysisRow).where(*where)
+                .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id).limit(q.limit).offset(q.offset)
+            ).all()
+            return AnalysisPage(items=[_record(r) for r in rows], total=total, limit=q.limit, offset=q.offset)
+
+    def video_path(self, analysis_id: str) -> Path:
+        """The stored video of an analysis."""
+        with self._session() as s:
+            row = self._row(s, analysis_id)
+            return self.files.video(row.video_sha256, row.video_file)
+
+    def report_folder(self, analysis_id: str) -> Path:
+        """The report folder of a done analysis; AnalysisStateError before it is done."""
+        record = self.get(analysis_id)
+        if record.status is not Status.done:
+            raise AnalysisStateError(f"analysis {analysis_id} is {record.status.value}, its report is not ready")
+        return self.files.reports(record.video_sha256, analysis_id)
+
+    def report(self, analysis_id: str) -> Report:
+        """The stored Report of a done analysis."""
+        path = self.report_folder(analysis_id) / REPORT_JSON
+        return Report.model_validate_json(path.read_text(encoding="utf-8"))
+
+    # --- chat ---------------------------------------------------------------------------------------
+
+    def add_turn(self, analysis_id: str, turn: ChatTurn) -> ChatRecord:
+        """Append a completed chat turn to an analysis's conversation."""
+        with self._session.begin() as s:
+            self._row(s, analysis_id)
+            last = s.scalar(select(func.max(ChatRow.position)).where(ChatRow.analysis_id == analysis_id))
+            row = ChatRow(
+                analysis_id=analysis_id,
+                position=0 if last is None else last + 1,
+                question=turn.question,
+                question_en=turn.question_en,
+                answer=turn.answer,
+                answer_en=turn.answer_en,
+                lang=turn.lang,
+                source=turn.source,
+                warnings=list(turn.warnings),
+                created_at=_now(),
+            )
+            s.add(row)
+        return _chat_record(row)
+
+    def turns(self, analysis_id: str) -> list[ChatRecord]:
+        """The conversation about an analysis, oldest turn first."""
+        with self._session() as s:
+            self._row(s, analysis_id)
+            rows = s.scalars(select(ChatRow).where(ChatRow.analysis_id == analysis_id).order_by(ChatRow.position))
+            return [_chat_record(r) for r in rows]
+
+    # --- removing -----------------------------------------------------------------------------------
+
+    def delete(self, analysis_id: str) -> None:
+        """Remove an analysis, its chat and report files, and its video when no other analysis uses it."""
+        with self._session.begin() as s:
+            row = self._row(s, analysis_id)
+            sha256 = row.video_sha256
+            s.delete(row)
+            s.flush()
+            shared = s.scalar(select(func.count()).select_from(AnalysisRow).where(AnalysisRow.video_sha256 == sha256))
+        self.files.remove_reports(sha256, analysis_id)
+        if not shared:
+            self.files.remove_video(sha256)

@@ -1,0 +1,105 @@
+"""The database tables as typed SQLAlchemy 2 models; migrations/ creates them, this module only maps them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite keeps no zone: it stores naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """The metadata every table of the history belongs to."""
+
+
+class AnalysisRow(Base):
+    """One analysis: the job (status, progress, attempts) and, when done, its verdict."""
+
+    __tablename__ = "analyses"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    video_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    video_name: Mapped[str] = mapped_column(String(255))
+    video_file: Mapped[str] = mapped_column(String(64), doc="the stored video's name in its content folder")
+    options_key: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    site: Mapped[str | None] = mapped_column(String(100), index=True)
+    camera: Mapped[str | None] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_stage: Mapped[str | None] = mapped_column(String(32))
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    verdict: Mapped[str | None] = mapped_column(String(16), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(128), doc="host:pid of the process running it")
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+
+    # Always loaded with the row: a record lists its event kinds.
+    events: Mapped[list[EventRow]] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", passive_deletes=True, order_by="EventRow.position",
+        lazy="selectin",
+    )
+    turns: Mapped[list[ChatRow]] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", passive_deletes=True, order_by="ChatRow.position"
+    )
+
+
+class EventRow(Base):
+    """One event of a finished analysis, kept apart so listings can filter by kind and time."""
+
+    __tablename__ = "analysis_events"
+
+    analysis_id: Mapped[str] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+
+    analysis: Mapped[AnalysisRow] = relationship(back_populates="events")
+
+
+class ChatRow(Base):
+    """One chat turn about an analysis."""
+
+    __tablename__ = "chat_turns"
+
+    analysis_id: Mapped[str] = mapped_column(ForeignKey("analyses.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    question_en: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    answer_en: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(2))
+    source: Mapped[str] = mapped_column(String(16))
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    analysis: Mapped[AnalysisRow] = relationship(back_populates="turns")
