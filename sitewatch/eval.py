@@ -36,6 +36,8 @@ class ManifestRow(BaseModel):
     event_type: str = ""
     duration_s: float | None = None
     description: str = ""
+    setting: str = ""
+    group: str = Field("", description="source of the clip, the unit of leave-one-group-out")
 
 
 class ClipResult(BaseModel):
@@ -44,6 +46,8 @@ class ClipResult(BaseModel):
     file: str
     label: Label
     event_type: str = ""
+    setting: str = ""
+    group: str = ""
     fall_start_s: float | None = None
     accident: bool = Field(description="the detector's verdict was 'accident'")
     first_event_s: float | None = None
@@ -88,6 +92,13 @@ class EvalResult(BaseModel):
     clips: list[ClipResult]
     summary: EvalSummary
 
+    def by(self, key: Literal["event_type", "setting", "group", "label"]) -> dict[str, EvalSummary]:
+        """Summaries of the clips grouped by one of their fields (clips without a value under '-')."""
+        groups: dict[str, list[ClipResult]] = {}
+        for clip in self.clips:
+            groups.setdefault(getattr(clip, key) or "-", []).append(clip)
+        return {name: summarise(clips) for name, clips in sorted(groups.items())}
+
 
 def _float(value: str | None) -> float | None:
     value = (value or "").strip()
@@ -95,7 +106,7 @@ def _float(value: str | None) -> float | None:
 
 
 def read_manifest(path: str | Path) -> list[ManifestRow]:
-    """Read a manifest CSV (columns: file, label, fall_start_s, event_type, duration_s, ...)."""
+    """Read a manifest CSV (columns: file, label, fall_start_s, event_type, duration_s, setting, group, ...)."""
     with Path(path).open(newline="", encoding="utf-8") as handle:
         return [
             ManifestRow(
@@ -105,6 +116,8 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
                 event_type=(row.get("event_type") or "").strip(),
                 duration_s=_float(row.get("duration_s")),
                 description=(row.get("description") or "").strip(),
+                setting=(row.get("setting") or "").strip(),
+                group=(row.get("group") or "").strip(),
             )
             for row in csv.DictReader(handle)
         ]
@@ -143,6 +156,8 @@ def clip_result(
         file=row.file,
         label=row.label,
         event_type=row.event_type,
+        setting=row.setting,
+        group=row.group,
         fall_start_s=row.fall_start_s,
         accident=accident,
         first_event_s=first_event_s,

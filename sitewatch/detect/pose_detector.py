@@ -1,4 +1,7 @@
-"""The default detector: MoveNet poses, tracks and fall rules, plus motion energy and falling objects."""
+"""The hand-set rule detector (`pose-rules`): MoveNet poses, tracks and fall rules, plus motion and falling objects.
+
+Kept beside the learned default (`learned.py`) so the two can be compared on the same clips.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ log = logging.getLogger(__name__)
 class PoseDetector:
     """Falls and people down from multi-person pose; streams frames with bounded memory."""
 
-    name = "pose"
+    name = "pose-rules"
 
     def __init__(
         self,

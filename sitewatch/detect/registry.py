@@ -11,7 +11,8 @@ DEFAULT_DETECTOR = "pose"
 
 # name -> "module:class"; imported on demand so listing names costs nothing.
 _DETECTORS: dict[str, str] = {
-    "pose": "sitewatch.detect.pose_detector:PoseDetector",
+    "pose": "sitewatch.detect.learned:LearnedDetector",
+    "pose-rules": "sitewatch.detect.pose_detector:PoseDetector",
 }
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from sitewatch.report.words import SCENE_EN, SCENE_KO, josa, seconds_en, seconds_ko
 from sitewatch.schema import Event, EventKind, Verdict, VideoInfo
 
-_ORDER = (EventKind.fall, EventKind.struck_by, EventKind.object_drop, EventKind.person_down)
+_ORDER = (
+    EventKind.fall,
+    EventKind.struck_by,
+    EventKind.person_lost_after_fall,
+    EventKind.object_drop,
+    EventKind.person_down,
+)
 
 
 def _people_ko(n: int) -> str:

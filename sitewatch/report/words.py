@@ -10,6 +10,7 @@ EVENT_KO: dict[EventKind, str] = {
     EventKind.person_down: "쓰러짐",
     EventKind.struck_by: "부딪힘",
     EventKind.object_drop: "낙하물",
+    EventKind.person_lost_after_fall: "넘어진 뒤 시야 이탈",
 }
 
 EVENT_EN: dict[EventKind, str] = {
@@ -17,6 +18,7 @@ EVENT_EN: dict[EventKind, str] = {
     EventKind.person_down: "a person down",
     EventKind.struck_by: "a person struck by something",
     EventKind.object_drop: "a falling object",
+    EventKind.person_lost_after_fall: "a person lost from view after a fall",
 }
 
 VERDICT_LABELS: dict[str, dict[Verdict, str]] = {
@@ -34,6 +36,7 @@ SCENE_KO: dict[EventKind, str] = {
     EventKind.person_down: "사람이 바닥에 쓰러져 일어나지 못하는 상태",
     EventKind.struck_by: "사람이 물체에 부딪히는 장면",
     EventKind.object_drop: "물체가 떨어지는 낙하물 상황",
+    EventKind.person_lost_after_fall: "사람이 빠르게 쓰러지듯 움직인 뒤 화면에서 사라진 상황",
 }
 
 SCENE_EN: dict[EventKind, str] = {
@@ -41,6 +44,7 @@ SCENE_EN: dict[EventKind, str] = {
     EventKind.person_down: "a person lying on the ground and not getting up",
     EventKind.struck_by: "a person being struck by an object",
     EventKind.object_drop: "an object falling",
+    EventKind.person_lost_after_fall: "a person moving down fast and then disappearing from view",
 }
 
 

@@ -1,0 +1,36 @@
+"""Rebuild the shipped fall model: fit on the training corpus, print leave-one-group-out CV and dev tables.
+
+    .venv/bin/python scripts/train_detector.py [--seed 0] [--out sitewatch/detect/fall_model.json]
+
+Needs the `train` extra (scikit-learn). Pose runs once per clip and picture variant and is cached in
+~/.cache/sitewatch/features ($SITEWATCH_FEATURES). Dev clips are scored, never fitted on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from sitewatch.detect.train.run import train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    """Parse arguments and train."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=REPO / "sitewatch" / "detect" / "fall_model.json")
+    parser.add_argument("--json", type=Path, default=None, help="also write the CV and dev numbers here")
+    parser.add_argument("--no-write", action="store_true", help="cross-validate only, keep the shipped model")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    summary = train(seed=args.seed, out=None if args.no_write else args.out)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

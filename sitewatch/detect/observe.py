@@ -1,0 +1,79 @@
+"""What the detector sees in each frame (people and motion energy), kept in a compact form for training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sitewatch.detect.motion import MotionMeter
+from sitewatch.detect.pose import MoveNet, Person
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One sampled frame: when, who the pose model found, and how much the picture changed."""
+
+    time_s: float
+    people: list[Person]
+    motion: float
+
+
+@dataclass
+class Recording:
+    """All observations of one clip and the frame size they were made at."""
+
+    width: int
+    height: int
+    observations: list[Observation] = field(default_factory=list)
+
+    @property
+    def aspect(self) -> float:
+        """Frame width / height in pixels."""
+        return self.width / max(self.height, 1)
+
+    def save(self, path: Path) -> None:
+        """Write the recording as one small .npz file."""
+        people = [p for o in self.observations for p in o.people]
+        np.savez_compressed(
+            path,
+            size=np.array([self.width, self.height]),
+            times=np.array([o.time_s for o in self.observations], np.float64),
+            motion=np.array([o.motion for o in self.observations], np.float32),
+            counts=np.array([len(o.people) for o in self.observations], np.int32),
+            boxes=np.array([p.box for p in people], np.float32).reshape(-1, 4),
+            keypoints=np.array([p.keypoints for p in people], np.float32).reshape(-1, 17, 3),
+            scores=np.array([p.score for p in people], np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> Recording:
+        """Read a recording written by `save`."""
+        data = np.load(path)
+        width, height = (int(v) for v in data["size"])
+        offsets = np.concatenate([[0], np.cumsum(data["counts"])])
+        observations = [
+            Observation(
+                float(t),
+                [
+                    Person(box=data["boxes"][k], keypoints=data["keypoints"][k], score=float(data["scores"][k]))
+                    for k in range(offsets[i], offsets[i + 1])
+                ],
+                float(m),
+            )
+            for i, (t, m) in enumerate(zip(data["times"], data["motion"], strict=True))
+        ]
+        return cls(width, height, observations)
+
+
+class Observer:
+    """Pose and motion for one frame at a time; one per video (the motion meter keeps the previous frame)."""
+
+    def __init__(self, pose: MoveNet) -> None:
+        self._pose = pose
+        self._motion = MotionMeter()
+
+    def __call__(self, image: np.ndarray, time_s: float) -> Observation:
+        """Observe one RGB frame."""
+        return Observation(time_s, self._pose(image), self._motion(image))

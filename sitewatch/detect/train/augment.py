@@ -1,0 +1,64 @@
+"""Honest copies of a recording: mirrored, faster or slower, jittered poses, dropped frames and people.
+
+They act on observations (after the pose model), so a copy costs no pose pass; picture variants that
+change what the pose model sees (far, small, portrait) are made in `corpus` instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sitewatch.detect.observe import Observation, Recording
+from sitewatch.detect.pose import Person
+
+# COCO keypoints swapped by a mirror: eyes, ears, shoulders, elbows, wrists, hips, knees, ankles.
+_MIRROR = np.array([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """One way of copying a recording; `speed` > 1 plays it faster (times shrink)."""
+
+    name: str
+    mirror: bool = False
+    speed: float = 1.0
+    jitter: float = 0.0  # keypoint noise in body heights
+    drop_frames: float = 0.0  # fraction of frames lost
+    drop_people: float = 0.0  # fraction of detections lost
+
+
+AUGMENTATIONS: tuple[Augmentation, ...] = (
+    Augmentation("as is"),
+    Augmentation("mirror", mirror=True),
+    Augmentation("fast, jitter", speed=1.3, jitter=0.03),
+    Augmentation("slow, drops", speed=0.75, drop_frames=0.2, drop_people=0.1),
+    Augmentation("mirror, jitter, drops", mirror=True, jitter=0.05, drop_frames=0.3, drop_people=0.15),
+)
+
+
+def _person(p: Person, aug: Augmentation, rng: np.random.Generator) -> Person:
+    box, kp = p.box.copy(), p.keypoints.copy()
+    if aug.mirror:
+        box = np.array([1 - box[2], box[1], 1 - box[0], box[3]], np.float32)
+        kp = kp[_MIRROR]
+        kp[:, 0] = 1 - kp[:, 0]
+    if aug.jitter:
+        height = float(box[3] - box[1])
+        kp[:, :2] += rng.normal(0.0, aug.jitter * height, (17, 2)).astype(np.float32)
+        box = box + rng.normal(0.0, aug.jitter * height / 2, 4).astype(np.float32)
+        box = np.array([min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])])
+    return Person(box=np.clip(box, 0, 1).astype(np.float32), keypoints=np.clip(kp, 0, 1), score=p.score)
+
+
+def augment(recording: Recording, aug: Augmentation, seed: int) -> Recording:
+    """A copy of `recording` under `aug`; the same seed gives the same copy."""
+    rng = np.random.default_rng(seed)
+    out = Recording(recording.width, recording.height)
+    for obs in recording.observations:
+        if aug.drop_frames and rng.random() < aug.drop_frames:
+            continue
+        people = [_person(p, aug, rng) for p in obs.people if not (aug.drop_people and rng.random() < aug.drop_people)]
+        out.observations.append(Observation(obs.time_s / aug.speed, people, obs.motion))
+    return out

@@ -1,0 +1,165 @@
+"""Labelled clips and their cached observations, one pose pass per clip and picture variant."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sitewatch.detect.observe import Observer, Recording
+from sitewatch.detect.pose import MoveNet
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[3]
+TRAIN_MANIFEST = REPO.parent / "shared" / "data" / "train" / "MANIFEST.csv"
+DEV_MANIFEST = REPO.parent / "shared" / "data" / "videos" / "MANIFEST.csv"
+# Bump when the observation (pose input, frame size, rate) changes, so stale caches are not reused.
+CACHE_VERSION = "v1"
+
+
+def cache_dir() -> Path:
+    """Where observations are cached (outside the repository): $SITEWATCH_FEATURES or ~/.cache."""
+    default = Path.home() / ".cache" / "sitewatch" / "features"
+    return Path(os.environ.get("SITEWATCH_FEATURES", default))
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One labelled clip of a manifest."""
+
+    path: Path
+    label: str  # fall | no_fall | other
+    fall_start_s: float | None
+    group: str
+    event_type: str
+    setting: str
+    duration_s: float
+
+    @property
+    def name(self) -> str:
+        """The file name."""
+        return self.path.name
+
+
+def read_clips(manifest: Path) -> list[Clip]:
+    """Clips of a manifest; a missing `group` column makes each source repository (or file) its own group."""
+    with manifest.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [
+        Clip(
+            path=manifest.parent / row["file"],
+            label=row["label"].strip(),
+            fall_start_s=float(row["fall_start_s"]) if (row.get("fall_start_s") or "").strip() else None,
+            group=(row.get("group") or row.get("source_repo") or row["file"]).strip(),
+            event_type=(row.get("event_type") or "").strip(),
+            setting=(row.get("setting") or "").strip(),
+            duration_s=float(row.get("duration_s") or 0.0),
+        )
+        for row in rows
+    ]
+
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+def _far(image: np.ndarray, seed: int) -> np.ndarray:
+    """The frame shrunk into one quarter of a same-size canvas: people half as tall, at half the pixels."""
+    import cv2
+
+    h, w = image.shape[:2]
+    canvas = np.empty_like(image)
+    canvas[:] = image.reshape(-1, 3).mean(axis=0).astype(np.uint8)
+    small = cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    y, x = (seed % 2) * (h - h // 2), ((seed // 2) % 2) * (w - w // 2)
+    canvas[y : y + h // 2, x : x + w // 2] = small
+    return canvas
+
+
+def _small(image: np.ndarray) -> np.ndarray:
+    """A low-resolution camera: long side 240 pixels, blurred by the down and up scaling of its encoder."""
+    import cv2
+
+    h, w = image.shape[:2]
+    scale = 240 / max(h, w)
+    return cv2.resize(image, (max(2, round(w * scale)), max(2, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def _portrait(image: np.ndarray, centre_x: float) -> np.ndarray:
+    """A 9:16 strip of a landscape frame around where the people were, as from a portrait camera."""
+    h, w = image.shape[:2]
+    strip = min(w, round(h * 9 / 16))
+    x = int(np.clip(centre_x * w - strip / 2, 0, w - strip))
+    return np.ascontiguousarray(image[:, x : x + strip])
+
+
+def people_centre_x(recording: Recording) -> float:
+    """Mean horizontal centre of everyone the pose model saw (0.5 with nobody)."""
+    xs = [float(p.box[0] + p.box[2]) / 2 for o in recording.observations for p in o.people]
+    return float(np.mean(xs)) if xs else 0.5
+
+
+VARIANTS = ("orig", "far", "small", "portrait")
+
+
+def _seed(name: str) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+
+
+def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording | None = None) -> Recording | None:
+    """Run pose and motion over one clip's frames (the detector's reading path) under a picture variant."""
+    from sitewatch.video.decode import FrameReader, Size
+    from sitewatch.video.probe import probe
+    from sitewatch.video.sample import fps_plan
+
+    info = probe(clip.path)
+    transform: Transform
+    if variant == "orig":
+        transform = lambda image: image  # noqa: E731
+    elif variant == "far":
+        seed = _seed(clip.name)
+        transform = lambda image: _far(image, seed)  # noqa: E731
+    elif variant == "small":
+        transform = _small
+    elif variant == "portrait":
+        if info.height >= info.width or orig is None:
+            return None  # already portrait: nothing to imitate
+        centre = people_centre_x(orig)
+        transform = lambda image: _portrait(image, centre)  # noqa: E731
+    else:
+        raise ValueError(f"unknown variant {variant!r}")
+    reader = FrameReader(clip.path, fps_plan(info, fps), size=Size(max_side=640), approximate=True)
+    observer = Observer(pose)
+    recording: Recording | None = None
+    for frame in reader:
+        image = transform(frame.image)
+        if recording is None:
+            recording = Recording(image.shape[1], image.shape[0])
+        recording.observations.append(observer(image, frame.time_s))
+    return recording
+
+
+def cached_recording(clip: Clip, variant: str, fps: float, pose: MoveNet) -> Recording | None:
+    """The clip's recording under `variant`, from the cache or made (and cached) now."""
+    folder = cache_dir() / f"{CACHE_VERSION}-fps{fps:g}" / variant
+    path = folder / f"{clip.path.stem}.npz"
+    skipped = path.with_suffix(".none")
+    if path.exists():
+        return Recording.load(path)
+    if skipped.exists():
+        return None
+    orig = cached_recording(clip, "orig", fps, pose) if variant == "portrait" else None
+    recording = record(clip, variant, fps, pose, orig)
+    folder.mkdir(parents=True, exist_ok=True)
+    if recording is None:
+        skipped.touch()
+    else:
+        recording.save(path)
+        log.info("recorded %s/%s: %d frames", variant, clip.name, len(recording.observations))
+    return recording

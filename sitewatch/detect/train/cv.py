@@ -1,0 +1,114 @@
+"""Leave-one-group-out cross-validation of the learned decision, calibration on its out-of-fold scores,
+and scoring of a fitted model on clips it never saw."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import BaseModel
+
+from sitewatch.detect.forest import Calibration, FallModel
+from sitewatch.detect.learned import recording_rows
+from sitewatch.detect.observe import Recording
+from sitewatch.detect.train.fit import ClipScore, Dataset, TreeParams, fit_calibration, fit_trees, judge
+from sitewatch.eval import EvalResult, summarise
+
+log = logging.getLogger(__name__)
+
+
+class ReliabilityBin(BaseModel):
+    """Clips whose calibrated probability fell in [low, high)."""
+
+    low: float
+    high: float
+    clips: int
+    mean_probability: float | None
+    fall_fraction: float | None
+
+
+class CalibrationReport(BaseModel):
+    """How well calibrated clip probabilities match what happened."""
+
+    brier: float
+    bins: list[ReliabilityBin]
+
+
+def reliability(
+    probabilities: np.ndarray, labels: np.ndarray, edges: Sequence[float] = (0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+) -> CalibrationReport:
+    """Brier score and a reliability table of clip probabilities against 0/1 labels."""
+    bins = []
+    for low, high in itertools.pairwise(edges):
+        mask = (probabilities >= low) & (probabilities < high)
+        bins.append(
+            ReliabilityBin(
+                low=low,
+                high=min(high, 1.0),
+                clips=int(mask.sum()),
+                mean_probability=round(float(probabilities[mask].mean()), 3) if mask.any() else None,
+                fall_fraction=round(float(labels[mask].mean()), 3) if mask.any() else None,
+            )
+        )
+    return CalibrationReport(brier=round(float(np.mean((probabilities - labels) ** 2)), 4), bins=bins)
+
+
+@dataclass
+class CrossValidation:
+    """Out-of-fold clip scores, the calibration fitted on them, and the scored result."""
+
+    scores: list[ClipScore]
+    calibration: Calibration
+    result: EvalResult
+    report: CalibrationReport
+
+
+def _scored(scores: list[ClipScore]) -> list[ClipScore]:
+    return [s for s in scores if s.clip.label in ("fall", "no_fall")]
+
+
+def calibrate_and_judge(
+    scores: list[ClipScore], name: str, manifest: str, calibration: Calibration | None = None
+) -> CrossValidation:
+    """Fit the calibration on the scores (unless given) and judge every clip with it."""
+    scored = _scored(scores)
+    labels = np.array([s.clip.label == "fall" for s in scored], float)
+    peaks = np.array([s.peak for s in scored])
+    if calibration is None:
+        calibration = fit_calibration(peaks, labels)
+    clips = [judge(s, calibration) for s in scores]
+    result = EvalResult(detector=name, manifest=manifest, clips=clips, summary=summarise(clips))
+    return CrossValidation(scores, calibration, result, reliability(calibration(peaks), labels))
+
+
+def cross_validate(
+    data: Dataset, params: TreeParams, seed: int, manifest: str, keep: Sequence[bool] | None = None
+) -> CrossValidation:
+    """Leave one group out: fit on the other groups' copies, score the held-out group's unaltered clips."""
+    keep = [True] * len(data.samples) if keep is None else list(keep)
+    groups = sorted({s.clip.group for s in data.samples})
+    scores: list[ClipScore] = []
+    for group in groups:
+        train = [k and s.clip.group != group for k, s in zip(keep, data.samples, strict=True)]
+        x, y, w = data.arrays(train)
+        model = fit_trees(x, y, w, params, seed)
+        for sample in data.samples:
+            if sample.clip.group == group and sample.copy == "orig/as is":
+                rows = sample.rows
+                margins = model.decision_function(np.stack([r.values for r in rows])) if rows else np.zeros(0)
+                scores.append(ClipScore(sample.clip, rows, np.asarray(margins, float)))
+        log.info("fold %s: %d training rows", group, len(y))
+    return calibrate_and_judge(scores, "pose (leave-one-group-out)", manifest)
+
+
+def score_clips(model: FallModel, clips_recordings: Sequence[tuple], fps: float) -> list[ClipScore]:
+    """Margins of a fitted (numpy) model on recorded clips: (clip, recording) pairs."""
+    out = []
+    for clip, recording in clips_recordings:
+        rows = recording_rows(recording, fps) if isinstance(recording, Recording) else []
+        margins = model.forest.margin(np.stack([r.values for r in rows])) if rows else np.zeros(0)
+        out.append(ClipScore(clip, rows, margins))
+    return out

@@ -1,0 +1,260 @@
+"""Fit the fall decision on the training corpus, cross-validate it leave-one-group-out, export it as JSON.
+
+Dev clips are never fitted on: `validate` scores the exported model on them separately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sitewatch.detect.alarms import AlarmBook
+from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
+from sitewatch.detect.features import FEATURES, Row
+from sitewatch.detect.forest import Calibration, FallModel, forest_from_dict
+from sitewatch.detect.learned import recording_rows
+from sitewatch.detect.observe import Recording
+from sitewatch.detect.train.augment import AUGMENTATIONS, Augmentation, augment
+from sitewatch.detect.train.corpus import Clip
+from sitewatch.eval import ClipResult, ManifestRow, clip_result, count_alarms
+
+log = logging.getLogger(__name__)
+
+# Rows this long after the labelled fall start show the fall or its aftermath; rows well before it do not.
+POSITIVE_FROM_S = 0.2
+POSITIVE_TO_S = 3.5
+NEGATIVE_BEFORE_S = 1.0
+_FALL_SPEED, _DOWN, _DROP, _HEIGHT = (
+    FEATURES.index(k) for k in ("fall_speed", "down_now", "drop_heights", "height_ratio")
+)
+
+
+def _looks_fallen(row: Row) -> bool:
+    """Down, lost, or hips well below the stance with the body shorter (a collapse seen from above).
+
+    Only such rows of a fall are taught as falls: the frames while the person is still upright carry
+    no evidence yet, and teaching them as falls makes any upright jitter look like one.
+    """
+    v = row.values
+    collapsed = bool(v[_DROP] >= 0.3 and v[_HEIGHT] <= 0.8)  # NaN compares false
+    return row.lost or v[_DOWN] >= 0.5 or collapsed
+
+
+@dataclass(frozen=True)
+class TreeParams:
+    """Hyper-parameters of the boosted trees: few, shallow trees (the corpus is small)."""
+
+    max_iter: int = 150
+    learning_rate: float = 0.06
+    max_depth: int = 3
+    max_leaf_nodes: int = 8
+    min_samples_leaf: int = 80
+    l2_regularization: float = 1.0
+
+
+@dataclass
+class Sample:
+    """One clip copy's rows with labels and weights (unlabelled rows dropped)."""
+
+    clip: Clip
+    copy: str
+    rows: list[Row]
+    x: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+
+
+@dataclass
+class Dataset:
+    """Training rows of many clip copies, grouped for leave-one-group-out."""
+
+    samples: list[Sample] = field(default_factory=list)
+
+    def arrays(self, keep: Sequence[bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stacked (x, y, w) of the samples (those with `keep` true)."""
+        chosen = [s for i, s in enumerate(self.samples) if keep is None or keep[i]]
+        chosen = [s for s in chosen if len(s.y)]
+        return (
+            np.concatenate([s.x for s in chosen]),
+            np.concatenate([s.y for s in chosen]),
+            np.concatenate([s.w for s in chosen]),
+        )
+
+
+def _faller(rows: list[Row], start: float, end: float) -> int | None:
+    """The track that most looks like it fell inside the window (several people may be in a fall clip)."""
+    best: dict[int, float] = {}
+    for row in rows:
+        if start <= row.time_s <= end:
+            drop = 0.0 if np.isnan(row.values[_DROP]) else min(float(row.values[_DROP]), 2.0)
+            score = min(float(row.values[_FALL_SPEED]), 3.0) + float(row.values[_DOWN]) + drop
+            best[row.track_id] = max(best.get(row.track_id, 0.0), score)
+    return max(best, key=best.__getitem__) if best else None
+
+
+def label_rows(rows: list[Row], clip: Clip, speed: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (1 fall, 0 normal, -1 unused) and weights that give each clip copy the same say."""
+    y = np.zeros(len(rows), np.int8)
+    if clip.label == "fall" and clip.fall_start_s is not None:
+        start = clip.fall_start_s / speed
+        window = (start + POSITIVE_FROM_S, start + POSITIVE_TO_S)
+        faller = _faller(rows, *window)
+        for i, row in enumerate(rows):
+            if window[0] <= row.time_s <= window[1]:
+                y[i] = 1 if row.track_id == faller and _looks_fallen(row) else -1
+            elif row.time_s >= start - NEGATIVE_BEFORE_S:
+                y[i] = -1
+    elif clip.label != "no_fall":
+        y[:] = -1
+    w = np.zeros(len(rows))
+    for value in (0, 1):
+        mask = y == value
+        if mask.any():
+            w[mask] = 1.0 / mask.sum()
+    return y, w
+
+
+def _seed(*parts: str) -> int:
+    return int(hashlib.sha256("/".join(parts).encode()).hexdigest()[:8], 16)
+
+
+def make_sample(clip: Clip, recording: Recording, variant: str, aug: Augmentation, fps: float) -> Sample:
+    """Rows of one augmented copy of a clip, labelled."""
+    copy = augment(recording, aug, _seed(clip.name, variant, aug.name))
+    rows = recording_rows(copy, fps / aug.speed)
+    y, w = label_rows(rows, clip, aug.speed)
+    keep = y >= 0
+    x = np.stack([r.values for r in rows])[keep] if rows else np.zeros((0, len(FEATURES)), np.float32)
+    return Sample(clip, f"{variant}/{aug.name}", rows, x, y[keep], w[keep])
+
+
+def build_dataset(
+    clips: Sequence[Clip],
+    recordings: dict[str, dict[str, Recording]],
+    fps: float,
+    augmentations: Sequence[Augmentation] = AUGMENTATIONS,
+) -> Dataset:
+    """Every clip under every picture variant and augmentation (copies stay with their clip's group)."""
+    data = Dataset()
+    for clip in clips:
+        for variant, recording in recordings[clip.name].items():
+            for aug in augmentations:
+                data.samples.append(make_sample(clip, recording, variant, aug, fps))
+    return data
+
+
+def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, params: TreeParams, seed: int):
+    """Fit scikit-learn's histogram gradient boosting (imported here: training only)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(
+        max_iter=params.max_iter,
+        learning_rate=params.learning_rate,
+        max_depth=params.max_depth,
+        max_leaf_nodes=params.max_leaf_nodes,
+        min_samples_leaf=params.min_samples_leaf,
+        l2_regularization=params.l2_regularization,
+        early_stopping=False,
+        random_state=seed,
+    )
+    return model.fit(x, y, sample_weight=w)
+
+
+def export_trees(model) -> dict:
+    """The fitted trees as plain lists (the JSON form `forest.forest_from_dict` reads)."""
+    trees = []
+    depth = 0
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        depth = max(depth, int(nodes["depth"].max()))
+        trees.append(
+            {
+                "feature": nodes["feature_idx"].astype(int).tolist(),
+                "threshold": [round(float(v), 6) for v in nodes["num_threshold"]],
+                "missing_left": nodes["missing_go_to_left"].astype(bool).tolist(),
+                "left": nodes["left"].astype(int).tolist(),
+                "right": nodes["right"].astype(int).tolist(),
+                "leaf": nodes["is_leaf"].astype(bool).tolist(),
+                "value": [round(float(v), 6) for v in nodes["value"]],
+            }
+        )
+    return {
+        "features": list(FEATURES),
+        "baseline": float(np.ravel(model._baseline_prediction)[0]),
+        "depth": depth + 1,
+        "trees": trees,
+    }
+
+
+def fit_calibration(margins: np.ndarray, labels: np.ndarray) -> Calibration:
+    """Isotonic regression of clip labels on clip margins, as interpolation points."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margins, labels)
+    return Calibration(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
+
+
+@dataclass
+class ClipScore:
+    """A scored clip: its rows and their margins (out of fold, or from the final model)."""
+
+    clip: Clip
+    rows: list[Row]
+    margins: np.ndarray
+
+    @property
+    def peak(self) -> float:
+        """The clip's highest margin (-inf with no rows)."""
+        return float(self.margins.max()) if len(self.margins) else -1e9
+
+
+def judge(score: ClipScore, calibration: Calibration) -> ClipResult:
+    """Events from calibrated rows, then the eval's clip result (verdict, first event, alarms)."""
+    book = AlarmBook()
+    probabilities = calibration(score.margins) if len(score.margins) else np.zeros(0)
+    for row, probability in zip(score.rows, probabilities, strict=True):
+        book.add(row, float(probability))
+    clip = score.clip
+    row = ManifestRow(
+        file=clip.name,
+        label=clip.label,
+        fall_start_s=clip.fall_start_s,
+        event_type=clip.event_type,  # type: ignore[arg-type]
+        duration_s=clip.duration_s,
+        setting=clip.setting,
+        group=clip.group,
+    )
+    accident = any(e.confidence >= ACCIDENT_CONFIDENCE for e in book.events)
+    return clip_result(
+        row,
+        accident,
+        first_accident_s(book.events),
+        clip.duration_s,
+        alarms=count_alarms(book.events, ACCIDENT_CONFIDENCE),
+    )
+
+
+def model_of(trees: dict, calibration: Calibration, meta: dict) -> dict:
+    """The JSON document shipped as fall_model.json."""
+    return {
+        "meta": meta,
+        "forest": trees,
+        "calibration": {
+            "margins": [round(float(v), 6) for v in calibration.margins],
+            "probabilities": [round(float(v), 6) for v in calibration.probabilities],
+        },
+    }
+
+
+def as_fall_model(document: dict) -> FallModel:
+    """The numpy model of an exported document (what inference runs)."""
+    cal = document["calibration"]
+    return FallModel(
+        forest_from_dict(document["forest"]),
+        Calibration(np.asarray(cal["margins"]), np.asarray(cal["probabilities"])),
+        document["meta"],
+    )
