@@ -1,0 +1,220 @@
+"""The history store on SQLite and on a real PostgreSQL server: migrations, jobs, queries, chats, deletes."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the history needs the api extra: pip install 'sitewatch[api]'")
+
+from postgres import Postgres, postgres_server, unavailable_reason
+from sqlalchemy import inspect
+
+from sitewatch.chat import ChatTurn
+from sitewatch.schema import Event, EventKind, Report, Verdict, VideoInfo
+from sitewatch.settings import get_settings, updated
+from sitewatch.store import (
+    AnalysisNotFoundError,
+    AnalysisOptions,
+    AnalysisQuery,
+    AnalysisStateError,
+    Progress,
+    Status,
+    Store,
+)
+from sitewatch.store.database import make_engine
+from sitewatch.store.jobs import worker_alive
+from sitewatch.store.migrate import current, downgrade, upgrade
+from sitewatch.store.store import MAX_ATTEMPTS, worker_name
+from sitewatch.store.tables import Base
+
+INFO = VideoInfo(path="clip.mp4", size_bytes=10, container="mp4", codec="h264", width=16, height=16, fps=30.0,
+                 duration_s=2.0, frame_count=60)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
+    settings = updated(get_settings(), data_dir=tmp_path / "data", database_url=database_url)
+    opened = Store.open(settings)
+    yield opened
+    opened.close()
+
+
+def report(verdict: Verdict = Verdict.accident, kinds: tuple[EventKind, ...] = (EventKind.fall,)) -> Report:
+    events = [Event(kind=k, start_s=1.0, end_s=2.0, confidence=0.9, keyframe_s=1.5) for k in kinds]
+    return Report(video=INFO, verdict=verdict, confidence=0.9, events=events, summary_en="s", summary_ko="s",
+                  detector="test")
+
+
+def video(store: Store, tmp_path: Path, content: bytes) -> tuple[str, str]:
+    source = tmp_path / f"upload-{content.hex()[:8]}"
+    source.write_bytes(content)
+    return store.keep_video(source, INFO, move=True)
+
+
+def finished(store: Store, tmp_path: Path, content: bytes, result: Report, **options: str) -> str:
+    sha, name = video(store, tmp_path, content)
+    record = store.add(sha, name, "clip.mp4", AnalysisOptions(**options), source="test", status=Status.running)
+    stage = store.files.staging(sha, record.id)
+    (stage / "report.json").write_text(result.model_dump_json())
+    store.complete(record.id, result, stage)
+    return record.id
+
+
+def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        assert current(engine) == "0001"
+        assert {"analyses", "analysis_events", "chat_turns"} <= set(inspect(engine).get_table_names())
+        with engine.connect() as connection:
+            diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        assert diff == [], "the migrations and the ORM tables disagree"
+        downgrade(engine)
+        assert current(engine) is None
+        assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+        upgrade(engine)
+        assert current(engine) == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_a_job_is_claimed_once_and_done_only_with_its_files(store: Store, tmp_path: Path) -> None:
+    sha, name = video(store, tmp_path, b"video one")
+    record = store.add(sha, name, "site/clip one.mp4", AnalysisOptions(lang="en"), source="test")
+    assert (record.status, record.video_name) == (Status.queued, "clip one.mp4")
+    claimed = store.claim_next(worker_name())
+    assert claimed is not None and claimed.id == record.id
+    assert (claimed.status, claimed.attempts) == (Status.running, 1)
+    assert store.claim_next(worker_name()) is None
+    assert store.set_progress(record.id, Progress(stage="detect", done=3, total=10)) is False
+    assert store.get(record.id).progress == Progress(stage="detect", done=3, total=10)
+    with pytest.raises(AnalysisStateError):
+        store.report_folder(record.id)
+
+    stage = store.files.staging(sha, record.id)
+    result = report(kinds=(EventKind.fall, EventKind.person_down))
+    (stage / "report.json").write_text(result.model_dump_json())
+    done = store.complete(record.id, result, stage)
+    assert (done.status, done.verdict, done.event_kinds) == (
+        Status.done, Verdict.accident, [EventKind.fall, EventKind.person_down])
+    assert store.report(record.id) == result
+    assert not stage.exists() and store.report_folder(record.id).is_dir()
+    assert store.video_path(record.id).read_bytes() == b"video one"
+
+
+def test_cancel_stops_queued_at_once_and_flags_running(store: Store, tmp_path: Path) -> None:
+    sha, name = video(store, tmp_path, b"video two")
+    queued = store.add(sha, name, "a.mp4", AnalysisOptions(), source="test")
+    assert store.request_cancel(queued.id).status is Status.cancelled
+    assert store.claim_next(worker_name()) is None, "a cancelled job must never start"
+    with pytest.raises(AnalysisStateError):
+        store.request_cancel(queued.id)
+
+    running = store.add(sha, name, "a.mp4", AnalysisOptions(lang="en"), source="test")
+    store.claim_next(worker_name())
+    assert store.request_cancel(running.id).status is Status.running
+    assert store.set_progress(running.id, Progress(stage="detect", done=1, total=2)) is True
+    store.mark_cancelled(running.id)
+    assert store.get(running.id).status is Status.cancelled
+
+
+def test_the_same_video_and_options_are_reused(store: Store, tmp_path: Path) -> None:
+    first = finished(store, tmp_path, b"same bytes", report(), lang="en", site="north")
+    sha, _ = video(store, tmp_path, b"same bytes")
+    reused = store.find_reusable(sha, AnalysisOptions(lang="en", site="north"))
+    assert reused is not None and reused.id == first
+    assert store.find_reusable(sha, AnalysisOptions(lang="ko", site="north")) is None
+    store.fail(first, "broken")
+    assert store.find_reusable(sha, AnalysisOptions(lang="en", site="north")) is None
+
+
+def test_listing_filters_and_pages(store: Store, tmp_path: Path) -> None:
+    fall = finished(store, tmp_path, b"v1", report(Verdict.accident, (EventKind.fall,)), site="north", camera="c1")
+    struck = finished(store, tmp_path, b"v2", report(Verdict.accident, (EventKind.struck_by,)), site="south")
+    calm = finished(store, tmp_path, b"v3", report(Verdict.no_accident, ()), site="north", camera="c2")
+
+    def ids(**filters: object) -> list[str]:
+        return [r.id for r in store.query(AnalysisQuery(**filters)).items]
+
+    assert ids() == [calm, struck, fall], "newest first"
+    assert set(ids(verdict=Verdict.accident)) == {fall, struck}
+    assert ids(event=EventKind.struck_by) == [struck]
+    assert set(ids(site="north")) == {fall, calm}
+    assert ids(camera="c2") == [calm]
+    assert ids(status=Status.done, verdict=Verdict.no_accident) == [calm]
+    now = datetime.now(timezone.utc)
+    assert len(ids(since=now - timedelta(minutes=5))) == 3
+    assert ids(until=now - timedelta(minutes=5)) == []
+    page = store.query(AnalysisQuery(limit=2, offset=1))
+    assert (page.total, [r.id for r in page.items]) == (3, [struck, fall])
+
+
+def test_recovery_requeues_what_a_dead_server_left_running(store: Store, tmp_path: Path) -> None:
+    sha, name = video(store, tmp_path, b"crashy")
+    host = socket.gethostname()
+    dead, alive, worn, stopped = (store.add(sha, name, "a.mp4", AnalysisOptions(frames=n), source="test")
+                                  for n in (1, 2, 3, 4))
+    gone = f"{host}:{2**22 + 1}"  # above Linux's largest pid: no such process
+    # Claims go oldest first: dead, alive, worn, stopped.
+    for worker in (gone, f"{host}:{os.getppid()}", gone, gone):
+        assert store.claim_next(worker) is not None
+    for _ in range(MAX_ATTEMPTS - 1):
+        store.requeue(worn.id)
+        store.claim_next(gone)
+    store.request_cancel(stopped.id)
+
+    assert store.recover(worker_alive) == [dead.id]
+    assert store.get(dead.id).status is Status.queued
+    assert store.get(alive.id).status is Status.running, "a live worker's job is not taken from it"
+    assert store.get(worn.id).status is Status.failed
+    assert store.get(stopped.id).status is Status.cancelled
+
+
+def test_chat_turns_are_kept_in_both_languages(store: Store, tmp_path: Path) -> None:
+    analysis = finished(store, tmp_path, b"chat", report())
+    for question in ("무슨 일이 있었나요?", "When?"):
+        store.add_turn(analysis, ChatTurn(question=question, question_en="What happened?", answer="답", answer_en="A",
+                                          lang="ko", source="report"))
+    turns = store.turns(analysis)
+    assert [(t.position, t.question, t.answer, t.answer_en) for t in turns] == [
+        (0, "무슨 일이 있었나요?", "답", "A"), (1, "When?", "답", "A")]
+
+
+def test_delete_removes_the_record_its_files_and_an_unshared_video(store: Store, tmp_path: Path) -> None:
+    first = finished(store, tmp_path, b"shared video", report(), lang="en")
+    second = finished(store, tmp_path, b"shared video", report(), lang="ko")
+    store.add_turn(first, ChatTurn(question="q", question_en="q", answer="a", answer_en="a", lang="en"))
+    folder, video_file = store.report_folder(first), store.video_path(first)
+    store.delete(first)
+    with pytest.raises(AnalysisNotFoundError):
+        store.get(first)
+    with pytest.raises(AnalysisNotFoundError):
+        store.turns(first)
+    assert not folder.exists() and video_file.exists(), "the other analysis still uses the video"
+    store.delete(second)
+    assert not video_file.exists()
