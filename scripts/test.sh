@@ -15,5 +15,16 @@ if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -i "noto sans cjk"
   fi
 fi
 
+# The API and store tests also run against a real PostgreSQL server that they start themselves.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing postgresql for the API and store tests" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "test: PostgreSQL missing and not root: its API and store tests will be skipped" >&2
+  fi
+fi
+
 .venv/bin/ruff check sitewatch tests benchmarks samples
 .venv/bin/python -m pytest -q "$@"

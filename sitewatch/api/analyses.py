@@ -39,7 +39,7 @@ OPTION_FIELDS = ("lang", "model", "frames", "site", "camera", "force")
 NOT_VIDEO = (errors.EmptyFileError, errors.NotAVideoError, errors.NoVideoStreamError, errors.UnsupportedCodecError)
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
 # Progress events: how often the live state is looked at, the database at most, and a keep-alive is sent.
-TICK_S, DB_EVERY_S, KEEPALIVE_S = 0.1, 0.5, 15.0
+TICK_S, DB_EVERY_S, KEEPALIVE_S = 0.05, 0.5, 15.0
 TERMINAL = {Status.done: "result", Status.failed: "failed", Status.cancelled: "cancelled"}
 
 UPLOAD_DOC = {

@@ -144,6 +144,7 @@ class Store:
             camera=options.camera,
             created_at=_now(),
             started_at=_now() if status is Status.running else None,
+            worker=worker_name() if status is Status.running else None,
             progress_done=0,
             progress_total=0,
             attempts=0,
