@@ -9,17 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from media import SHARED_VIDEOS, decode_all, write_audio_only, write_video
+from media import SHARED_VIDEOS, decode_all, vfr_times, write_audio_only, write_png, write_video
 from PIL import Image
 
 from sitewatch import errors
+from sitewatch.video import decode
 from sitewatch.video.decode import FrameReader, Size, read_frames
-from sitewatch.video.probe import probe
+from sitewatch.video.probe import probe, scan_frames
 from sitewatch.video.sample import (
     fps_plan,
     keyframe_plan,
     pllava_indices,
-    scan_frames,
     uniform_plan,
     windows,
 )
@@ -237,16 +237,25 @@ def test_unsupported_codec(tmp_path: Path) -> None:
         probe(bad)
 
 
-def test_truncated_file_decodes_the_readable_part_and_says_so(tmp_path: Path) -> None:
+def test_truncated_file_decodes_the_readable_part_and_says_how_much(tmp_path: Path) -> None:
     good = write_video(tmp_path / "v.mp4", frames=120, container_options={"movflags": "faststart"})
     data = good.read_bytes()
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: len(data) // 2])
     info = probe(cut)
+    assert info.duration_s == pytest.approx(4.0)
     reader = FrameReader(cut, fps_plan(info, 10))
     frames = list(reader)
-    assert 0 < len(frames) < len(fps_plan(info, 10))
-    assert reader.warnings and "could not be read" in reader.warnings[-1]
+    assert frames and 0.5 < reader.read_until_s < 3.5
+    assert reader.read_until_s == pytest.approx(frames[-1].time_s + 0.1)
+
+
+def test_a_whole_read_reaches_the_end_of_the_video(tmp_path: Path) -> None:
+    info = probe(write_video(tmp_path / "v.mp4", frames=35, fps=30))
+    for fps in (6, 30):
+        reader = FrameReader(info.path, fps_plan(info, fps), approximate=True)
+        list(reader)
+        assert reader.read_until_s >= 0.97 * info.duration_s
 
 
 def test_mp4_cut_before_its_index_is_not_a_video(tmp_path: Path) -> None:
@@ -288,3 +297,108 @@ def test_approximate_fixed_rate_reading_skips_unreferenced_frames_but_keeps_ever
     quick = list(FrameReader(path, plan, approximate=True))
     assert len(quick) == len(exact) == len(plan)
     assert all(abs(q.time_s - t) <= 2 / 30 + 1e-6 for q, t in zip(quick, plan.times_s, strict=True))
+
+
+# --- budgets, sniffing, streams without timestamps, variable frame rate ------------------------
+
+
+def test_duration_budget_is_measured_from_the_packets_before_anything_is_decoded(tmp_path: Path) -> None:
+    far = write_video(tmp_path / "far.mkv", frames=2, pts_seconds=[0.0, 1e7])
+    with pytest.raises(errors.VideoTooLongError, match="SITEWATCH_MAX_DURATION_S"):
+        probe(far)
+    with pytest.raises(errors.VideoTooLongError, match="above the limit of 1 s"):
+        probe(write_video(tmp_path / "v.mp4", frames=60), max_duration_s=1.0)
+
+
+def test_gaps_in_a_video_stay_gaps_in_the_plan(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "gap.mkv", frames=4, pts_seconds=[0.0, 0.1, 0.2, 11 * 3600.0])
+    info = probe(path)
+    assert info.duration_s > 11 * 3600
+    plan = fps_plan(info, 6)
+    assert np.allclose(plan.times_s, [0.0, 0.2, 11 * 3600.0])
+    assert [round(f.time_s, 3) for f in FrameReader(path, plan)] == [0.0, 0.2, 39600.0]
+
+
+def test_planned_frames_budget(tmp_path: Path) -> None:
+    info = probe(write_video(tmp_path / "v.mp4", frames=60, fps=30))
+    assert len(fps_plan(info, 6, max_frames=12)) == 12
+    with pytest.raises(errors.VideoTooLongError, match="needs 12 frames, above the limit of 11"):
+        fps_plan(info, 6, max_frames=11)
+    with pytest.raises(errors.VideoTooLongError, match="SITEWATCH_MAX_PLANNED_FRAMES"):
+        windows(info, window_s=1.0, stride_s=0.001, frames=16, max_frames=1000)
+
+
+def test_content_decides_image_or_video_not_the_suffix(tmp_path: Path) -> None:
+    mp4 = write_video(tmp_path / "v.mp4", frames=30)
+    disguised = mp4.rename(tmp_path / "clip.png")
+    info = probe(disguised)
+    assert not info.is_image and info.frame_count == 30
+    assert len(list(FrameReader(disguised, uniform_plan(info, 4)))) == 4
+    png = tmp_path / "shot.mp4"
+    Image.fromarray(np.zeros((8, 12, 3), np.uint8)).save(png, format="PNG")
+    info = probe(png)
+    assert info.is_image and (info.width, info.height) == (12, 8)
+    assert read_frames(png, uniform_plan(info, 2))[0].shape == (2, 8, 12, 3)
+
+
+def test_oversize_png_is_refused_from_its_header(tmp_path: Path) -> None:
+    path = write_png(tmp_path / "big.png", 12000, 12000)
+    with pytest.raises(errors.ResolutionTooLargeError, match="12000x12000"):
+        probe(path)
+    with pytest.raises(errors.ResolutionTooLargeError):
+        list(FrameReader(path, uniform_plan(probe(write_png(tmp_path / "ok.png", 8, 8)), 1)))
+
+
+def test_damaged_jpeg_body_is_found_by_probe_and_by_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (240, 320, 3), dtype=np.uint8)).save(path)
+    good = probe(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3 :] = np.random.default_rng(1).integers(0, 256, len(data) - len(data) // 3, np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with pytest.raises(errors.NotAVideoError, match="damaged"):
+        probe(path)
+    with pytest.raises(errors.NotAVideoError, match="damaged"):
+        list(FrameReader(path, uniform_plan(good, 1)))
+
+
+def test_raw_h264_without_timestamps_is_decoded_forward(tmp_path: Path) -> None:
+    path = write_video(tmp_path / "raw.h264", frames=60, fps=25)
+    info = probe(path)
+    assert info.frame_count == 60 and info.duration_s == pytest.approx(2.4)
+    reference = decode_all(path)
+    plan = uniform_plan(info, 8)
+    frames = list(FrameReader(path, plan))
+    assert [round(f.time_s * 25) for f in frames] == list(plan.indices or ())
+    assert all(np.array_equal(f.image, reference[i]) for f, i in zip(frames, plan.indices or (), strict=True))
+    quick = FrameReader(path, fps_plan(info, 6), approximate=True)
+    assert len(list(quick)) == 15 and quick.read_until_s >= 2.4
+    assert len(list(FrameReader(path, keyframe_plan(info, 4)))) == 4
+
+
+def test_fixed_rate_reading_of_variable_rate_video_never_seeks_backwards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    times = vfr_times(12.0)
+    path = write_video(tmp_path / "vfr.mp4", frames=len(times), pts_seconds=times, options={"g": "60"})
+    info = probe(path)
+    assert info.variable_frame_rate
+    backwards: list[float] = []
+    seek = decode._Cursor._seek
+
+    def watched(cursor: decode._Cursor, t: float) -> bool:
+        if cursor.current is not None and t < cursor.time_of(cursor.current):
+            backwards.append(t)
+        return seek(cursor, t)
+
+    monkeypatch.setattr(decode._Cursor, "_seek", watched)
+    plan = fps_plan(info, 6)
+    assert np.isin(np.round(plan.times_s, 3), times).all()
+    exact = [f.time_s for f in FrameReader(path, plan)]
+    quick = list(FrameReader(path, plan, approximate=True))
+    assert backwards == []
+    # Where sparse frames meet dense ones, the decoder's frame threads may already have skipped a target
+    # (SKIP_MARGIN_S is in seconds, the thread delay in frames): then its neighbour stands in.
+    assert np.allclose(exact, plan.times_s, atol=0.04)
+    # Skipping unreferenced frames may give a neighbour of a target instead, but never skips a target.
+    assert len(quick) == len(plan)

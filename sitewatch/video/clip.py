@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sitewatch.schema import VideoInfo
 from sitewatch.video.decode import Size, read_frames
-from sitewatch.video.probe import DEFAULT_MAX_PIXELS
+from sitewatch.video.limits import DEFAULT_MAX_PIXELS
 from sitewatch.video.sample import FramePlan, uniform_plan
 from sitewatch.vlm.base import VideoClip
 

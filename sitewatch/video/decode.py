@@ -11,15 +11,10 @@ import av
 import numpy as np
 
 from sitewatch import errors
-from sitewatch.video.probe import (
-    DEFAULT_MAX_PIXELS,
-    check_file,
-    check_resolution,
-    is_image_path,
-    open_container,
-    video_stream,
-)
-from sitewatch.video.sample import FramePlan, scan_frames
+from sitewatch.video.image import decode_image, is_still_image
+from sitewatch.video.limits import DEFAULT_MAX_PIXELS, check_resolution
+from sitewatch.video.probe import check_file, nominal_fps, open_container, scan_frames, ticks_per_frame, video_stream
+from sitewatch.video.sample import FramePlan
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +22,8 @@ log = logging.getLogger(__name__)
 SEEK_GAP_S = 4.0
 # Non-reference frames are skipped while decoding towards a target until this close to it.
 SKIP_MARGIN_S = 0.5
+# FFmpeg's flag for container formats without timestamps (raw elementary streams).
+AVFMT_NOTIMESTAMPS = 0x0080
 # Exact plans hold the stream's own timestamps, so only float rounding separates them from a frame's.
 EXACT_TOLERANCE_S = 1e-4
 
@@ -69,7 +66,7 @@ def _rotate(image: np.ndarray, rotation: int) -> np.ndarray:
 
 @dataclass
 class FrameReader:
-    """Iterate over the frames of `plan`; after iteration `warnings` tells what could not be read.
+    """Iterate over the frames of `plan`; after iteration `warnings` and `read_until_s` tell what could be read.
 
     `approximate` (for fixed-rate plans feeding a detector) never decodes frames that no other frame
     refers to, so a target may get a neighbour one or two frames away, at a fraction of the cost.
@@ -84,16 +81,28 @@ class FrameReader:
     warnings: list[str] = field(default_factory=list)
     frames_read: int = 0
     last_time_s: float = 0.0
+    frame_s: float = 0.0  # the stream's nominal frame duration, once it is open
+
+    @property
+    def read_until_s(self) -> float:
+        """How far into the video frames were read: the last one read stands for a frame or a plan step."""
+        return self.last_time_s + max(self.plan.step_s, self.frame_s) if self.frames_read else 0.0
 
     def __iter__(self) -> Iterator[Frame]:
         p = check_file(self.path)
         if not self.plan.times_s:
             return
-        source = self._image_frames(p) if is_image_path(p) else self._video_frames(p)
-        for frame in source:
-            self.frames_read += 1
-            self.last_time_s = frame.time_s
-            yield frame
+        source = self._image_frames(p) if is_still_image(p) else self._video_frames(p)
+        try:
+            for frame in source:
+                self.frames_read += 1
+                self.last_time_s = frame.time_s
+                yield frame
+        except av.error.FFmpegError as exc:
+            # Damage the cursor did not expect (in seeking, demuxing or converting) ends the read like a truncation.
+            if not self.frames_read:
+                raise errors.NoFramesError(f"{p}: no frame could be decoded ({exc.strerror or exc})") from exc
+            self.warnings.append(f"{p.name}: damaged after {self.last_time_s:.2f} s ({exc.strerror or exc})")
         missing = len(self.plan) - self.frames_read
         if missing > 0:
             self.warnings.append(
@@ -102,15 +111,13 @@ class FrameReader:
             )
 
     def _image_frames(self, p: Path) -> Iterator[Frame]:
-        from PIL import Image, ImageOps
+        from PIL import Image
 
-        with Image.open(p) as img:
-            img = ImageOps.exif_transpose(img).convert("RGB")
-            check_resolution(p, img.width, img.height, self.max_pixels)
-            w, h = self.size.resolve(img.width, img.height)
-            if (w, h) != img.size:
-                img = img.resize((w, h), Image.Resampling.BILINEAR)
-            pixels = np.asarray(img)
+        img = decode_image(p, self.max_pixels)
+        w, h = self.size.resolve(img.width, img.height)
+        if (w, h) != img.size:
+            img = img.resize((w, h), Image.Resampling.BILINEAR)
+        pixels = np.asarray(img)
         for i, t in enumerate(self.plan.times_s):
             yield Frame(index=i, time_s=t, image=pixels)
 
@@ -122,6 +129,7 @@ class FrameReader:
             ctx.thread_type = "AUTO"
             ctx.thread_count = self.threads
             cursor = _Cursor(container, stream, p, self.warnings, skip_nonref=self.approximate)
+            self.frame_s = 2 * cursor.half_frame
             size = self.size
 
             def convert(frame: av.VideoFrame) -> np.ndarray:
@@ -153,7 +161,8 @@ class FrameReader:
                 picked = cursor.nearest(t)
             if picked is None:
                 return
-            last_time, last_pixels = cursor.time_of(picked), convert(picked)
+            if last_pixels is None or cursor.time_of(picked) != last_time:
+                last_time, last_pixels = cursor.time_of(picked), convert(picked)
             yield Frame(index=i, time_s=last_time, image=last_pixels)
 
 
@@ -168,8 +177,12 @@ class _Cursor:
         warnings: list[str],
         skip_nonref: bool = False,
     ):
-        self.skip_nonref = skip_nonref
-        if skip_nonref:
+        # Raw elementary streams (.h264) have no timestamps to seek by (a failed seek leaves FFmpeg's
+        # demuxer unusable), so they are decoded front to back, every frame: their frames' times are
+        # counted, and a skipped frame would shift every later one.
+        self.seekable = not container.format.flags & AVFMT_NOTIMESTAMPS
+        self.skip_nonref = skip_nonref and self.seekable
+        if self.skip_nonref:
             stream.codec_context.skip_frame = "NONREF"
         self.container = container
         self.stream = stream
@@ -177,10 +190,13 @@ class _Cursor:
         self.warnings = warnings
         self.tb = float(stream.time_base)
         self.start = stream.start_time or 0
-        self.half_frame = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+        self.half_frame = 0.5 / nominal_fps(stream)
+        self.tick = ticks_per_frame(stream)
         self.frames: Iterator[av.VideoFrame] | None = None
+        self.previous: av.VideoFrame | None = None
         self.current: av.VideoFrame | None = None
         self._pending: av.VideoFrame | None = None
+        self._decoded = 0
         self.ended = False
 
     def time_of(self, frame: av.VideoFrame) -> float:
@@ -188,12 +204,19 @@ class _Cursor:
         pts = frame.pts if frame.pts is not None else 0
         return max(0.0, (pts - self.start) * self.tb)
 
-    def _seek(self, t: float) -> None:
+    def _seek(self, t: float) -> bool:
+        """Jump to the keyframe at or before t; False when the stream cannot seek (reading goes on forward)."""
+        if not self.seekable:
+            if self.frames is None:
+                self.frames = self.container.decode(self.stream)
+            return False
         offset = self.start + int(max(t, 0.0) / self.tb)
         self.container.seek(offset, stream=self.stream, backward=True, any_frame=False)
         self.frames = self.container.decode(self.stream)
-        self.current = None
+        self.previous = self.current = None
+        self._decoded = 0
         self.ended = False
+        return True
 
     def _next(self) -> av.VideoFrame | None:
         if self.ended:
@@ -213,14 +236,20 @@ class _Cursor:
                 "only the readable part was used"
             )
             return None
-        self.current = frame
+        if frame.pts is None:
+            # Frames without timestamps only come from streams that cannot seek, so the count from the
+            # start is their position (the same clock scan_frames uses for their packets).
+            frame.pts = self.start + self._decoded * self.tick
+        self._decoded += 1
+        self.previous, self.current = self.current, frame
         return frame
 
     def _seek_before(self, t: float) -> None:
         """Seek so the next decoded frame is at or before t, backing off if the demuxer lands late."""
         back = 0.0
         for _ in range(6):
-            self._seek(t - back)
+            if not self._seek(t - back):
+                return
             frame = self._next()
             if frame is None or self.time_of(frame) <= t + self.half_frame:
                 self._pending = frame
@@ -239,7 +268,7 @@ class _Cursor:
         while frame is not None and self.time_of(frame) < t - tolerance:
             # Far from the target, frames nothing refers to need not be decoded at all; near it
             # (wider than the decoder's frame-thread delay) every frame is decoded again.
-            far = self.time_of(frame) < t - SKIP_MARGIN_S
+            far = self.seekable and self.time_of(frame) < t - SKIP_MARGIN_S
             ctx.skip_frame = "NONREF" if far or self.skip_nonref else "DEFAULT"
             before = frame
             frame = self._next()
@@ -269,10 +298,17 @@ class _Cursor:
         return self._closest(t, before, frame)
 
     def nearest(self, t: float) -> av.VideoFrame | None:
-        """The decoded frame closest to t, streaming forward (seeking only across long gaps)."""
-        if self._needs_seek(t, None):
+        """The decoded frame closest to t, streaming forward: it seeks ahead across long gaps, never back."""
+        if self.frames is None or self.current is None:
             self._seek_before(t)
-        before, frame = self._advance_to(t, self.half_frame)
+        elif self.time_of(self.current) >= t:
+            # Sparse or skipped frames put the decoder past t already: the frames on either side are at hand.
+            return self._closest(t, self.previous, self.current)
+        elif t - self.time_of(self.current) > SEEK_GAP_S:
+            self._seek_before(t)
+        # Up to the first frame at or past t, so the frames on both sides of t are compared (VFR frames
+        # can be much closer together than the average rate suggests).
+        before, frame = self._advance_to(t, EXACT_TOLERANCE_S)
         return self._closest(t, before, frame)
 
     def _closest(
@@ -290,7 +326,8 @@ class _Cursor:
 
     def keyframe_at(self, t: float) -> av.VideoFrame | None:
         """The keyframe at or before t: one seek, one packet decoded and drained."""
-        self._seek(t)
+        if not self._seek(t):
+            return self.nearest(t)
         try:
             for packet in self.container.demux(self.stream):
                 if packet.size == 0:

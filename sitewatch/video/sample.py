@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
 from sitewatch.schema import VideoInfo
+from sitewatch.video.limits import DEFAULT_MAX_PLANNED_FRAMES, check_planned
+from sitewatch.video.probe import scan_frames
 
 PlanMode = Literal["exact", "keyframe", "nearest"]
 
@@ -31,17 +31,10 @@ class FramePlan:
     times_s: tuple[float, ...]
     mode: PlanMode
     indices: tuple[int, ...] | None = None
+    step_s: float = 0.0  # spacing of a fixed-rate plan: a frame read at t stands for [t, t + step)
 
     def __len__(self) -> int:
         return len(self.times_s)
-
-
-@dataclass(frozen=True)
-class FrameIndex:
-    """Presentation times of every frame and of every keyframe, read from packets without decoding."""
-
-    times_s: np.ndarray
-    keyframes_s: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -61,37 +54,6 @@ def pllava_indices(frame_count: int, num: int = 16) -> list[int]:
     start = int(seg / 2)
     # np.round rounds half to even, as the original does; Python's round agrees but be explicit.
     return [start + int(np.round(seg * i)) for i in range(num)]
-
-
-@lru_cache(maxsize=32)
-def _scan(path: str, mtime_ns: int, size: int) -> FrameIndex:
-    from sitewatch.video.probe import open_container, video_stream
-
-    p = Path(path)
-    pts: list[int] = []
-    keys: list[int] = []
-    with open_container(p) as container:
-        stream = video_stream(container, p)
-        start = stream.start_time or 0
-        for packet in container.demux(stream):
-            if packet.pts is None or packet.size == 0:
-                continue
-            pts.append(packet.pts)
-            if packet.is_keyframe:
-                keys.append(packet.pts)
-        tb = float(stream.time_base)
-    times = (np.sort(np.asarray(pts, dtype=np.int64)) - start) * tb
-    # Packets before the start (edit lists, B-frame priming) are not shown.
-    times = times[times >= -1e-6]
-    keyframes = (np.sort(np.asarray(keys, dtype=np.int64)) - start) * tb
-    return FrameIndex(times_s=np.maximum(times, 0.0), keyframes_s=np.maximum(keyframes, 0.0))
-
-
-def scan_frames(path: str | Path) -> FrameIndex:
-    """Every frame's presentation time (exact, also for variable frame rate), cached per file version."""
-    p = Path(path)
-    st = p.stat()
-    return _scan(str(p.resolve()), st.st_mtime_ns, st.st_size)
 
 
 def uniform_plan(info: VideoInfo, num: int = 16) -> FramePlan:
@@ -115,21 +77,42 @@ def keyframe_plan(info: VideoInfo, num: int = 16) -> FramePlan:
 
 
 def fps_plan(
-    info: VideoInfo, fps: float, start_s: float = 0.0, end_s: float | None = None
+    info: VideoInfo,
+    fps: float,
+    start_s: float = 0.0,
+    end_s: float | None = None,
+    max_frames: int = DEFAULT_MAX_PLANNED_FRAMES,
 ) -> FramePlan:
-    """Frames at a fixed rate (for the detector), never faster than the video's own rate."""
-    if fps <= 0:
-        raise ValueError(f"fps must be positive, got {fps}")
+    """Real frames at a fixed rate (for the detector): the frame nearest each tick, never one twice.
+
+    Built from the packets' timestamps, so a gap in the video stays a gap in the plan and a plan never
+    holds more frames than the video has; refused when it would exceed `max_frames`.
+    """
+    if not (fps > 0 and math.isfinite(fps)):
+        raise ValueError(f"fps must be a positive number, got {fps}")
     if info.is_image:
-        return FramePlan(times_s=(0.0,), mode="nearest")
+        return FramePlan(times_s=(0.0,), mode="nearest", step_s=1.0 / fps)
+    step = 1.0 / fps
     end = info.duration_s if end_s is None else min(end_s, info.duration_s)
-    step = 1.0 / min(fps, info.fps) if info.fps else 1.0 / fps
-    count = max(1, math.floor((end - start_s) / step + 1e-9))
-    return FramePlan(times_s=tuple(start_s + k * step for k in range(count)), mode="nearest")
+    # A tick for the last, partial interval too, so the plan reaches the end of the video.
+    ticks = max(1, math.ceil((end - start_s) / step - 1e-9))
+    times = scan_frames(info.path).times_s
+    slots = np.rint((times - start_s) / step)
+    inside = (slots >= 0) & (slots < ticks)
+    times, slots = times[inside], slots[inside]
+    # Sort by slot, then by distance to the slot's tick, and keep the first of each slot.
+    order = np.lexsort((np.abs(times - start_s - slots * step), slots))
+    first = order[np.r_[True, slots[order][1:] != slots[order][:-1]]] if len(order) else order
+    check_planned(info.path, len(first), fps, max_frames)
+    return FramePlan(times_s=tuple(np.sort(times[first]).tolist()), mode="nearest", step_s=step)
 
 
 def windows(
-    info: VideoInfo, window_s: float = 16.0, stride_s: float | None = None, frames: int = 16
+    info: VideoInfo,
+    window_s: float = 16.0,
+    stride_s: float | None = None,
+    frames: int = 16,
+    max_frames: int = DEFAULT_MAX_PLANNED_FRAMES,
 ) -> list[Window]:
     """Cut a long video into windows of `window_s` seconds (overlapping if stride < window), `frames` each."""
     if window_s <= 0:
@@ -138,6 +121,8 @@ def windows(
     if stride <= 0:
         raise ValueError(f"stride_s must be positive, got {stride}")
     duration = max(info.duration_s, 0.0)
+    count = math.ceil(max(duration - window_s, 0.0) / stride - 1e-9) + 1
+    check_planned(info.path, count * frames, frames / window_s, max_frames)
     out: list[Window] = []
     start = 0.0
     while True:
