@@ -127,7 +127,7 @@ def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
     memory.reset()
     started, cpu = time.perf_counter(), time.process_time()
     # The same reading path as `sitewatch analyze`.
-    found, _ = run_detector(path, info, detector, get_settings(), watched)
+    found = run_detector(path, info, detector, get_settings(), watched)[0]
     wall = time.perf_counter() - started
     return {
         "duration_s": round(info.duration_s, 1),

@@ -33,6 +33,11 @@ MODEL_VETO = 0.6
 MODEL_BOOST = 0.5
 # A model alone (no detector event) reporting an accident is worth a look, not an alarm by itself.
 MODEL_ONLY_CONFIDENCE = 0.55
+# Below this fraction of the video read, the report says so and "no accident" is never confident;
+# below the second, what was not read outweighs what was, so the verdict is "uncertain".
+COVERAGE_WARN = 0.95
+COVERAGE_UNCERTAIN = 0.5
+PARTIAL_CONFIDENCE = 0.5
 
 
 def _counted(frames: Iterable[Frame], total: int, progress: Progress | None) -> Iterator[Frame]:
@@ -44,19 +49,23 @@ def _counted(frames: Iterable[Frame], total: int, progress: Progress | None) -> 
 
 def run_detector(
     path: Path, info: VideoInfo, detector: Detector, settings: Settings, progress: Progress | None = None
-) -> tuple[Detection, list[str]]:
-    """Stream the video through the detector at its frame rate; return what it found and decode warnings."""
+) -> tuple[Detection, list[str], float]:
+    """Stream the video through the detector at its frame rate: what it found, decode warnings, coverage.
+
+    Coverage is the fraction (0..1) of the video's duration that could actually be read.
+    """
     from sitewatch.video.decode import FrameReader, Size
     from sitewatch.video.sample import fps_plan
 
-    plan = fps_plan(info, detector.fps)
+    plan = fps_plan(info, detector.fps, max_frames=settings.max_planned_frames)
     reader = FrameReader(
         path, plan, size=Size(max_side=detector.max_side), max_pixels=settings.max_pixels, approximate=True
     )
     detection = detector.run(_counted(reader, len(plan), progress), info)
     if detection.frames_seen == 0:
         raise NoFramesError(f"{path.name}: no frame could be decoded for analysis")
-    return detection, reader.warnings
+    coverage = min(1.0, reader.read_until_s / info.duration_s) if info.duration_s > 0 else 1.0
+    return detection, reader.warnings, coverage
 
 
 def verdict_of(events: list[Event], people_max: int) -> tuple[Verdict, float]:
@@ -68,6 +77,22 @@ def verdict_of(events: list[Event], people_max: int) -> tuple[Verdict, float]:
         return verdict, 0.5
     # With nobody in view the detector can vouch for less of what may have happened.
     return Verdict.no_accident, 0.85 if people_max else 0.7
+
+
+def partial_input(
+    verdict: Verdict, confidence: float, coverage: float, info: VideoInfo
+) -> tuple[Verdict, float, str | None]:
+    """Weaken a verdict the unread part of the video could contradict; the warning says how much was read."""
+    if coverage >= COVERAGE_WARN:
+        return verdict, confidence, None
+    warning = (
+        f"only {coverage * info.duration_s:.1f} of {info.duration_s:.1f} s could be read "
+        f"({coverage:.0%}); the rest of the file is missing or damaged"
+    )
+    if verdict is Verdict.no_accident:
+        verdict = Verdict.uncertain if coverage < COVERAGE_UNCERTAIN else verdict
+        confidence = min(confidence, PARTIAL_CONFIDENCE)
+    return verdict, confidence, warning
 
 
 def _windows(info: VideoInfo, events: list[Event]) -> list[tuple[float, float]]:
@@ -161,14 +186,14 @@ def analyze(
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    info = probe(path, max_pixels=settings.max_pixels)
+    info = probe(path, max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
     timings["probe_s"] = time.perf_counter() - started
 
     if detector is None or isinstance(detector, str):
         options = {"fps": settings.detect_fps} if settings.detect_fps else {}
         detector = get_detector(detector or settings.detector, **options)
     t = time.perf_counter()
-    detection, warnings = run_detector(path, info, detector, settings, progress)
+    detection, warnings, coverage = run_detector(path, info, detector, settings, progress)
     timings["detect_s"] = time.perf_counter() - t
 
     events = detection.events
@@ -183,6 +208,9 @@ def analyze(
         timings["verify_s"] = time.perf_counter() - t
 
     verdict, confidence = verdict_of(events, detection.people_max)
+    verdict, confidence, unread = partial_input(verdict, confidence, coverage, info)
+    if unread:
+        warnings.append(unread)
     summary_en, summary_ko = summarize(verdict, events, info, detection.people_max)
     scene_en = next((o.description for o in opinions if o.description), "")
     if scene_en:
@@ -211,6 +239,7 @@ def analyze(
         people_max=detection.people_max,
         signals=detection.signals,
         warnings=warnings,
+        coverage=round(coverage, 3),
         timings={k: round(v, 3) for k, v in timings.items()},
         sitewatch_version=__version__,
     )
