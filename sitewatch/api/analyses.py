@@ -159,6 +159,7 @@ async def _progress_events(svc: Services, analysis_id: str, request: Request) ->
     sent_status: Status | None = None
     sent_progress = None
     record: AnalysisRecord | None = None
+    was_live = False
     read_at, beat_at = 0.0, time.monotonic()
     while not await request.is_disconnected():
         now = time.monotonic()
@@ -166,7 +167,8 @@ async def _progress_events(svc: Services, analysis_id: str, request: Request) ->
         if live is not None:
             status, progress = Status.running, live
         else:
-            if record is None or record.status is Status.running or now - read_at >= DB_EVERY_S:
+            # Read at once when a job here just ended; otherwise (queued, or running elsewhere) now and then.
+            if record is None or was_live or now - read_at >= DB_EVERY_S:
                 try:
                     record = await run_in_threadpool(svc.store.get, analysis_id)
                 except AnalysisNotFoundError as exc:
@@ -174,6 +176,7 @@ async def _progress_events(svc: Services, analysis_id: str, request: Request) ->
                     return
                 read_at = now
             status, progress = record.status, record.progress
+        was_live = live is not None
         if status is not sent_status:
             yield sse("status", {"id": analysis_id, "status": status.value})
             sent_status = status
