@@ -21,6 +21,7 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi", reason="the API needs the api extra: pip install 'sitewatch[api]'")
 
 from media import SHARED_VIDEOS, write_video  # noqa: E402
+from openai_stub import OpenAIStub  # noqa: E402
 from postgres import Postgres, postgres_server, unavailable_reason  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -381,3 +382,27 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
                              cwd=REPO, env={**env, "SITEWATCH_DATA_DIR": str(tmp_path)}, capture_output=True,
                              text=True, timeout=60)
     assert refused.returncode == 2 and "SITEWATCH_API_TOKEN" in refused.stderr
+
+
+def test_an_offered_model_verifies_and_chats_and_the_chat_survives_a_restart(tmp_path: Path,
+                                                                             clips: list[Path]) -> None:
+    with OpenAIStub(lambda request: ["It was ", "a quiet scene."]) as stub:
+        model = f"openai:stub-vlm@{stub.base_url}"
+        server = Server(tmp_path / "data", SITEWATCH_MODELS=model).start()
+        try:
+            with server.client() as c:
+                analysis_id = upload(c, clips[4], lang="en", model=model).json()["id"]
+                assert finish(c, analysis_id)[1]["model"], "the model verified the clip"
+                asked = list(events(c, f"/v1/analyses/{analysis_id}/chat", "POST", json={"question": "What happened?"}))
+                assert [e for e, _ in asked].count("delta") >= 1 and asked[-1][0] == "turn"
+                assert (asked[-1][1]["source"], asked[-1][1]["answer"]) == ("model", "It was a quiet scene.")
+            server.stop()
+            server.start()
+            with server.client() as c:
+                again = list(events(c, f"/v1/analyses/{analysis_id}/chat", "POST", json={"question": "And then?"}))
+                assert again[-1][0] == "turn"
+                assert len(c.get(f"/v1/analyses/{analysis_id}/chat").json()) == 2
+            sent = json.dumps(stub.requests[-1].messages)
+            assert "What happened?" in sent, "the restarted server gave the model the earlier turn"
+        finally:
+            server.stop()
