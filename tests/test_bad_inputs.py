@@ -206,6 +206,8 @@ def subtitles_only(d: Path) -> Path:
 
 
 ALL = ("probe", "frames", "analyze")
+# Refusals of the path or of its first bytes happen in probe, which frames runs first as analyze does.
+PATH_ONLY = ("probe", "analyze")
 
 
 @dataclass(frozen=True)
@@ -239,23 +241,23 @@ DAMAGED_IMAGE = r"the image (is damaged|header is damaged)"
 
 CASES: dict[str, Case] = {
     # the path itself
-    "missing file": Case(lambda d: d / "nope.mp4", r"nope\.mp4: no such file"),
-    "directory": Case(lambda d: d, r"is a directory, not a video file"),
-    "zero bytes": Case(text("empty.mp4", ""), r"the file is empty \(0 bytes\)"),
-    "broken symlink": Case(symlink("gone.mp4"), r"a symbolic link to nothing"),
-    "symlink loop": Case(symlink_loop, r"a symbolic link to nothing \(broken, or a loop of links\)"),
-    "fifo (must not block)": Case(fifo, r"pipe\.mp4: not a regular file"),
-    "character device": Case(lambda d: Path("/dev/null"), r"/dev/null: not a regular file"),
-    "path under a file": Case(under_a_file, r"clip\.mp4: no such file"),
-    "no read permission": Case(unreadable, r"cannot be read \(permission denied\)", root_skip=True),
+    "missing file": Case(lambda d: d / "nope.mp4", r"nope\.mp4: no such file", PATH_ONLY),
+    "directory": Case(lambda d: d, r"is a directory, not a video file", PATH_ONLY),
+    "zero bytes": Case(text("empty.mp4", ""), r"the file is empty \(0 bytes\)", PATH_ONLY),
+    "broken symlink": Case(symlink("gone.mp4"), r"a symbolic link to nothing", PATH_ONLY),
+    "symlink loop": Case(symlink_loop, r"a symbolic link to nothing \(broken, or a loop of links\)", PATH_ONLY),
+    "fifo (must not block)": Case(fifo, r"pipe\.mp4: not a regular file", PATH_ONLY),
+    "character device": Case(lambda d: Path("/dev/null"), r"/dev/null: not a regular file", PATH_ONLY),
+    "path under a file": Case(under_a_file, r"clip\.mp4: no such file", PATH_ONLY),
+    "no read permission": Case(unreadable, r"cannot be read \(permission denied\)", PATH_ONLY, root_skip=True),
     # not media at all
-    "text named .mp4": Case(text("notes.mp4", "meeting notes, not a video\n" * 20), NOT_MEDIA),
-    "text named .jpg": Case(text("notes.jpg", "not a picture"), NOT_MEDIA),
-    "text named .png": Case(text("notes.png", "not a picture either"), NOT_MEDIA),
-    "html named .mp4": Case(text("page.mp4", "<!doctype html><html><body>404</body></html>\n"), NOT_MEDIA),
-    "random bytes .mp4": Case(random_bytes("noise.mp4"), r"noise\.mp4: (not a video or image|cannot be opened)"),
-    "random bytes, no suffix": Case(random_bytes("noise"), r"noise: (not a video or image|cannot be opened)"),
-    "one byte": Case(text("one.mp4", "x"), NOT_MEDIA),
+    "text named .mp4": Case(text("notes.mp4", "meeting notes, not a video\n" * 20), NOT_MEDIA, PATH_ONLY),
+    "text named .jpg": Case(text("notes.jpg", "not a picture"), NOT_MEDIA, PATH_ONLY),
+    "text named .png": Case(text("notes.png", "not a picture either"), NOT_MEDIA, PATH_ONLY),
+    "html named .mp4": Case(text("page.mp4", "<!doctype html><html><body>404</body></html>\n"), NOT_MEDIA, PATH_ONLY),
+    "random bytes .mp4": Case(random_bytes("noise.mp4"), NOT_MEDIA, PATH_ONLY),
+    "random bytes, no suffix": Case(random_bytes("noise"), NOT_MEDIA, PATH_ONLY),
+    "one byte": Case(text("one.mp4", "x"), NOT_MEDIA, PATH_ONLY),
     # containers without a usable video stream
     "audio only": Case(lambda d: write_audio_only(d / "voice.m4a"), r"audio only, there is no video stream"),
     "subtitles only": Case(subtitles_only, r"no video stream \(found: subtitle\)"),
@@ -343,12 +345,9 @@ def _prepare(case: Case, tmp_path: Path) -> Path:
     return case.make(tmp_path)
 
 
-@pytest.mark.parametrize("command", ALL)
-@pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.parametrize(("name", "command"), [(name, c) for name, case in CASES.items() for c in case.commands])
 def test_bad_input_is_refused_in_one_line(name: str, command: str, tmp_path: Path) -> None:
     case = CASES[name]
-    if command not in case.commands:
-        pytest.skip(f"{command} is not relevant to this case")
     path = _prepare(case, tmp_path)
     run = sitewatch(_command(command, path, tmp_path), cwd=tmp_path, env=case.env)
     _check_clean(run)
