@@ -71,7 +71,7 @@ class Settings(BaseSettings):
         Path("~/.local/share/sitewatch"), description="the history: its SQLite database, videos and report files"
     )
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the history database (postgresql+psycopg://...); default SQLite in data_dir"
+        None, description="SQLAlchemy URL of the history (postgresql+psycopg://...); default: SQLite in data_dir"
     )
     api_token: SecretStr | None = Field(
         None, description="bearer token `sitewatch serve` requires; needed to bind anything but loopback"

@@ -15,8 +15,10 @@ from sitewatch.api.chats import ChatSessions
 from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
+from sitewatch.api.upload import remove_leftovers
 from sitewatch.settings import Settings
 from sitewatch.store import Store
+from sitewatch.store.database import data_dir
 from sitewatch.store.jobs import AnalysisQueue
 
 DESCRIPTION = (
@@ -33,7 +35,8 @@ def create_app(settings: Settings) -> FastAPI:
         store = await run_in_threadpool(Store.open, settings)
         queue = AnalysisQueue(store, settings)
         queue.start()
-        uploads = store.files.root.parent / "uploads"
+        uploads = data_dir(settings) / "uploads"
+        remove_leftovers(uploads)
         app.state.services = Services(settings, store, queue, ChatSessions(store, settings), uploads)
         try:
             yield

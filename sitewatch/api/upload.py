@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,12 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
 from sitewatch.api.problems import Problem
+from sitewatch.process import pid_alive
 
 FILE_FIELD = "file"
+# Uploads in progress carry the server's pid, so a restarted server can tell a killed one's leftovers.
+UPLOAD_PREFIX = "upload-"
+_LEFTOVER_RE = re.compile(re.escape(UPLOAD_PREFIX) + r"(\d+)-.*\.part$")
 # Small text fields (options) only: anything bigger is not an option.
 MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 32
@@ -107,6 +112,14 @@ class _Receiver:
             self.fields[self._part] = self._text.decode("utf-8", "replace").strip()
 
 
+def remove_leftovers(folder: Path) -> None:
+    """Delete uploads that a killed server left half-received."""
+    for entry in folder.glob(f"{UPLOAD_PREFIX}*.part"):
+        match = _LEFTOVER_RE.match(entry.name)
+        if match and int(match.group(1)) != os.getpid() and not pid_alive(int(match.group(1))):
+            entry.unlink(missing_ok=True)
+
+
 async def receive_upload(request: Request, folder: Path, limit_bytes: int) -> Upload:
     """Stream a multipart/form-data body to `folder`, refusing it (413) as soon as the file passes the limit."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
@@ -118,7 +131,7 @@ async def receive_upload(request: Request, folder: Path, limit_bytes: int) -> Up
     if declared.isdigit() and int(declared) > limit_bytes + 64 * 1024:
         raise _too_large(limit_bytes)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=folder)
+    fd, name = tempfile.mkstemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-", suffix=".part", dir=folder)
     os.close(fd)
     path = Path(name)
     receiver = _Receiver(path, limit_bytes)
