@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from sitewatch import __version__
 from sitewatch.detect.base import Detection, Detector, verdict_for
 from sitewatch.errors import BackendError, NoFramesError
-from sitewatch.report.summary import summarize
 from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
 from sitewatch.settings import Settings, get_settings
+from sitewatch.text import describe
 
 if TYPE_CHECKING:
     from sitewatch.translate.base import Translator
@@ -211,35 +211,39 @@ def analyze(
     verdict, confidence, unread = partial_input(verdict, confidence, coverage, info)
     if unread:
         warnings.append(unread)
-    summary_en, summary_ko = summarize(verdict, events, info, detection.people_max)
     scene_en = next((o.description for o in opinions if o.description), "")
-    if scene_en:
-        summary_en = f"{summary_en} Model's description: {scene_en}"
-        if translator is not None:
-            from sitewatch.translate.check import translate_or_keep
+    scene_translations: dict[str, str] = {}
+    if scene_en and translator is not None:
+        from sitewatch.translate.check import translate_or_keep
 
-            scene = translate_or_keep(translator, scene_en, "en", "ko")
-            summary_ko = f"{summary_ko} 모델의 장면 설명: {scene.text}"
-            if scene.warning:
-                warnings.append(scene.warning)
+        scene = translate_or_keep(translator, scene_en, "en", "ko")
+        if scene.warning:
+            warnings.append(scene.warning)
+        else:
+            scene_translations["ko"] = scene.text
     timings["total_s"] = time.perf_counter() - started
     if info.duration_s and timings["total_s"]:
         timings["speed_x"] = info.duration_s / timings["total_s"]
-    return Report(
+    report = Report(
         video=info,
         verdict=verdict,
         confidence=round(confidence, 3),
         events=events,
-        summary_en=summary_en,
-        summary_ko=summary_ko,
+        summary_en="",
+        summary_ko="",
         detector=f"{detector.name} (fps {detector.fps:g})",
         model=getattr(model, "name", None),
         opinions=opinions,
         scene_en=scene_en,
+        scene_translations=scene_translations,
         people_max=detection.people_max,
         signals=detection.signals,
         warnings=warnings,
         coverage=round(coverage, 3),
         timings={k: round(v, 3) for k, v in timings.items()},
         sitewatch_version=__version__,
+    )
+    # The JSON carries the summary in both languages for programs that do not render it themselves.
+    return report.model_copy(
+        update={"summary_en": describe(report, "en").summary, "summary_ko": describe(report, "ko").summary}
     )

@@ -16,38 +16,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sitewatch.chat_report import answer_from_report, report_context
-from sitewatch.errors import BackendError, IncompleteAnswerError, SitewatchError
-from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
+from sitewatch.errors import BackendError, IncompleteAnswerError, QuestionTooLongError, SitewatchError
+from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
 from sitewatch.schema import Message, Report
-from sitewatch.translate.base import Lang, Translator
+from sitewatch.text import Lang, answer_from_report, language
+from sitewatch.translate.base import Translator
 from sitewatch.translate.check import translate_checked, translate_or_keep
 from sitewatch.translate.detect import detect_language
 from sitewatch.translate.none import NoTranslator
 from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
 
 log = logging.getLogger(__name__)
-
-NO_TRANSLATOR_HINT = (
-    "※ 번역기가 설정되어 있지 않아 모델의 영어 답변을 그대로 보여 드립니다. 한국어 답변을 받으시려면 "
-    "SITEWATCH_TRANSLATOR=openai(OpenAI 호환 서버) 또는 hf(로컬 번역 모델)를 설정해 주세요."
-)
-# Said in the answer's language when a turn degrades; the technical reason goes to `ChatTurn.warnings`.
-FAILED_NOTE: dict[Lang, str] = {
-    "en": "(The video-language model or the translator failed, so this answer comes from the detector's "
-    "report. Reason: {why})",
-    "ko": "※ 비디오-언어 모델 또는 번역기가 응답하지 못해 감지기 보고서로 답변드렸습니다. 원인: {why}",
-}
-QUESTION_KEPT_NOTE: dict[Lang, str] = {
-    "en": "(The translation of the question looked wrong, so the model was given the question as written.)",
-    "ko": "※ 질문의 번역 결과가 올바르지 않아 원래 질문을 그대로 모델에 전달했습니다.",
-}
-CUT_OFF_NOTE: dict[Lang, str] = {
-    "en": "(The model's answer was cut off.)",
-    "ko": "※ 모델의 답변이 중간에 끊겼습니다.",
-}
-UNTRANSLATED_NOTE = "※ 답변을 한국어로 번역하지 못해 모델의 영어 답변을 그대로 보여 드립니다."
-
 
 class ChatTurn(BaseModel):
     """One question and its answer, in the user's language and in the English the model used."""
@@ -82,6 +61,7 @@ class ChatSession:
         translator: Translator | None = None,
         system_prompt: str = DEFAULT_SYSTEM_PROMPT,
         options: GenerationOptions | None = None,
+        max_question_chars: int | None = None,
     ) -> None:
         if model is not None and clip is None:
             raise SitewatchError("a chat with a video-language model needs the video's frames (clip)")
@@ -92,6 +72,7 @@ class ChatSession:
         # Editable like the demo's system textbox; it is applied again on every turn.
         self.system_prompt = system_prompt
         self.options = options or GenerationOptions()
+        self.max_question_chars = max_question_chars
         self._handle: Any = None
         self._encoded = False
         self._history: list[ChatTurn] = []
@@ -146,6 +127,11 @@ class ChatSession:
         if not question:
             raise SitewatchError("the question is empty")
         asked_in = detect_language(question)
+        limit = self.max_question_chars
+        if limit is not None and len(question) > limit:
+            # Refused, not cut: the user decides what to keep, and nothing of it enters the history.
+            words = language(lang or asked_in)
+            raise QuestionTooLongError(words.t("question_too_long", length=len(question), limit=limit))
         return self._stream(question, asked_in, lang or asked_in)
 
     def _stream(self, question: str, asked_in: Lang, lang: Lang) -> Iterator[ChatTurn]:
@@ -173,7 +159,7 @@ class ChatSession:
         question_en = translated.text
         if translated.warning:
             warnings.append(translated.warning)
-            notes.append(QUESTION_KEPT_NOTE[lang])
+            notes.append(language(lang).t("chat_question_kept"))
         messages = self.messages(question_en)
         handle = self.encode_video()
         answer_en = ""
@@ -191,7 +177,7 @@ class ChatSession:
                 )
         except IncompleteAnswerError as exc:
             warnings.append(str(exc))
-            notes.append(CUT_OFF_NOTE[lang])
+            notes.append(language(lang).t("chat_cut_off"))
         answer_en = answer_en.strip()
         if not answer_en:
             raise BackendError(f"{self.model.name} gave an empty answer")
@@ -201,10 +187,10 @@ class ChatSession:
             answer = translated.text
             if translated.warning:
                 warnings.append(translated.warning)
-                notes.append(UNTRANSLATED_NOTE)
+                notes.append(language(lang).t("chat_untranslated"))
             elif isinstance(self.translator, NoTranslator) and detect_language(answer) == "en":
                 # An English-only model answered in English and nothing translates it: say why and how to fix it.
-                notes.append(NO_TRANSLATOR_HINT)
+                notes.append(language(lang).t("chat_no_translator"))
         yield ChatTurn(
             question=question,
             question_en=question_en,
@@ -215,13 +201,13 @@ class ChatSession:
         )
 
     def _report_turn(self, question: str, asked_in: Lang, lang: Lang, failure: str | None = None) -> ChatTurn:
-        """Answer from the report with hand-written templates in both languages; no translation.
+        """Answer from the report in the user's language and in English; no translation needed.
 
-        `failure` is why the model could not answer; the answer then says so instead of suggesting a model.
+        `failure` is why the model could not answer; the answer then says so.
         """
 
-        def note(language: Lang) -> str | None:
-            return None if failure is None else FAILED_NOTE[language].format(why=failure)
+        def note(code: Lang) -> str:
+            return "" if failure is None else language(code).t("chat_model_failed")
 
         return ChatTurn(
             question=question,

@@ -8,14 +8,10 @@ from collections.abc import Callable
 
 from sitewatch.chat import ChatSession
 from sitewatch.errors import SitewatchError
+from sitewatch.text import Lang, language
 
 log = logging.getLogger(__name__)
 
-BANNER = (
-    "Ask about the video in Korean or English (영상에 대해 한국어나 영어로 질문해 주세요).\n"
-    "Commands: /en shows the English original of the last answer, /reset clears the chat, "
-    "/quit (or an empty line) ends it.\n"
-)
 QUIT = frozenset({"/quit", "/exit", "/q"})
 
 
@@ -28,13 +24,19 @@ def run_terminal_chat(
     session: ChatSession,
     input_fn: Callable[[str], str] = input,
     output_fn: Callable[[str], None] = _write,
+    *,
+    ui_lang: Lang = "ko",
+    answer_lang: Lang | None = None,
 ) -> int:
     """Chat until /quit, an empty line or end of input; returns the number of answered questions.
 
-    `output_fn` receives text without an added newline, so streamed pieces appear as they come.
-    A Korean answer streams the model's English first (marked "EN:") and then prints the Korean.
+    The greeting and command replies are in `ui_lang`; answers are in `answer_lang`, or in each
+    question's own language when it is None. `output_fn` receives text without an added newline,
+    so streamed pieces appear as they come. A Korean answer streams the model's English first
+    (marked "EN:") and then prints the Korean.
     """
-    output_fn(BANNER)
+    words = language(ui_lang)
+    output_fn(words.t("chat_greeting"))
     answered = 0
     while True:
         try:
@@ -46,14 +48,14 @@ def run_terminal_chat(
             return answered
         if line.lower() == "/reset":
             session.reset()
-            output_fn("Chat cleared. 대화를 초기화했습니다.\n")
+            output_fn(words.t("chat_cleared") + "\n")
             continue
         if line.lower() == "/en":
             history = session.history
-            output_fn((history[-1].answer_en if history else "No answer yet.") + "\n")
+            output_fn((history[-1].answer_en if history else words.t("chat_no_answer_yet")) + "\n")
             continue
         try:
-            _answer(session, line, output_fn)
+            _answer(session, line, output_fn, answer_lang)
         except SitewatchError as exc:
             log.debug("chat turn failed", exc_info=True)
             output_fn(f"\nerror: {exc}\n")
@@ -61,10 +63,10 @@ def run_terminal_chat(
         answered += 1
 
 
-def _answer(session: ChatSession, question: str, output_fn: Callable[[str], None]) -> None:
-    """Stream one answer to the terminal."""
+def _answer(session: ChatSession, question: str, output_fn: Callable[[str], None], lang: Lang | None) -> None:
+    """Stream one answer to the terminal, then what went wrong on the way (the operator is reading)."""
     shown = 0
-    for turn in session.stream(question):
+    for turn in session.stream(question, lang):
         if turn.complete:
             break
         if shown == 0 and turn.lang != "en":
@@ -76,3 +78,5 @@ def _answer(session: ChatSession, question: str, output_fn: Callable[[str], None
     # Streamed English already is the answer; anything else (Korean, report answers) prints whole.
     if not shown or turn.lang != "en":
         output_fn(turn.answer + "\n")
+    for warning in turn.warnings:
+        output_fn(f"warning: {warning}\n")

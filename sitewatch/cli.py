@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from sitewatch.errors import SitewatchError
+from sitewatch.text import LANGS
 
 app = typer.Typer(
     name="sitewatch",
@@ -44,7 +45,8 @@ def probe(video: Annotated[Path, typer.Argument(help="Video or image file.")], a
     from sitewatch.settings import get_settings
     from sitewatch.video.probe import probe as probe_video
 
-    info = probe_video(video, max_pixels=get_settings().max_pixels)
+    settings = get_settings()
+    info = probe_video(video, max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
     if as_json:
         _print_json(info.model_dump(mode="json"))
         return
@@ -81,7 +83,7 @@ def frames(
     from sitewatch.video.sample import keyframe_plan, uniform_plan
 
     settings = get_settings()
-    info = probe_video(video, max_pixels=settings.max_pixels)
+    info = probe_video(video, max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
     plan = uniform_plan(info, n) if mode is SampleMode.exact else keyframe_plan(info, n)
     reader = FrameReader(video, plan, size=Size(max_side=max_side), max_pixels=settings.max_pixels)
     written = write_jpegs(reader, out)
@@ -93,9 +95,8 @@ def frames(
     typer.echo(f"wrote {len(written)} frames to {out}")
 
 
-class Lang(str, Enum):
-    ko = "ko"
-    en = "en"
+# Typer lists an Enum's values as the choices; the languages themselves are defined in sitewatch.text.
+Lang = Enum("Lang", {code: code for code in LANGS}, type=str)  # type: ignore[misc]
 
 
 ModelOpt = Annotated[
@@ -147,26 +148,24 @@ def _print_report(report, lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sitewatch.report.words import EVENT_KO, VERDICT_LABELS
+    from sitewatch.text import describe, language
+    from sitewatch.text.style import VERDICT_TERMINAL
 
+    words = language(lang)
+    text = describe(report, lang)
     console = Console()
-    colour = {"accident": "bold red", "uncertain": "bold yellow", "no_accident": "bold green"}[report.verdict.value]
-    label = VERDICT_LABELS["ko" if lang == "ko" else "en"][report.verdict]
-    console.print(f"[{colour}]{label}[/] ({'신뢰도' if lang == 'ko' else 'confidence'} {report.confidence:.0%})")
-    console.print(report.summary_ko if lang == "ko" else report.summary_en)
-    if report.events:
-        head = ("종류", "시작(초)", "끝(초)", "신뢰도", "인원") if lang == "ko" else (
-            "kind", "start s", "end s", "confidence", "people")
-        table = Table(*head)
-        for e in report.events:
-            kind = EVENT_KO[e.kind] if lang == "ko" else e.kind.value
-            table.add_row(kind, f"{e.start_s:.1f}", f"{e.end_s:.1f}", f"{e.confidence:.0%}", str(len(e.people)))
+    console.print(f"[{VERDICT_TERMINAL[report.verdict]}]{text.verdict}[/] ({text.confidence})")
+    console.print(text.summary, markup=False)
+    if text.rows:
+        table = Table(*(words.t(k) for k in ("col_number", "col_kind", "col_phases", "col_start", "col_end",
+                                              "confidence", "col_people")))
+        for row in text.rows:
+            table.add_row(str(row.number), row.label, row.phases, row.start, row.end, row.confidence, row.people)
         console.print(table)
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    speed = report.timings.get("speed_x")
-    console.print(f"[dim]{report.detector}; {report.timings.get('total_s', 0):.1f} s"
-                  + (f", {speed:.1f}x real time" if speed else "") + "[/]")
+        console.print(f"[yellow]{words.t('warning')}:[/] {warning}", markup=True, highlight=False)
+    total = words.seconds(report.timings.get("total_s", 0.0))
+    console.print(f"[dim]{words.t('terminal_footer', detector=report.detector, total=total)}[/]")
 
 
 @app.command()
@@ -215,7 +214,9 @@ def analyze(
     else:
         _print_report(report, settings.lang)
         if written:
-            typer.echo(f"report: {written['html']}")
+            from sitewatch.text import language
+
+            typer.echo(language(settings.lang).t("report_saved", path=written["html"]))
     if failure is not None:
         raise failure
 
@@ -290,7 +291,7 @@ def chat(
     with bar:
         session = start_chat(video, settings, model_name=model, translator_name=translator, progress=update)
     _print_report(session.report, settings.lang)
-    run_terminal_chat(session)
+    run_terminal_chat(session, ui_lang=settings.lang, answer_lang=lang.value if lang else None)
 
 
 @app.command()

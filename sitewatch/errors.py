@@ -55,6 +55,10 @@ class OutputError(SitewatchError):
     """The output folder cannot be used or written."""
 
 
+class QuestionTooLongError(SitewatchError):
+    """A chat question is longer than the configured limit."""
+
+
 class MissingExtraError(SitewatchError):
     """An optional dependency is not installed; the message names the extra to install."""
 

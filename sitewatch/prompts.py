@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sitewatch.schema import Report
+
 # Byte-exact copy of the PLLaVA demo's SYSTEM (pllava.md §7.3), trailing space on line 1 and final
 # newline included: the released models were tried with this text, so keep it unchanged.
 DEFAULT_SYSTEM_PROMPT = (
@@ -18,3 +20,26 @@ DEFAULT_SYSTEM_PROMPT = (
 # Opens the "extra noisy information" the system prompt mentions: the detector's report, given with
 # the first question of a chat.
 REPORT_CONTEXT_HEADER = "Extra information from the site's automatic accident detector (it may be noisy):"
+
+
+def report_context(report: Report) -> str:
+    """The report as compact English for the model: verdict, events with time and confidence, people."""
+    medium = "image" if report.video.is_image else f"{report.video.duration_s:.1f} s video"
+    lines = [
+        REPORT_CONTEXT_HEADER,
+        f"Verdict: {report.verdict.value} (confidence {report.confidence:.2f}) for this {medium}.",
+    ]
+    if report.events:
+        lines.append("Events:")
+        for event in report.events:
+            people = f", people involved: {len(event.people)}" if event.people else ""
+            lines.append(
+                f"- {event.kind.value} from {event.start_s:.1f} s to {event.end_s:.1f} s, "
+                f"confidence {event.confidence:.2f}{people}"
+            )
+    else:
+        lines.append("Events: none detected.")
+    lines.append(f"Most people visible at once: {report.people_max}.")
+    if report.summary_en:
+        lines.append(f"Summary: {report.summary_en}")
+    return "\n".join(lines)

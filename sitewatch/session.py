@@ -58,7 +58,14 @@ def start_chat(
     translator = get_translator(translator_name, settings, model)
     report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
     clip = load_clip(path, report.video, settings.num_frames, max_pixels=settings.max_pixels) if model else None
-    return ChatSession(clip, report, model=model, translator=translator, options=generation_options(settings))
+    return ChatSession(
+        clip,
+        report,
+        model=model,
+        translator=translator,
+        options=generation_options(settings),
+        max_question_chars=settings.max_question_chars,
+    )
 
 
 def generation_options(settings: Settings) -> GenerationOptions:

@@ -271,7 +271,7 @@ CASES: dict[str, Case] = {
     ),
     "longer than SITEWATCH_MAX_DURATION_S": Case(
         video("v.mp4", frames=60), r"above the limit of 1 s \(raise SITEWATCH_MAX_DURATION_S",
-        commands=("analyze",), env={"SITEWATCH_MAX_DURATION_S": "1"},
+        env={"SITEWATCH_MAX_DURATION_S": "1"},
     ),
     "more frames than SITEWATCH_MAX_PLANNED_FRAMES": Case(
         video("v.mp4", frames=60), r"needs 12 frames, above the limit of 5 \(raise SITEWATCH_MAX_PLANNED_FRAMES",

@@ -11,10 +11,10 @@ from openai_stub import OpenAIStub, RecordedRequest, unused_port
 
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.chat_cli import run_terminal_chat
-from sitewatch.chat_report import detect_intents, report_context
 from sitewatch.errors import SitewatchError
-from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT
+from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
 from sitewatch.schema import Event, EventKind, Message, Report, Verdict, VideoInfo
+from sitewatch.text import detect_intents, language
 from sitewatch.translate.model import ModelTranslator
 from sitewatch.translate.openai import OpenAITranslator
 from sitewatch.vlm.base import GenerationOptions, VideoClip
@@ -102,8 +102,8 @@ def test_default_system_prompt_is_the_pllava_demo_prompt_byte_for_byte():
 def test_report_context_is_compact_english():
     text = report_context(_report())
     assert "Verdict: accident (confidence 0.88) for this 35.0 s video." in text
-    assert "- fall at 12.4 s (12.0-13.5 s), confidence 0.91, people involved: 1" in text
-    assert "- person_down at 15.0 s (14.0-30.0 s), confidence 0.77" in text
+    assert "- fall from 12.0 s to 13.5 s, confidence 0.91, people involved: 1" in text
+    assert "- person_down from 14.0 s to 30.0 s, confidence 0.77" in text
     assert "Most people visible at once: 2." in text
     assert "Events: none detected." in report_context(_report(events=[]))
 
@@ -283,8 +283,8 @@ def test_translation_failure_answers_from_the_report_and_says_why():
     session = ChatSession(_clip(), _report(), model=vlm, translator=translator)
     turn = session.ask("무슨 일이 있었나요?")
     assert turn.source == "report" and turn.lang == "ko" and vlm.calls == []
-    assert "감지기가 사고로 보이는 장면을 2건" in turn.answer
-    assert "감지기 보고서로 답변드렸습니다" in turn.answer and "nothing listens" in turn.answer
+    assert turn.answer.startswith("사고가 감지되었습니다. 12.0초에 사람이 넘어졌고")
+    assert "감지기 보고서로 답변드렸습니다" in turn.answer and "SITEWATCH_" not in turn.answer
     assert "nothing listens" in turn.warnings[0]
     assert session.history == [turn]
 
@@ -295,14 +295,12 @@ def test_translation_failure_answers_from_the_report_and_says_why():
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("What happened?", ["found 2 possible accident event(s)", "A fall at 12.4 s", "check on the worker"]),
-        ("When did it happen?", ["A fall at 12.4 s (from 12.0 s to 13.5 s).", "A person down at 15.0 s"]),
-        ("How many people were there?", ["At most 2 people", "People involved in the detected events: 1."]),
-        (
-            "Is someone down?",
-            ["Yes. A fall at 12.4 s", "A person down at 15.0 s (from 14.0 s to 30.0 s), confidence 77%."],
-        ),
-        ("Hello", ["found 2 possible accident", "You can ask what happened"]),
+        ("What happened?", ["Accident detected. A person fell at 12.0 s, then lay on the ground until 30.0 s "
+                            "(confidence 91%).", "Please check on the worker"]),
+        ("When did it happen?", ["The fall started at 12.0 s and lasted until 30.0 s."]),
+        ("How many people were there?", ["Up to 2 people were visible at once. One of them was involved."]),
+        ("Is someone down?", ["Yes. A person fell at 12.0 s, then lay on the ground until 30.0 s"]),
+        ("Hello", ["Accident detected.", "You can ask what happened"]),
     ],
 )
 def test_report_only_answers_in_english(question, expected):
@@ -310,7 +308,7 @@ def test_report_only_answers_in_english(question, expected):
     assert turn.source == "report" and turn.lang == "en"
     for text in expected:
         assert text in turn.answer
-    assert "SITEWATCH_VLM=pllava-7b" in turn.answer and "--model" in turn.answer
+    assert "SITEWATCH_" not in turn.answer and "--model" not in turn.answer
 
 
 @pytest.mark.parametrize(
@@ -319,16 +317,13 @@ def test_report_only_answers_in_english(question, expected):
         (
             "무슨 일이 있었나요?",
             [
-                "사고로 보이는 장면을 2건 찾았습니다.",
-                "12.4초(12.0초~13.5초)에 넘어짐이 신뢰도 91%로 감지되었습니다.",
+                "사고가 감지되었습니다.",
+                "12.0초에 사람이 넘어졌고, 이후 30.0초까지 바닥에 쓰러져 있었습니다(신뢰도 91%).",
             ],
         ),
-        ("언제 일어났어요?", ["넘어짐은 12.4초(12.0초~13.5초)에 감지되었습니다."]),
-        ("사람이 몇 명 있었나요?", ["최대 2명입니다.", "관련된 사람은 1명입니다."]),
-        (
-            "쓰러진 사람이 있나요?",
-            ["네, ", "15.0초(14.0초~30.0초)에 쓰러져 있는 사람이 신뢰도 77%로 감지되었습니다."],
-        ),
+        ("언제 일어났어요?", ["넘어짐은 12.0초에 시작되어 30.0초까지 이어졌습니다."]),
+        ("사람이 몇 명 있었나요?", ["화면에는 동시에 최대 2명이 보였습니다.", "관련된 사람은 1명입니다."]),
+        ("쓰러진 사람이 있나요?", ["네. 12.0초에 사람이 넘어졌고"]),
     ],
 )
 def test_report_only_answers_in_polite_korean(question, expected):
@@ -336,10 +331,9 @@ def test_report_only_answers_in_polite_korean(question, expected):
     assert turn.lang == "ko" and turn.question_en == ""
     for text in expected:
         assert text in turn.answer
-    assert "SITEWATCH_VLM=pllava-7b" in turn.answer and "--model" in turn.answer
-    assert turn.answer_en.endswith("--model pllava-7b.)")  # the English original is kept too
-    body = turn.answer.split("\n")[0]
-    assert body.endswith("니다."), body
+    assert "SITEWATCH_" not in turn.answer and "SITEWATCH_" not in turn.answer_en
+    assert turn.answer.endswith(("니다.", "%).")), turn.answer
+    assert turn.answer_en  # the English original is kept too
 
 
 def test_report_only_without_events_or_report():
@@ -347,7 +341,7 @@ def test_report_only_without_events_or_report():
     assert quiet.ask("쓰러진 사람이 있나요?").answer.startswith(
         "아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다."
     )
-    assert quiet.ask("How many people?").answer.startswith("The detector saw no people")
+    assert quiet.ask("How many people?").answer.startswith("No people were seen")
     assert quiet.ask("When?").answer.startswith("The detector found no accident")
     assert ChatSession().ask("무슨 일이에요?").answer.startswith("아직 이 영상의 분석 결과가 없어서")
 
@@ -381,7 +375,8 @@ def test_terminal_chat_report_only_commands():
         session, ["What happened?", "/en", "/reset", "쓰러진 사람이 있나요?", "/quit", "never"]
     )
     assert answered == 2
-    assert "found 2 possible accident" in out and "Chat cleared." in out and "네, " in out
+    assert out.startswith("영상에 대해 한국어나 영어로 질문해 주세요.")
+    assert "Accident detected." in out and "대화를 지웠습니다." in out and "네. " in out
     assert len(session.history) == 1
 
 
@@ -398,13 +393,31 @@ def test_terminal_chat_says_why_a_turn_degraded_and_goes_on():
     translator = OpenAITranslator(f"http://127.0.0.1:{unused_port()}/v1", "m", retries=0)
     session = ChatSession(_clip(), model=FakeVLM(), translator=translator)
     answered, out = _run(session, ["무슨 일이에요?", "What happened?"])
-    assert answered == 2 and "원인: translation server: nothing listens" in out and "Answer 1." in out
+    assert answered == 2 and "warning: translation server: nothing listens" in out and "Answer 1." in out
+
+
+def test_terminal_chat_answers_in_the_language_asked_for():
+    session = ChatSession(report=_report())
+    _, out = _run(session, ["쓰러진 사람이 있나요?"])
+    assert "네. 12.0초에" in out
+    session = ChatSession(report=_report())
+    written: list[str] = []
+    lines = iter(["쓰러진 사람이 있나요?"])
+
+    def input_fn(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    run_terminal_chat(session, input_fn, written.append, ui_lang="en", answer_lang="en")
+    out = "".join(written)
+    assert out.startswith("Ask about the video") and "Yes. A person fell at 12.0 s" in out
 
 
 def test_korean_question_without_a_translator_says_how_to_get_korean_answers():
-    from sitewatch.chat import NO_TRANSLATOR_HINT
-
     english = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell.")).ask("무슨 일이 있었나요?")
-    assert english.answer.startswith("A worker fell.") and english.answer.endswith(NO_TRANSLATOR_HINT)
+    assert english.answer.startswith("A worker fell.")
+    assert english.answer.endswith(language("ko").t("chat_no_translator"))
     korean = ChatSession(_clip(), model=FakeVLM(lambda m: "작업자가 넘어졌습니다.")).ask("무슨 일이 있었나요?")
     assert korean.answer == "작업자가 넘어졌습니다."

@@ -15,10 +15,11 @@ from media import SHARED_VIDEOS, write_video
 from openai_stub import CONTEXT_TOKENS, OpenAIStub, StubReply, error_reply, unused_port
 
 from sitewatch.assess import analyze
-from sitewatch.chat import CUT_OFF_NOTE, FAILED_NOTE, QUESTION_KEPT_NOTE, ChatSession
+from sitewatch.chat import ChatSession
 from sitewatch.errors import BackendError, IncompleteAnswerError
 from sitewatch.schema import Message, Report, Verdict, VideoInfo
 from sitewatch.settings import Settings
+from sitewatch.text import language
 from sitewatch.translate.check import translate_checked, translate_or_keep, translation_problem
 from sitewatch.translate.openai import OpenAITranslator
 from sitewatch.translate.prompt import max_tokens_for
@@ -160,7 +161,7 @@ def test_stream_cut_cleanly_without_done_is_a_warning(server: OpenAIStub) -> Non
         list(vlm.stream(None, MESSAGES, GenerationOptions()))
     assert info.value.partial == "A worker fell"
     turn = ChatSession(_clip(), _report(), model=vlm).ask("Did anyone fall?")
-    assert turn.source == "model" and turn.answer == f"A worker fell\n{CUT_OFF_NOTE['en']}"
+    assert turn.source == "model" and turn.answer == f"A worker fell\n{language('en').t('chat_cut_off')}"
     assert "without [DONE]" in turn.warnings[0]
 
 
@@ -204,7 +205,8 @@ def test_garbage_question_translation_reaches_the_model_as_the_original(server: 
 
     turn = ChatSession(_clip(), model=Model(), translator=_translator(server.base_url)).ask(QUESTION_KO, lang="en")
     assert seen == [QUESTION_KO] and turn.question_en == QUESTION_KO
-    assert turn.answer == f"Nobody is down.\n{QUESTION_KEPT_NOTE['en']}" and "not used" in turn.warnings[0]
+    assert turn.answer == f"Nobody is down.\n{language('en').t('chat_question_kept')}"
+    assert "not used" in turn.warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -301,8 +303,7 @@ def test_chat_with_a_failing_model_answers_from_the_report(server: OpenAIStub, q
     session = ChatSession(_clip(), _report(), model=_vlm(server.base_url))
     turn = session.ask(question)
     assert turn.source == "report" and turn.lang == lang and len(server.requests) == 1
-    reason = FAILED_NOTE[lang].split("{why}")[0]
-    assert reason in turn.answer and "image input is not supported" in turn.answer
+    assert turn.answer.endswith(language(lang).t("chat_model_failed")) and "SITEWATCH_" not in turn.answer
     assert ("사고를 발견하지 못했습니다" if lang == "ko" else "found no accident") in turn.answer
     assert "image input is not supported" in turn.warnings[0] and session.history == [turn]
 
@@ -310,4 +311,4 @@ def test_chat_with_a_failing_model_answers_from_the_report(server: OpenAIStub, q
 def test_chat_with_an_empty_model_answer_answers_from_the_report(server: OpenAIStub) -> None:
     server.handler = lambda request: [""]
     turn = ChatSession(_clip(), _report(), model=_vlm(server.base_url)).ask("What happened?")
-    assert turn.source == "report" and "gave an empty answer" in turn.answer
+    assert turn.source == "report" and "gave an empty answer" in turn.warnings[0]

@@ -11,8 +11,6 @@ from media import SHARED_VIDEOS, write_video
 
 from sitewatch.assess import analyze, merge_opinions, verdict_of
 from sitewatch.report.files import ReportFolderError, write_report
-from sitewatch.report.summary import summarize
-from sitewatch.report.words import josa
 from sitewatch.schema import Box, Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
 
 needs_shared = pytest.mark.skipif(
@@ -39,22 +37,6 @@ class _Images(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "img":
             self.srcs.extend(v for k, v in attrs if k == "src" and v)
-
-
-def test_korean_particles_follow_the_final_consonant() -> None:
-    assert josa("상태", "이", "가") == "상태가"
-    assert josa("장면", "이", "가") == "장면이"
-    assert josa("낙하물", "은", "는") == "낙하물은"
-
-
-def test_summaries_name_the_event_and_time_in_both_languages() -> None:
-    events = [event(EventKind.fall, 3.7, 0.9), event(EventKind.person_down, 4.2, 0.8, end=10.0)]
-    en, ko = summarize(Verdict.accident, events, info(), 1)
-    assert "falling" in en and "4.2 s" in en and "Accident detected" in en
-    assert "사고가 감지되었습니다" in ko and "넘어지는 장면이" in ko and "상태가" in ko and "4.2초부터" in ko
-    assert ko.endswith("점검해 주시기 바랍니다.")
-    en, ko = summarize(Verdict.no_accident, [], info(), 0)
-    assert "No accident" in en and "사람은 확인되지 않았습니다" in ko
 
 
 def test_verdict_and_confidence_follow_the_strongest_event() -> None:
@@ -96,7 +78,9 @@ def test_analyze_a_real_fall_and_write_every_file(tmp_path: Path) -> None:
     assert len(parser.srcs) == len(report.events)
     for src in parser.srcs:
         assert (tmp_path / "out" / src).is_file(), src
-    assert "<svg" in html and "사고 감지" in html and re.search(r"<td>fall</td>", html)
+    assert "<svg" in html and "사고 감지" in html and re.search(r"<td>넘어짐</td>", html)
+    assert "sitewatch 안전 분석 보고서" in html and "Accident detected. A person fell at" in html
+    assert "probe_s" not in html and "detect_s" not in html and "분석 시간" in html
 
 
 def test_report_of_an_empty_scene_has_overview_frames(tmp_path: Path) -> None:

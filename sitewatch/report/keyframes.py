@@ -8,21 +8,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from sitewatch.schema import Box, EventKind, Report
+from sitewatch.schema import Box, Report
+from sitewatch.text.style import EVENT_COLOURS
 from sitewatch.video.decode import FrameReader, Size
 from sitewatch.video.sample import FramePlan
 
 KEYFRAME_SIDE = 640
 # With no events, a few evenly spaced frames show what the video looks like.
 OVERVIEW_FRAMES = 3
-
-# One colour per kind, shared by the keyframe boxes and the timeline's event spans.
-EVENT_COLOURS: dict[EventKind, str] = {
-    EventKind.fall: "#e4002b",
-    EventKind.person_down: "#ff7a00",
-    EventKind.struck_by: "#c800a1",
-    EventKind.object_drop: "#0072ce",
-}
 
 
 @dataclass(frozen=True)
@@ -31,7 +24,6 @@ class Keyframe:
 
     path: Path
     time_s: float
-    caption: str
     event_index: int | None
 
 
@@ -60,14 +52,13 @@ def write_keyframes(report: Report, folder: Path) -> tuple[list[Keyframe], list[
         _, event_index = wanted[order[frame.index]]
         if event_index is None:
             img = Image.fromarray(frame.image)
-            name, caption = f"overview_{frame.index + 1:02d}_{frame.time_s:.2f}s.jpg", f"{frame.time_s:.1f} s"
+            name = f"overview_{frame.index + 1:02d}_{frame.time_s:.2f}s.jpg"
         else:
             event = report.events[event_index]
             colour = EVENT_COLOURS[event.kind]
             img = _draw_box(frame.image, event.box, colour) if event.box else Image.fromarray(frame.image)
             name = f"event_{event_index + 1:02d}_{event.kind.value}_{frame.time_s:.2f}s.jpg"
-            caption = f"#{event_index + 1} {event.kind.value} at {frame.time_s:.1f} s"
         path = folder / name
         img.save(path, quality=88)
-        written.append(Keyframe(path=path, time_s=frame.time_s, caption=caption, event_index=event_index))
+        written.append(Keyframe(path=path, time_s=frame.time_s, event_index=event_index))
     return written, reader.warnings

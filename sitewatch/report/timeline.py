@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from sitewatch.report.keyframes import EVENT_COLOURS
-from sitewatch.report.words import SIGNAL_LABELS
 from sitewatch.schema import Report
+from sitewatch.text import language
+from sitewatch.text.style import EVENT_COLOURS
 
 WIDTH, HEIGHT, PAD = 880, 220, 36
 _COLOURS = ("#e4002b", "#0072ce", "#2e8b57", "#8a5cf6", "#ff7a00", "#555555")
@@ -14,7 +14,8 @@ _COLOURS = ("#e4002b", "#0072ce", "#2e8b57", "#8a5cf6", "#ff7a00", "#555555")
 
 def timeline_svg(report: Report, lang: str = "en") -> str:
     """An SVG of every signal normalised to its own maximum, over the video's duration, labelled in `lang`."""
-    labels = SIGNAL_LABELS.get(lang, SIGNAL_LABELS["en"])
+    words = language(lang)
+    labels = words.signals
     duration = max(report.video.duration_s, 1e-3)
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
 
@@ -34,7 +35,8 @@ def timeline_svg(report: Report, lang: str = "en") -> str:
         x0, x1 = x(event.start_s), max(x(event.end_s), x(event.start_s) + 2)
         parts.append(
             f'<rect x="{x0:.1f}" y="{PAD}" width="{x1 - x0:.1f}" height="{plot_h}" fill="{fill}" opacity="0.15">'
-            f"<title>{escape(event.kind.value)} {event.start_s:.1f}-{event.end_s:.1f} s</title></rect>"
+            f"<title>{escape(words.events[event.kind])} {escape(words.seconds(event.start_s))}"
+            f" - {escape(words.seconds(event.end_s))}</title></rect>"
         )
     legend_x = PAD
     for i, series in enumerate(report.signals):

@@ -20,8 +20,8 @@ from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.session import generation_options, start_chat
 from sitewatch.settings import Settings, get_settings, updated
+from sitewatch.text import LANGUAGES, as_lang, language, t
 from sitewatch.ui._gradio import gr
-from sitewatch.ui.i18n import EXAMPLE_QUESTIONS, LANGUAGE_CHOICES, STRINGS, t, ui_lang
 from sitewatch.ui.render import chat_messages, events_markdown, gallery_items, verdict_html
 from sitewatch.ui.state import UiSession, close_session, remove_folder, session_folder, session_folder_path
 
@@ -52,7 +52,7 @@ class SitewatchUI:
         self, settings: Settings, lang: str, temp_root: Path, examples: list[str], *, allow_any_model: bool = False
     ) -> None:
         self.settings = settings
-        self.lang = ui_lang(lang)
+        self.lang = as_lang(lang)
         self.temp_root = temp_root
         self.examples = examples
         self.allow_any_model = allow_any_model
@@ -73,7 +73,7 @@ class SitewatchUI:
         # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
         def update(stage: str, done: int, total: int) -> None:
             key = f"stage_{stage}"
-            desc = t(lang, key) if key in STRINGS else stage
+            desc = t(lang, key) if key in language(lang).strings else stage
             progress((done, max(total, 1)), desc=desc)
 
         return update
@@ -102,7 +102,7 @@ class SitewatchUI:
         try:
             settings = updated(
                 self.settings,
-                lang=ui_lang(lang),
+                lang=as_lang(lang),
                 vlm=self._chosen_model(backend),
                 num_frames=int(frames),
                 max_new_tokens=int(max_tokens),
@@ -142,19 +142,12 @@ class SitewatchUI:
         if not question.strip():
             yield gr.update(), "", t(lang, "empty_question")
             return
-        limit = session.settings.max_question_chars
-        if len(question) > limit:
-            # Refused, not truncated: the user decides what to keep; nothing of it enters the history.
-            message = t(lang, "question_too_long", length=len(question), limit=limit)
-            gr.Warning(message)
-            yield gr.update(), gr.update(), message
-            return
         chat = session.chat
         history = chat.history
         try:
             options = updated(session.settings, max_new_tokens=int(max_tokens), temperature=float(temperature))
             chat.options = generation_options(options)
-            for turn in chat.stream(question, lang=ui_lang(lang)):
+            for turn in chat.stream(question, lang=as_lang(lang)):
                 partial = None if turn.complete else turn
                 yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()
         except SitewatchError as exc:
@@ -182,8 +175,8 @@ class SitewatchUI:
             t(lang, "intro"),
             gr.update(label=t(lang, "tab_video")),
             gr.update(label=t(lang, "tab_image")),
-            gr.update(label=t(lang, "video")),
-            gr.update(label=t(lang, "image")),
+            gr.update(label=t(lang, "upload_video")),
+            gr.update(label=t(lang, "upload_image")),
             gr.update(value=t(lang, "start")),
             gr.update(value=t(lang, "restart")),
             gr.update(label=t(lang, "settings")),
@@ -193,7 +186,7 @@ class SitewatchUI:
             gr.update(label=t(lang, "max_tokens")),
             gr.update(label=t(lang, "temperature")),
             gr.update(label=t(lang, "analysis")),
-            gr.update(label=t(lang, "timeline")),
+            gr.update(label=t(lang, "timeline_tab")),
             gr.update(label=t(lang, "events")),
             gr.update(
                 label=t(lang, "keyframes"), value=gallery_items(report, session.keyframes, lang) if session else []
@@ -206,7 +199,7 @@ class SitewatchUI:
             ),
             gr.update(value=t(lang, "send")),
             gr.update(value=t(lang, "clear")),
-            gr.update(label=t(lang, "examples_questions")),
+            gr.update(label=t(lang, "examples_questions"), samples=_question_examples(lang)),
             gr.update(label=t(lang, "status")),
         )
 
@@ -227,7 +220,7 @@ class SitewatchUI:
                         with gr.Tab(t(lang, "tab_video")) as video_tab:
                             # format=None: keep the upload as it is (PyAV reads any container; no ffmpeg needed).
                             video = gr.Video(
-                                label=t(lang, "video"),
+                                label=t(lang, "upload_video"),
                                 sources=["upload"],
                                 format=None,
                                 include_audio=True,
@@ -236,7 +229,7 @@ class SitewatchUI:
                             )
                         with gr.Tab(t(lang, "tab_image")) as image_tab:
                             image = gr.Image(
-                                label=t(lang, "image"),
+                                label=t(lang, "upload_image"),
                                 sources=["upload"],
                                 type="filepath",
                                 height=300,
@@ -247,7 +240,9 @@ class SitewatchUI:
                         restart = gr.Button(t(lang, "restart"), scale=1, elem_id="sw-restart")
                     status = gr.Markdown(t(lang, "status_idle"), label=t(lang, "status"), elem_id="sw-status")
                     with gr.Accordion(t(lang, "settings"), open=False, elem_id="sw-settings") as settings_box:
-                        lang_box = gr.Radio(LANGUAGE_CHOICES, value=lang, label=t(lang, "lang"), elem_id="sw-lang")
+                        lang_box = gr.Radio(
+                            [(w.native_name, code) for code, w in LANGUAGES.items()],
+                            value=lang, label=t(lang, "lang"), elem_id="sw-lang")
                         backend = gr.Dropdown(
                             self.backends,
                             value=self.settings.vlm or NO_MODEL,
@@ -288,11 +283,11 @@ class SitewatchUI:
                         send = gr.Button(t(lang, "send"), interactive=False, scale=1, elem_id="sw-send")
                         clear = gr.Button(t(lang, "clear"), scale=1, elem_id="sw-clear")
                     question_examples = gr.Examples(
-                        [[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label=t(lang, "examples_questions")
+                        _question_examples(lang), inputs=[question], label=t(lang, "examples_questions")
                     )
             with gr.Accordion(t(lang, "analysis"), open=True) as analysis_box:
                 with gr.Tabs():
-                    with gr.Tab(t(lang, "timeline")) as timeline_tab:
+                    with gr.Tab(t(lang, "timeline_tab")) as timeline_tab:
                         timeline = gr.HTML("", elem_classes=["sw-timeline"])
                     with gr.Tab(t(lang, "events")) as events_tab:
                         events = gr.Markdown("", elem_id="sw-events")
@@ -368,6 +363,10 @@ def _chat_input(lang: str, *, ready: bool) -> tuple[Any, Any]:
         gr.update(value="", interactive=ready, placeholder=placeholder),
         gr.update(interactive=ready),
     )
+
+
+def _question_examples(lang: str) -> list[list[str]]:
+    return [[q] for q in language(lang).example_questions]
 
 
 def find_examples(folder: str | Path | None, limit: int = 6) -> list[str]:

@@ -7,66 +7,57 @@ from typing import Any
 
 from sitewatch.chat import ChatTurn
 from sitewatch.report.keyframes import Keyframe
-from sitewatch.report.words import EVENT_KO
 from sitewatch.schema import Report
-from sitewatch.ui.i18n import t
-
-_VERDICT_COLOUR = {"accident": "#c8102e", "uncertain": "#b8860b", "no_accident": "#2e7d32"}
+from sitewatch.text import describe, keyframe_caption, t
+from sitewatch.text.style import VERDICT_COLOURS
 
 
 def verdict_html(report: Report | None, lang: str) -> str:
     """A coloured verdict badge with the summary and any warnings, in `lang`."""
     if report is None:
         return ""
-    verdict = report.verdict.value
-    summary = report.summary_ko if lang == "ko" else report.summary_en
+    text = describe(report, lang)
     warnings = "".join(
         f'<li class="sw-warning">{escape(t(lang, "warning"))}: {escape(w)}</li>' for w in report.warnings
     )
     return (
-        f'<div class="sw-verdict" data-verdict="{verdict}">'
-        f'<span class="sw-badge" style="background:{_VERDICT_COLOUR[verdict]}">'
-        f"{escape(t(lang, 'verdict_' + verdict))}</span> "
-        f"<span>{escape(t(lang, 'confidence'))} {report.confidence:.0%}</span>"
-        f'<p class="sw-summary">{escape(summary)}</p>' + (f"<ul>{warnings}</ul>" if warnings else "") + "</div>"
+        f'<div class="sw-verdict" data-verdict="{report.verdict.value}">'
+        f'<span class="sw-badge" style="background:{VERDICT_COLOURS[report.verdict]}">{escape(text.verdict)}</span> '
+        f"<span>{escape(text.confidence)}</span>"
+        f'<p class="sw-summary">{escape(text.summary)}</p>' + (f"<ul>{warnings}</ul>" if warnings else "") + "</div>"
     )
 
 
-def _kind(kind: Any, lang: str) -> str:
-    return EVENT_KO[kind] if lang == "ko" else kind.value.replace("_", " ")
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def events_markdown(report: Report | None, lang: str) -> str:
-    """The events as a Markdown table (or a line saying there are none)."""
+    """The incidents as a Markdown table (or a line saying there are none)."""
     if report is None:
         return ""
-    if not report.events:
+    rows = describe(report, lang).rows
+    if not rows:
         return t(lang, "no_events")
-    head = [t(lang, k) for k in ("col_kind", "col_start", "col_end", "confidence", "col_people")]
-    rows = [
-        f"| {_kind(e.kind, lang)} | {e.start_s:.1f} | {e.end_s:.1f} | {e.confidence:.0%} | {len(e.people)} |"
-        for e in report.events
+    keys = ("col_number", "col_kind", "col_phases", "col_start", "col_end", "confidence", "col_people")
+    head = [t(lang, k) for k in keys]
+    lines = [
+        "| " + " | ".join(_cell(c) for c in (str(r.number), r.label, r.phases, r.start, r.end, r.confidence, r.people))
+        + " |"
+        for r in rows
     ]
-    return "\n".join(["| " + " | ".join(head) + " |", "|---" * len(head) + "|", *rows])
+    return "\n".join(["| " + " | ".join(head) + " |", "|---" * len(head) + "|", *lines])
 
 
 def gallery_items(report: Report | None, keyframes: list[Keyframe], lang: str) -> list[tuple[str, str]]:
     """(image path, caption) pairs for the keyframe gallery, captions in `lang`."""
     if report is None:
         return []
-    items = []
-    for frame in keyframes:
-        if frame.event_index is None:
-            caption = t(lang, "overview_at", time=frame.time_s)
-        else:
-            kind = _kind(report.events[frame.event_index].kind, lang)
-            caption = f"#{frame.event_index + 1} " + t(lang, "keyframe_at", kind=kind, time=frame.time_s)
-        items.append((str(frame.path), caption))
-    return items
+    return [(str(k.path), keyframe_caption(report, k.event_index, k.time_s, lang)) for k in keyframes]
 
 
 def _markdown_safe(text: str) -> str:
-    # Korean writes ranges with "~" (4.0초~11.2초); Markdown would strike them through.
+    # Korean writes time ranges with "~" between the two times; Markdown would strike them through.
     return text.replace("~", "\\~")
 
 

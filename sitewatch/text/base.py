@@ -1,0 +1,69 @@
+"""What a language file provides: its words, and the few sentences whose grammar differs by language."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from enum import Enum
+from typing import ClassVar
+
+from sitewatch.schema import EventKind, Verdict
+from sitewatch.text.incidents import Incident
+
+
+class Intent(str, Enum):
+    """A kind of question the report alone can answer."""
+
+    what = "what"
+    when = "when"
+    people = "people"
+    down = "down"
+
+
+class Language(ABC):
+    """One language's words and sentence builders; a new language is one subclass in one new file."""
+
+    code: ClassVar[str]
+    native_name: ClassVar[str]
+    # Labels and sentences with {placeholders}, keyed by name; every language has the same keys.
+    strings: ClassVar[Mapping[str, str]]
+    # The glossary noun for each kind (넘어짐, 쓰러짐, 부딪힘, 낙하물 / fall, person down, ...).
+    events: ClassVar[Mapping[EventKind, str]]
+    verdicts: ClassVar[Mapping[Verdict, str]]
+    signals: ClassVar[Mapping[str, str]]
+    example_questions: ClassVar[tuple[str, ...]]
+    # Substrings of a lower-cased question that ask for each intent.
+    keywords: ClassVar[Mapping[Intent, tuple[str, ...]]]
+
+    def t(self, key: str, **values: object) -> str:
+        """The string `key`, formatted with `values`."""
+        text = self.strings[key]
+        return text.format(**values) if values else text
+
+    def percent(self, value: float) -> str:
+        """A confidence as a whole percentage."""
+        return f"{value:.0%}"
+
+    def confidence(self, value: float) -> str:
+        """'confidence 92%' in this language."""
+        return self.t("confidence_value", value=self.percent(value))
+
+    @abstractmethod
+    def seconds(self, s: float) -> str:
+        """A time or a duration in seconds (minutes past 60 s)."""
+
+    @abstractmethod
+    def people_seen(self, most: int, involved: int = 0) -> str:
+        """A sentence: how many people were visible at once (and how many were involved)."""
+
+    @abstractmethod
+    def incident(self, incident: Incident) -> str:
+        """One sentence for one incident: when, what, its later phases, and how sure."""
+
+    @abstractmethod
+    def accident_opening(self, incidents: int) -> str:
+        """The first sentence of an accident verdict that names how many incidents there were."""
+
+    @abstractmethod
+    def when(self, incident: Incident) -> str:
+        """One sentence saying when an incident started (and until when it lasted)."""

@@ -1,0 +1,227 @@
+"""English: plain sentences for site managers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from sitewatch.schema import Event, EventKind, Verdict
+from sitewatch.text.base import Intent, Language
+from sitewatch.text.incidents import Incident
+
+_HEAD: dict[EventKind, str] = {
+    EventKind.fall: "A person fell at {t}",
+    EventKind.person_down: "A person was lying on the ground from {t} for about {d}",
+    EventKind.struck_by: "A person appears to have been struck by an object at {t}",
+    EventKind.object_drop: "An object fell at {t}",
+    EventKind.person_lost_after_fall: "A person moved down fast at {t} and then disappeared from view",
+}
+_LATER: dict[EventKind, str] = {
+    EventKind.fall: "fell at {t}",
+    EventKind.person_down: "then lay on the ground until {end}",
+    EventKind.struck_by: "appears to have been struck by an object",
+    EventKind.object_drop: "an object fell at {t}",
+    EventKind.person_lost_after_fall: "then disappeared from view",
+}
+
+
+class English(Language):
+    """English."""
+
+    code = "en"
+    native_name = "English"
+    events: ClassVar[Mapping[EventKind, str]] = {
+        EventKind.fall: "fall",
+        EventKind.person_down: "person down",
+        EventKind.struck_by: "struck by an object",
+        EventKind.object_drop: "falling object",
+        EventKind.person_lost_after_fall: "lost from view after a fall",
+    }
+    verdicts: ClassVar[Mapping[Verdict, str]] = {
+        Verdict.accident: "Accident detected",
+        Verdict.uncertain: "Possible accident",
+        Verdict.no_accident: "No accident",
+    }
+    signals: ClassVar[Mapping[str, str]] = {
+        "fallness": "fall score",
+        "max_torso_deg": "torso tilt (deg)",
+        "people": "people",
+        "motion_energy": "motion",
+        "falling_object": "falling object",
+    }
+    example_questions = ("What happened in the video?", "When did it happen?", "How many people are there?")
+    keywords: ClassVar[Mapping[Intent, tuple[str, ...]]] = {
+        Intent.what: (
+            "what happen", "what's happen", "what went on", "what is going on", "accident", "incident",
+            "describe", "summary", "summarize", "tell me about",
+        ),
+        Intent.when: ("when", "what time", "timestamp", "which second", "at what point", "how long"),
+        Intent.people: ("how many", "number of", "people", "persons", "headcount", "count"),
+        Intent.down: (
+            "down", "fallen", "fall", "fell", "lying", "collapse", "injur", "hurt", "unconscious", "on the ground",
+        ),
+    }
+    strings: ClassVar[Mapping[str, str]] = {
+        "confidence": "confidence",
+        "confidence_value": "confidence {value}",
+        "uncertain_opening": "A possible accident was seen, but the evidence is weak.",
+        "no_accident": "No accident was detected in this {medium}: no fall, person down, falling object or strike.",
+        "medium_image": "image",
+        "medium_video": "video ({duration})",
+        "advice_accident": "Please check on the worker and the site right away.",
+        "advice_uncertain": "Please review that part of the video yourself.",
+        "advice_lost": "What happened after the person left the picture cannot be seen: please check the site.",
+        "partial": "Only {read} of the {total} video could be read, so the rest was not checked.",
+        "scene": "The model describes the scene as: {text}",
+        "scene_untranslated": "The model describes the scene as: {text}",
+        "chat_uncertain": "The detector is not sure whether an accident happened.",
+        "chat_no_accident": "The detector found no accident in this video.",
+        "chat_no_time": "The detector found no accident, so there is no time to give.",
+        "chat_nobody_down": "No: the detector saw nobody fall or lie on the ground.",
+        "chat_yes": "Yes.",
+        "chat_help": "You can ask what happened, when, how many people were there, or whether someone is down.",
+        "chat_no_report": "There is no analysis of this video yet, so I cannot answer. Please analyse the video first.",
+        "chat_no_translator": "",
+        "chat_model_failed": (
+            "(The video-language model or the translation server did not answer, so this answer comes from the "
+            "detector's report; the operator's log has the reason.)"
+        ),
+        "chat_question_kept": "(The translation of the question looked wrong, so the model was given it as written.)",
+        "chat_cut_off": "(The model's answer was cut off.)",
+        "chat_untranslated": "",
+        "chat_greeting": (
+            "Ask about the video in Korean or English.\n"
+            "Commands: /en shows the English original of the last answer, /reset clears the chat, "
+            "/quit (or an empty line) ends it.\n"
+        ),
+        "chat_cleared": "Chat cleared.",
+        "chat_no_answer_yet": "No answer yet.",
+        "question_too_long": "The question is too long ({length:,} characters). Please keep it under {limit:,}.",
+        "col_number": "#",
+        "col_kind": "kind",
+        "col_phases": "phases",
+        "col_start": "start",
+        "col_end": "end",
+        "col_people": "people",
+        "col_source": "source",
+        "people_count": "{n}",
+        "source_detector": "detector",
+        "no_events": "No accident was detected.",
+        "events": "Incidents",
+        "keyframes": "Keyframes",
+        "timeline": "Timeline",
+        "video": "Video",
+        "warnings": "Warnings",
+        "warning": "warning",
+        "model_check": "Model check ({model})",
+        "col_window": "window",
+        "col_accident": "accident",
+        "col_severity": "severity",
+        "col_description": "description",
+        "yes": "yes",
+        "no": "no",
+        "unknown": "unknown",
+        "file": "file",
+        "frame_size": "frame size",
+        "rotated": "rotated {deg}°",
+        "duration": "length",
+        "duration_value": "{duration}, {frames:,} frames at {fps:.1f} fps",
+        "format": "format",
+        "with_audio": "with audio",
+        "detector": "detector",
+        "model": "model",
+        "model_none": "none (detector only)",
+        "analysis_time": "analysis time",
+        "analysis_time_value": "{total} ({speed:.1f}x real time)",
+        "keyframe_caption": "#{number} {kind} · {time}",
+        "overview_caption": "frame at {time}",
+        "report_title": "sitewatch safety report · {name}",
+        "made_by": "sitewatch {version} · {created}",
+        "terminal_footer": "{detector} · analysed in {total}",
+        "report_saved": "report: {path}",
+        # the web page
+        "title": "# sitewatch video safety assistant",
+        "intro": "1. Upload a video or an image 2. Press **Analyse & start chat** 3. Ask about the video",
+        "tab_video": "Video",
+        "tab_image": "Image",
+        "upload_video": "Video file",
+        "upload_image": "Image file",
+        "start": "Analyse & start chat",
+        "restart": "Restart",
+        "clear": "Clear chat",
+        "send": "Send",
+        "status": "Status",
+        "status_idle": "Upload a video or an image, then start.",
+        "status_ready": "Analysis done: **{name}**. Ask your questions now.",
+        "status_cleared": "Chat cleared; the analysis stays.",
+        "status_restarted": "Everything cleared. Upload a new video.",
+        "no_upload": "Please upload a video or an image first.",
+        "no_chat": "Press 'Analyse & start chat' first.",
+        "empty_question": "Please type a question.",
+        "error": "Could not process this",
+        "placeholder_wait": "Upload a video and start first",
+        "placeholder_ready": "Type a question and press Enter",
+        "question": "Question",
+        "chatbot": "Conversation",
+        "settings": "Settings",
+        "lang": "Language (page and answers)",
+        "backend": "Video-language model",
+        "backend_info": (
+            "'none' answers from the detector's report only. For richer answers about the video the operator "
+            "configures a video-language model (SITEWATCH_VLM, SITEWATCH_MODELS). Applies from the next analysis."
+        ),
+        "frames": "Frames for the model",
+        "max_tokens": "Max new tokens",
+        "temperature": "Temperature (0 = greedy)",
+        "verdict": "Verdict",
+        "analysis": "Analysis",
+        "timeline_tab": "Timeline (detector signals, events shaded)",
+        "examples_questions": "Example questions",
+        "examples_videos": "Example videos",
+        "english_original": "English original",
+        "translating": "Translating…",
+        "stage_detect": "Detecting",
+        "stage_verify": "Asking the model",
+        "stage_start": "Opening the video",
+        "model_not_allowed": "This model is not available on this page: {name}. Pick one the operator configured.",
+    }
+
+    def seconds(self, s: float) -> str:
+        """12.3 s, or 2 min 5.0 s past a minute."""
+        return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {s % 60:.1f} s"
+
+    def people_seen(self, most: int, involved: int = 0) -> str:
+        """Up to N people were visible at once (M of them involved)."""
+        if most == 0:
+            return "No people were seen."
+        text = "One person was visible." if most == 1 else f"Up to {most} people were visible at once."
+        if involved:
+            text += " One of them was involved." if involved == 1 else f" {involved} of them were involved."
+        return text
+
+    def incident(self, incident: Incident) -> str:
+        """A person fell at 3.7 s, then lay on the ground until 11.2 s (confidence 92%)."""
+        head = incident.phase(incident.kind)
+        assert head is not None
+        clauses = [_HEAD[head.kind].format(**self._times(head))]
+        clauses += [_LATER[phase.kind].format(**self._times(phase)) for phase in incident.later]
+        return f"{', '.join(clauses)} ({self.confidence(incident.confidence)})."
+
+    def _times(self, event: Event) -> dict[str, str]:
+        start, end = event.start_s, event.end_s
+        return {"t": self.seconds(start), "end": self.seconds(end), "d": self.seconds(max(0.0, end - start))}
+
+    def accident_opening(self, incidents: int) -> str:
+        """Accident detected / N possible accidents were detected."""
+        return "Accident detected." if incidents <= 1 else f"{incidents} possible accidents were detected."
+
+    def when(self, incident: Incident) -> str:
+        """The fall started at 3.7 s and lasted until 11.2 s."""
+        start, end = self.seconds(incident.start_s), self.seconds(incident.end_s)
+        name = self.events[incident.kind]
+        if incident.end_s - incident.start_s <= 1.0:
+            return f"The {name} was detected at {start}."
+        return f"The {name} started at {start} and lasted until {end}."
+
+
+ENGLISH = English()

@@ -1,0 +1,256 @@
+"""Korean: polite formal style (합니다체), the site-safety glossary, and particles chosen by the final consonant."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from sitewatch.schema import Event, EventKind, Verdict
+from sitewatch.text.base import Intent, Language
+from sitewatch.text.incidents import Incident
+
+
+def has_final_consonant(word: str) -> bool:
+    """True if the last Hangul syllable of `word` ends in a consonant (받침), which picks 이/은/을."""
+    for ch in reversed(word.strip()):
+        if "가" <= ch <= "힣":
+            return (ord(ch) - ord("가")) % 28 != 0
+        if ch.isdigit():
+            # Numbers are read aloud: 1 일, 3 삼, 6 육, 7 칠, 8 팔, 0 영/십 end in a consonant.
+            return ch in "013678"
+        if ch.isalnum():
+            return False
+    return False
+
+
+def josa(word: str, with_final: str, without_final: str) -> str:
+    """`word` followed by the particle form that suits it: josa("상태", "이", "가") -> "상태가"."""
+    return word + (with_final if has_final_consonant(word) else without_final)
+
+
+# Each kind as the opening clause of a sentence, in final and connective (…고) form; {t} is the time.
+_HEAD: dict[EventKind, tuple[str, str]] = {
+    EventKind.fall: ("{t}에 사람이 넘어졌습니다", "{t}에 사람이 넘어졌고"),
+    EventKind.person_down: (
+        "{t}부터 약 {d} 동안 사람이 바닥에 쓰러져 있었습니다",
+        "{t}부터 약 {d} 동안 사람이 바닥에 쓰러져 있었고",
+    ),
+    EventKind.struck_by: ("{t}에 사람이 물체에 부딪힌 것으로 보입니다", "{t}에 사람이 물체에 부딪힌 것으로 보이고"),
+    EventKind.object_drop: ("{t}에 물체가 떨어졌습니다", "{t}에 물체가 떨어졌고"),
+    EventKind.person_lost_after_fall: (
+        "{t}에 사람이 빠르게 쓰러지듯 움직인 뒤 화면에서 사라졌습니다",
+        "{t}에 사람이 빠르게 쓰러지듯 움직인 뒤 화면에서 사라졌고",
+    ),
+}
+# Each kind as a later phase of the same incident, in final and connective form; {end} is when it ended.
+_LATER: dict[EventKind, tuple[str, str]] = {
+    EventKind.fall: ("{t}에 넘어졌습니다", "{t}에 넘어졌고"),
+    EventKind.person_down: ("이후 {end}까지 바닥에 쓰러져 있었습니다", "이후 {end}까지 바닥에 쓰러져 있었고"),
+    EventKind.struck_by: ("물체에 부딪힌 것으로 보입니다", "물체에 부딪힌 것으로 보이고"),
+    EventKind.object_drop: ("{t}에 물체도 떨어졌습니다", "{t}에 물체도 떨어졌고"),
+    EventKind.person_lost_after_fall: ("이후 화면에서 사라졌습니다", "이후 화면에서 사라졌고"),
+}
+
+
+class Korean(Language):
+    """한국어."""
+
+    code = "ko"
+    native_name = "한국어"
+    events: ClassVar[Mapping[EventKind, str]] = {
+        EventKind.fall: "넘어짐",
+        EventKind.person_down: "쓰러짐",
+        EventKind.struck_by: "부딪힘",
+        EventKind.object_drop: "낙하물",
+        EventKind.person_lost_after_fall: "넘어진 뒤 사라짐",
+    }
+    verdicts: ClassVar[Mapping[Verdict, str]] = {
+        Verdict.accident: "사고 감지",
+        Verdict.uncertain: "사고 의심",
+        Verdict.no_accident: "사고 없음",
+    }
+    signals: ClassVar[Mapping[str, str]] = {
+        "fallness": "넘어짐 점수",
+        "max_torso_deg": "상체 기울기(도)",
+        "people": "사람 수",
+        "motion_energy": "움직임",
+        "falling_object": "낙하물 신호",
+    }
+    example_questions = ("영상에서 무슨 일이 생겼나요?", "사고가 언제 일어났나요?", "쓰러진 사람이 있나요?")
+    keywords: ClassVar[Mapping[Intent, tuple[str, ...]]] = {
+        Intent.what: ("무슨 일", "무슨일", "무엇", "뭐", "뭔", "어떤 일", "사고", "상황", "요약", "설명"),
+        Intent.when: ("언제", "몇 초", "몇초", "몇 분", "몇분", "시간", "시각", "시점"),
+        Intent.people: ("몇 명", "몇명", "인원", "사람 수", "사람은", "사람들", "작업자 수"),
+        Intent.down: ("쓰러", "넘어", "누워", "다쳤", "다친", "부상", "추락", "떨어졌", "의식"),
+    }
+    strings: ClassVar[Mapping[str, str]] = {
+        # verdicts and report sentences
+        "confidence": "신뢰도",
+        "confidence_value": "신뢰도 {value}",
+        "uncertain_opening": "사고로 의심되는 장면이 있으나 확실하지 않습니다.",
+        "no_accident": "{medium}에서 넘어짐, 쓰러짐, 낙하물, 부딪힘 등 사고로 보이는 장면은 감지되지 않았습니다.",
+        "medium_image": "사진",
+        "medium_video": "영상 전체({duration})",
+        "advice_accident": "즉시 현장을 확인하시고 작업자의 상태를 점검해 주시기 바랍니다.",
+        "advice_uncertain": "해당 구간의 영상을 직접 확인해 주시기 바랍니다.",
+        "advice_lost": (
+            "사람이 화면에서 사라진 뒤의 상황은 영상으로 확인할 수 없으니 현장을 직접 확인해 주시기 바랍니다."
+        ),
+        "partial": "영상 {total} 중 {read}만 읽을 수 있었으므로 나머지 구간은 확인되지 않았습니다.",
+        "scene": "모델의 장면 설명: {text}",
+        "scene_untranslated": "모델의 장면 설명(영문): {text}",
+        # chat answers from the report
+        "chat_uncertain": "감지기가 사고 여부를 확실하게 판단하지 못했습니다.",
+        "chat_no_accident": "감지기는 이 영상에서 사고를 발견하지 못했습니다.",
+        "chat_no_time": "감지된 사고가 없어서 알려 드릴 시각이 없습니다.",
+        "chat_nobody_down": "아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다.",
+        "chat_yes": "네.",
+        "chat_help": "무슨 일이 있었는지, 언제였는지, 몇 명이 있었는지, 쓰러진 사람이 있는지 물어보실 수 있습니다.",
+        "chat_no_report": "아직 이 영상의 분석 결과가 없어서 답변드리기 어렵습니다. 먼저 영상을 분석해 주세요.",
+        "chat_no_translator": (
+            "※ 번역기가 설정되지 않아 모델의 영어 답변을 그대로 보여 드립니다. 한국어 답변을 받으시려면 "
+            "관리자에게 번역기 설정(SITEWATCH_TRANSLATOR)을 요청해 주세요."
+        ),
+        "chat_model_failed": (
+            "※ 모델 또는 번역 서버가 응답하지 않아 감지기 보고서로 답변드렸습니다. "
+            "자세한 원인은 관리자에게 문의해 주세요."
+        ),
+        "chat_question_kept": "※ 질문의 번역 결과가 올바르지 않아 원래 질문을 그대로 모델에 전달했습니다.",
+        "chat_cut_off": "※ 모델의 답변이 중간에 끊겼습니다.",
+        "chat_untranslated": "※ 답변을 한국어로 번역하지 못해 모델의 영어 답변을 그대로 보여 드립니다.",
+        "chat_greeting": (
+            "영상에 대해 한국어나 영어로 질문해 주세요.\n"
+            "명령: /en 마지막 답변의 영어 원문, /reset 대화 지우기, /quit(또는 빈 줄) 끝내기\n"
+        ),
+        "chat_cleared": "대화를 지웠습니다.",
+        "chat_no_answer_yet": "아직 답변이 없습니다.",
+        "question_too_long": "질문이 너무 깁니다({length:,}자). {limit:,}자 이내로 줄여 주세요.",
+        # tables (CLI, page, HTML report)
+        "col_number": "번호",
+        "col_kind": "종류",
+        "col_phases": "진행",
+        "col_start": "시작",
+        "col_end": "끝",
+        "col_people": "인원",
+        "col_source": "근거",
+        "people_count": "{n}명",
+        "source_detector": "감지기",
+        "no_events": "감지된 사고가 없습니다.",
+        "events": "사고 목록",
+        "keyframes": "주요 장면",
+        "timeline": "시간대별 신호",
+        "video": "영상 정보",
+        "warnings": "주의",
+        "warning": "주의",
+        "model_check": "모델 확인 ({model})",
+        "col_window": "구간",
+        "col_accident": "사고",
+        "col_severity": "심각도",
+        "col_description": "설명",
+        "yes": "예",
+        "no": "아니요",
+        "unknown": "알 수 없음",
+        "file": "파일",
+        "frame_size": "화면 크기",
+        "rotated": "{deg}° 회전",
+        "duration": "길이",
+        "duration_value": "{duration}, {frames:,}프레임, 초당 {fps:.1f}프레임",
+        "format": "형식",
+        "with_audio": "소리 있음",
+        "detector": "감지기",
+        "model": "모델",
+        "model_none": "사용 안 함(감지기만 사용)",
+        "analysis_time": "분석 시간",
+        "analysis_time_value": "{total} (재생 속도의 {speed:.1f}배)",
+        "keyframe_caption": "#{number} {kind} · {time}",
+        "overview_caption": "{time} 장면",
+        "report_title": "sitewatch 안전 분석 보고서 · {name}",
+        "made_by": "sitewatch {version} · {created}",
+        "terminal_footer": "{detector} · 분석 {total}",
+        "report_saved": "보고서: {path}",
+        # the web page
+        "title": "# sitewatch 현장 안전 영상 도우미",
+        "intro": "1. 영상이나 이미지를 올립니다 2. **분석 후 대화 시작**을 누릅니다 3. 영상에 대해 질문합니다",
+        "tab_video": "영상",
+        "tab_image": "이미지",
+        "upload_video": "영상 파일",
+        "upload_image": "이미지 파일",
+        "start": "분석 후 대화 시작",
+        "restart": "처음부터 다시",
+        "clear": "대화 지우기",
+        "send": "보내기",
+        "status": "상태",
+        "status_idle": "영상이나 이미지를 올린 뒤 시작하세요.",
+        "status_ready": "분석을 마쳤습니다: **{name}**. 이제 질문하세요.",
+        "status_cleared": "대화를 지웠습니다. 영상 분석 결과는 그대로입니다.",
+        "status_restarted": "모두 지웠습니다. 새 영상을 올려 주세요.",
+        "no_upload": "먼저 영상이나 이미지를 올려 주세요.",
+        "no_chat": "먼저 '분석 후 대화 시작'을 눌러 주세요.",
+        "empty_question": "질문을 입력해 주세요.",
+        "error": "처리할 수 없습니다",
+        "placeholder_wait": "먼저 영상을 올리고 분석을 시작하세요",
+        "placeholder_ready": "질문을 입력하고 Enter를 누르세요",
+        "question": "질문",
+        "chatbot": "대화",
+        "settings": "설정",
+        "lang": "언어 (화면과 답변)",
+        "backend": "비디오-언어 모델",
+        "backend_info": (
+            "'none'이면 감지기 보고서로만 답합니다. 영상 내용을 더 자세히 묻고 싶으시면 운영자가 "
+            "비디오-언어 모델(SITEWATCH_VLM, SITEWATCH_MODELS)을 설정해야 합니다. 바꾸면 다음 분석부터 적용됩니다."
+        ),
+        "frames": "모델에 줄 프레임 수",
+        "max_tokens": "최대 답변 토큰",
+        "temperature": "온도 (0 = 결정적)",
+        "verdict": "판정",
+        "analysis": "분석 결과",
+        "timeline_tab": "타임라인 (감지 신호, 사건 구간은 색으로 표시)",
+        "examples_questions": "질문 예시",
+        "examples_videos": "예시 영상",
+        "english_original": "영어 원문 보기",
+        "translating": "번역 중…",
+        "stage_detect": "감지 중",
+        "stage_verify": "모델 확인 중",
+        "stage_start": "영상 여는 중",
+        "model_not_allowed": "이 페이지에서 쓸 수 없는 모델입니다: {name}. 운영자가 설정한 모델 중에서 골라 주세요.",
+    }
+
+    def seconds(self, s: float) -> str:
+        """12.3초, or 2분 5.0초 past a minute."""
+        return f"{s:.1f}초" if s < 60 else f"{int(s // 60)}분 {s % 60:.1f}초"
+
+    def people_seen(self, most: int, involved: int = 0) -> str:
+        """화면에는 최대 N명이 보였습니다 (그중 M명이 사고와 관련되어 있습니다)."""
+        if most == 0:
+            return "화면에서 사람은 확인되지 않았습니다."
+        text = f"화면에는 동시에 최대 {most}명이 보였습니다."
+        return text + (f" 그중 사고와 관련된 사람은 {involved}명입니다." if involved else "")
+
+    def incident(self, incident: Incident) -> str:
+        """3.7초에 사람이 넘어졌고, 이후 11.2초까지 바닥에 쓰러져 있었습니다(신뢰도 92%)."""
+        head = incident.phase(incident.kind)
+        assert head is not None
+        later = incident.later
+        clauses = [_HEAD[head.kind][1 if later else 0].format(**self._times(head))]
+        for i, phase in enumerate(later):
+            clauses.append(_LATER[phase.kind][0 if i == len(later) - 1 else 1].format(**self._times(phase)))
+        return f"{', '.join(clauses)}({self.confidence(incident.confidence)})."
+
+    def _times(self, event: Event) -> dict[str, str]:
+        start, end = event.start_s, event.end_s
+        return {"t": self.seconds(start), "end": self.seconds(end), "d": self.seconds(max(0.0, end - start))}
+
+    def accident_opening(self, incidents: int) -> str:
+        """사고가 감지되었습니다 / 사고로 보이는 장면이 N건 감지되었습니다."""
+        return "사고가 감지되었습니다." if incidents <= 1 else f"사고로 보이는 장면이 {incidents}건 감지되었습니다."
+
+    def when(self, incident: Incident) -> str:
+        """넘어짐은 3.7초에 시작되어 11.2초까지 이어졌습니다."""
+        kind = josa(self.events[incident.kind], "은", "는")
+        start, end = self.seconds(incident.start_s), self.seconds(incident.end_s)
+        if incident.end_s - incident.start_s <= 1.0:
+            return f"{kind} {start}에 감지되었습니다."
+        return f"{kind} {start}에 시작되어 {end}까지 이어졌습니다."
+
+
+KOREAN = Korean()
