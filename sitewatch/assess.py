@@ -68,15 +68,19 @@ def run_detector(
     return detection, reader.warnings, coverage
 
 
-def verdict_of(events: list[Event], people_max: int) -> tuple[Verdict, float]:
-    """The clip's verdict and how sure it is."""
+def verdict_of(
+    events: list[Event], people_max: int, accident_probability: float | None = None
+) -> tuple[Verdict, float]:
+    """The clip's verdict and how sure it is (a calibrated detector's all-clear is 1 - its probability)."""
     verdict = verdict_for(events)
     if verdict is Verdict.accident:
         return verdict, max(e.confidence for e in events)
     if verdict is Verdict.uncertain:
         return verdict, 0.5
     # With nobody in view the detector can vouch for less of what may have happened.
-    return Verdict.no_accident, 0.85 if people_max else 0.7
+    if not people_max:
+        return Verdict.no_accident, 0.7
+    return Verdict.no_accident, 0.85 if accident_probability is None else 1.0 - accident_probability
 
 
 def partial_input(
@@ -207,7 +211,7 @@ def analyze(
         events = merge_opinions(events, opinions)
         timings["verify_s"] = time.perf_counter() - t
 
-    verdict, confidence = verdict_of(events, detection.people_max)
+    verdict, confidence = verdict_of(events, detection.people_max, detection.accident_probability)
     verdict, confidence, unread = partial_input(verdict, confidence, coverage, info)
     if unread:
         warnings.append(unread)

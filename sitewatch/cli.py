@@ -227,15 +227,28 @@ def evaluate(
     videos: Annotated[Path | None, typer.Option(help="Folder with the clips (default: next to the manifest).")] = None,
     fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
     model: ModelOpt = None,
+    cv: Annotated[
+        bool,
+        typer.Option(
+            "--cv",
+            help="Leave-one-group-out instead: refit the learned detector without each `group` of the manifest "
+            "and score that group (needs the train extra).",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Run analyze over labelled clips and score it: precision, recall, F1, timing, false alarms, speed."""
-    from sitewatch.eval import evaluate as run_eval
-    from sitewatch.session import get_model
+    if cv:
+        from sitewatch.detect.train.run import cross_validate_manifest
 
-    settings = _settings(fps=fps)
-    vlm = get_model(model if model is not None else settings.vlm, settings)
-    result = run_eval(manifest, videos, settings=settings, model=vlm, progress=not as_json)
+        result = cross_validate_manifest(manifest, videos).result
+    else:
+        from sitewatch.eval import evaluate as run_eval
+        from sitewatch.session import get_model
+
+        settings = _settings(fps=fps)
+        vlm = get_model(model if model is not None else settings.vlm, settings)
+        result = run_eval(manifest, videos, settings=settings, model=vlm, progress=not as_json)
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -243,36 +256,23 @@ def evaluate(
 
 
 def _print_eval(result) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from sitewatch.eval_tables import breakdown_tables, clip_table, print_tables
 
-    columns = ("clip", "label", "verdict", "first event s", "labelled s", "error s", "outcome")
-    table = Table(*columns, title=result.manifest)
-    for c in result.clips:
-        verdict = "error" if c.error else ("accident" if c.accident else "no accident")
-        table.add_row(
-            c.file, c.label, verdict,
-            f"{c.first_event_s:.1f}" if c.first_event_s is not None else "",
-            f"{c.fall_start_s:.1f}" if c.fall_start_s is not None else "",
-            f"{c.timing_error_s:+.1f}" if c.timing_error_s is not None else "",
-            c.outcome,
-        )
+    print_tables(clip_table(result), *breakdown_tables(result, ("event_type", "setting")))
     s = result.summary
-    console = Console()
-    console.print(table)
-    console.print(
+    typer.echo(
         f"precision {s.precision:.2f}  recall {s.recall:.2f}  F1 {s.f1:.2f}  "
         f"(TP {s.tp}, FP {s.fp}, FN {s.fn}, TN {s.tn}; {s.clips - s.scored} not scored)"
     )
     if s.timing_mean_abs_s is not None:
-        console.print(
+        typer.echo(
             f"timing |error| mean {s.timing_mean_abs_s:.2f} s, median {s.timing_median_abs_s:.2f} s; "
             f"within 2 s: {s.on_time_fraction:.0%}"
         )
     fa_rate = f"{s.false_alarms_per_hour:.1f}/hour" if s.false_alarms_per_hour is not None else "n/a"
-    console.print(f"false alarms on no_fall clips: {s.false_alarms} ({fa_rate})")
+    typer.echo(f"false alarms on no_fall clips: {s.false_alarms} ({fa_rate})")
     if s.speed_x:
-        console.print(f"speed: {s.speed_x:.1f}x real time ({s.video_s:.0f} s of video in {s.wall_s:.0f} s)")
+        typer.echo(f"speed: {s.speed_x:.1f}x real time ({s.video_s:.0f} s of video in {s.wall_s:.0f} s)")
 
 
 @app.command()

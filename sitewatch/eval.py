@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import logging
 import statistics
 import time
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from sitewatch.schema import Event, Verdict
@@ -98,6 +100,42 @@ class EvalResult(BaseModel):
         for clip in self.clips:
             groups.setdefault(getattr(clip, key) or "-", []).append(clip)
         return {name: summarise(clips) for name, clips in sorted(groups.items())}
+
+
+class ReliabilityBin(BaseModel):
+    """Clips whose calibrated probability fell in [low, high)."""
+
+    low: float
+    high: float
+    clips: int
+    mean_probability: float | None
+    fall_fraction: float | None
+
+
+class CalibrationReport(BaseModel):
+    """How well calibrated clip probabilities match what happened."""
+
+    brier: float
+    bins: list[ReliabilityBin]
+
+
+def reliability(
+    probabilities: np.ndarray, labels: np.ndarray, edges: Sequence[float] = (0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+) -> CalibrationReport:
+    """Brier score and a reliability table of clip probabilities against 0/1 labels."""
+    bins = []
+    for low, high in itertools.pairwise(edges):
+        mask = (probabilities >= low) & (probabilities < high)
+        bins.append(
+            ReliabilityBin(
+                low=low,
+                high=min(high, 1.0),
+                clips=int(mask.sum()),
+                mean_probability=round(float(probabilities[mask].mean()), 3) if mask.any() else None,
+                fall_fraction=round(float(labels[mask].mean()), 3) if mask.any() else None,
+            )
+        )
+    return CalibrationReport(brier=round(float(np.mean((probabilities - labels) ** 2)), 4), bins=bins)
 
 
 def _float(value: str | None) -> float | None:

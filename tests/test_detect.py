@@ -1,4 +1,7 @@
-"""The detector: registry, rules on synthetic poses, and known positives and hard negatives on real clips."""
+"""The detectors: registry, rules on synthetic poses, and known positives and hard negatives on real clips.
+
+`pose` is the learned default; `pose-rules` the hand-set rules it replaced, kept for comparison.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from sitewatch.errors import MissingExtraError
 from sitewatch.schema import EventKind, Verdict
 
 VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "synthetic_trip.mp4"
 needs_videos = pytest.mark.skipif(not VIDEOS.is_dir(), reason=f"real test videos not found at {VIDEOS}")
 
 FRAME_ASPECT = 16 / 9
@@ -58,7 +62,7 @@ def frames(start: float, end: float, fps: float = 6.0) -> list[float]:
 
 
 def test_registry() -> None:
-    assert "pose" in detector_names()
+    assert {"pose", "pose-rules"} <= set(detector_names())
     with pytest.raises(ValueError, match="unknown detector"):
         get_detector("nope")
 
@@ -162,20 +166,24 @@ def _manifest() -> dict[str, dict[str, str]]:
         return {row["file"]: row for row in csv.DictReader(handle)}
 
 
-@pytest.fixture(scope="module")
-def detect():
+def _runner(detector_name: str):
     from sitewatch.assess import run_detector
     from sitewatch.settings import Settings
     from sitewatch.video.probe import probe
 
-    detector = get_detector("pose")
+    detector = get_detector(detector_name)
 
-    def run(name: str) -> Detection:
+    def run(path: Path) -> Detection:
         # The very reading path `sitewatch analyze` uses.
-        path = VIDEOS / name
         return run_detector(path, probe(path), detector, Settings(_env_file=None))[0]
 
     return run
+
+
+@pytest.fixture(scope="module")
+def detect():
+    run = _runner("pose")
+    return lambda name: run(VIDEOS / name)
 
 
 POSITIVES = [
@@ -216,3 +224,31 @@ def test_known_falls_are_found_on_time(detect, name: str) -> None:
 def test_hard_negatives_stay_quiet(detect, name: str) -> None:
     found = detect(name)
     assert found.verdict() != Verdict.accident, [e.model_dump() for e in found.events]
+
+
+@pytest.mark.slow
+def test_the_sample_whose_figure_is_lost_mid_fall_is_not_called_safe() -> None:
+    """The drawn worker tilts, drops and vanishes from the pose model: a look, never a confident all-clear."""
+    from sitewatch.assess import analyze
+    from sitewatch.settings import Settings
+
+    report = analyze(SAMPLE, Settings(_env_file=None))
+    assert report.verdict is not Verdict.no_accident
+    lost = [e for e in report.events if e.kind is EventKind.person_lost_after_fall]
+    assert lost and 3.5 <= lost[0].start_s <= 5.0
+
+
+@pytest.mark.slow
+@needs_videos
+def test_the_rule_detector_is_still_there_to_compare() -> None:
+    found = _runner("pose-rules")(VIDEOS / "dev05_cwlroda_b.mp4")
+    assert found.verdict() == Verdict.accident and found.accident_probability is None
+
+
+@pytest.mark.slow
+@needs_videos
+def test_the_learned_detector_reports_a_calibrated_probability(detect) -> None:
+    fall, quiet = detect("dev10_cwlroda_d.mp4"), detect("dev22_taufeeque9_c.mp4")
+    assert fall.accident_probability is not None and quiet.accident_probability is not None
+    assert fall.accident_probability >= 0.5 > quiet.accident_probability
+    assert {s.name for s in fall.signals} >= {"fallness", "motion_energy", "people", "falling_object"}

@@ -107,3 +107,49 @@ def test_evaluate_on_two_real_clips(tmp_path: Path) -> None:
     outcomes = {c.file: c.outcome for c in result.clips}
     assert outcomes == {"dev05_cwlroda_b.mp4": "TP", "dev22_taufeeque9_c.mp4": "TN"}
     assert result.summary.f1 == 1.0 and result.summary.speed_x and result.summary.speed_x > 0
+
+
+def test_manifest_groups_settings_and_breakdowns(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text(
+        "file,label,fall_start_s,event_type,setting,group\n"
+        "a.mp4,fall,1.0,person_fall,home,g1\n"
+        "b.mp4,no_fall,,none,home,g1\n"
+        "c.mp4,fall,2.0,person_slip_fall,workplace,g2\n",
+        encoding="utf-8",
+    )
+    a, b, c = read_manifest(path)
+    assert (a.group, a.setting, c.setting) == ("g1", "home", "workplace")
+    clips = [clip_result(a, True, 1.2), clip_result(b, True, 3.0), clip_result(c, False, None)]
+    result = EvalResult(detector="pose", manifest=str(path), clips=clips, summary=summarise(clips))
+    by_setting = result.by("setting")
+    assert list(by_setting) == ["home", "workplace"]
+    assert (by_setting["home"].tp, by_setting["home"].fp, by_setting["workplace"].fn) == (1, 1, 1)
+    assert result.by("event_type")["person_slip_fall"].recall == 0.0
+    assert result.by("group")["g1"].precision == 0.5
+
+
+def test_reliability_table_arithmetic() -> None:
+    import numpy as np
+
+    from sitewatch.eval import reliability
+
+    report = reliability(np.array([0.1, 0.1, 0.9, 0.7, 1.0]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
+    assert report.brier == pytest.approx((0.01 + 0.81 + 0.01 + 0.49 + 0.0) / 5, abs=1e-4)
+    low, *_, high = report.bins
+    assert (low.clips, low.mean_probability, low.fall_fraction) == (2, 0.1, 0.5)
+    assert (high.clips, high.fall_fraction) == (2, 1.0)
+    assert sum(b.clips for b in report.bins) == 5
+
+
+def test_clip_table_keeps_whole_file_names_in_a_narrow_terminal(rows) -> None:
+    from rich.console import Console
+
+    from sitewatch.eval_tables import clip_table
+
+    long_row = rows[0].model_copy(update={"file": "dev18_safestep_telos_a_long_name.mp4"})
+    clips = [clip_result(long_row, True, 3.1, duration_s=10, wall_s=1)]
+    result = EvalResult(detector="pose", manifest="m.csv", clips=clips, summary=summarise(clips))
+    console = Console(width=60, record=True)
+    console.print(clip_table(result))
+    assert "dev18_safestep_telos_a_long_name.mp4" in console.export_text()

@@ -10,13 +10,20 @@ from sitewatch.detect.base import ACCIDENT_CONFIDENCE
 from sitewatch.detect.features import FEATURES, Row
 from sitewatch.schema import Box, Event, EventKind
 
-_UPRIGHT = FEATURES.index("upright_now")
-_FALL_SPEED = FEATURES.index("fall_speed")
-_DROP = FEATURES.index("drop_heights")
-# A person lost right after moving down this fast (body heights per second) is worth a look even when
-# the model is unsure: silence about them must never read as a confident all-clear.
-LOST_FAST_DOWN = 1.0
+_UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE = (
+    FEATURES.index(k)
+    for k in ("upright_now", "down_now", "fall_speed", "drop_heights", "aspect_change", "age_s")
+)
+# A person lost right after their posture changed fast while moving down is worth a look even when the
+# model is unsure: silence about them must never read as a confident all-clear. Measured on the corpus
+# and dev clips, people walking out of view or lost in a crowd were still upright when last seen.
 LOST_LOOK_CONFIDENCE = 0.4
+LOST_MIN_AGE_S = 1.0  # a track this old was a person, not a flicker of the pose model
+LOST_NOT_UPRIGHT = 0.7
+LOST_WIDER = 1.3  # last box this much wider (relative to its height) than usual: the body tilted
+LOST_DOWN = 0.3
+LOST_FAST_DOWN = 0.5  # body heights per second
+LOST_DROP = 0.15  # body heights
 
 
 @dataclass
@@ -47,13 +54,16 @@ class AlarmBook:
             del self._open[row.track_id]
         if probability >= self.threshold:
             self._start(row, probability)
-        elif row.lost and self._fast_down(row):
+        elif row.lost and self._fell_out_of_view(row):
             self._start(row, max(probability, LOST_LOOK_CONFIDENCE))
 
     @staticmethod
-    def _fast_down(row: Row) -> bool:
-        drop = row.values[_DROP]
-        return bool(row.values[_FALL_SPEED] >= LOST_FAST_DOWN or (not np.isnan(drop) and drop >= 0.3))
+    def _fell_out_of_view(row: Row) -> bool:
+        """Last seen tilting or going down, not upright, and moving down fast (NaN drops compare false)."""
+        v = row.values
+        tilted = v[_ASPECT_CHANGE] >= LOST_WIDER or v[_DOWN] >= LOST_DOWN
+        downward = v[_FALL_SPEED] >= LOST_FAST_DOWN or v[_DROP] >= LOST_DROP
+        return bool(v[_AGE] >= LOST_MIN_AGE_S and v[_UPRIGHT] < LOST_NOT_UPRIGHT and tilted and downward)
 
     def _start(self, row: Row, confidence: float) -> None:
         kind = EventKind.person_lost_after_fall if row.lost else EventKind.fall

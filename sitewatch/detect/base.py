@@ -36,6 +36,8 @@ class Detection:
     signals: list[SignalSeries] = field(default_factory=list)
     people_max: int = 0
     frames_seen: int = 0
+    # A calibrated detector's probability that the clip holds an accident (None: not calibrated).
+    accident_probability: float | None = None
 
     def verdict(self, threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:
         """The verdict its events alone give (see `verdict_for`)."""

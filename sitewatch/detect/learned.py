@@ -75,6 +75,7 @@ class LearnedDetector:
         }
         shape: tuple[int, int] | None = None
         people_max = frames_seen = 0
+        peak = float(self.model.calibration(-np.inf))
 
         def observed() -> Iterator[Observation]:
             nonlocal shape, people_max, frames_seen
@@ -96,6 +97,7 @@ class LearnedDetector:
                 alarms.add(row, float(probability))
             if rows:
                 signals["fallness"].add(rows[0].time_s, float(probabilities.max()))
+                peak = max(peak, float(probabilities.max()))
         drops = objects.finish()
         falls = [e for e in alarms.events if e.kind is EventKind.fall]
         events = sorted([*alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
@@ -105,4 +107,5 @@ class LearnedDetector:
             signals=[s.series() for s in signals.values()],
             people_max=people_max,
             frames_seen=frames_seen,
+            accident_probability=round(peak, 3),
         )

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[3]
 TRAIN_MANIFEST = REPO.parent / "shared" / "data" / "train" / "MANIFEST.csv"
 DEV_MANIFEST = REPO.parent / "shared" / "data" / "videos" / "MANIFEST.csv"
+DEFAULT_INPUT = 320  # the detector's pose input (long side), as in LearnedDetector
 # Bump when the observation (pose input, frame size, rate) changes, so stale caches are not reused.
 CACHE_VERSION = "v1"
 
@@ -48,13 +49,15 @@ class Clip:
         return self.path.name
 
 
-def read_clips(manifest: Path) -> list[Clip]:
-    """Clips of a manifest; a missing `group` column makes each source repository (or file) its own group."""
+def read_clips(manifest: Path, videos: Path | None = None) -> list[Clip]:
+    """Clips of a manifest (videos beside it unless `videos`); without a `group` column the source
+    repository (or the file) is the group."""
+    folder = videos or manifest.parent
     with manifest.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return [
         Clip(
-            path=manifest.parent / row["file"],
+            path=folder / row["file"],
             label=row["label"].strip(),
             fall_start_s=float(row["fall_start_s"]) if (row.get("fall_start_s") or "").strip() else None,
             group=(row.get("group") or row.get("source_repo") or row["file"]).strip(),
@@ -146,15 +149,18 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
 
 
 def cached_recording(clip: Clip, variant: str, fps: float, pose: MoveNet) -> Recording | None:
-    """The clip's recording under `variant`, from the cache or made (and cached) now."""
-    folder = cache_dir() / f"{CACHE_VERSION}-fps{fps:g}" / variant
+    """The clip's recording under `variant` (and the pose model's input size), from the cache or made now."""
+    # Files are told apart by their folder as well as their name.
+    where = hashlib.sha256(str(clip.path.resolve().parent).encode()).hexdigest()[:10]
+    sized = variant if pose.long_side == DEFAULT_INPUT else f"{variant}-input{pose.long_side}"
+    folder = cache_dir() / f"{CACHE_VERSION}-fps{fps:g}" / sized / where
     path = folder / f"{clip.path.stem}.npz"
     skipped = path.with_suffix(".none")
     if path.exists():
         return Recording.load(path)
     if skipped.exists():
         return None
-    orig = cached_recording(clip, "orig", fps, pose) if variant == "portrait" else None
+    orig = cached_recording(clip, "orig", fps, MoveNet(long_side=DEFAULT_INPUT)) if variant == "portrait" else None
     recording = record(clip, variant, fps, pose, orig)
     folder.mkdir(parents=True, exist_ok=True)
     if recording is None:

@@ -3,57 +3,19 @@ and scoring of a fitted model on clips it never saw."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel
 
 from sitewatch.detect.forest import Calibration, FallModel
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
 from sitewatch.detect.train.fit import ClipScore, Dataset, TreeParams, fit_calibration, fit_trees, judge
-from sitewatch.eval import EvalResult, summarise
+from sitewatch.eval import CalibrationReport, EvalResult, reliability, summarise
 
 log = logging.getLogger(__name__)
-
-
-class ReliabilityBin(BaseModel):
-    """Clips whose calibrated probability fell in [low, high)."""
-
-    low: float
-    high: float
-    clips: int
-    mean_probability: float | None
-    fall_fraction: float | None
-
-
-class CalibrationReport(BaseModel):
-    """How well calibrated clip probabilities match what happened."""
-
-    brier: float
-    bins: list[ReliabilityBin]
-
-
-def reliability(
-    probabilities: np.ndarray, labels: np.ndarray, edges: Sequence[float] = (0, 0.2, 0.4, 0.6, 0.8, 1.0001)
-) -> CalibrationReport:
-    """Brier score and a reliability table of clip probabilities against 0/1 labels."""
-    bins = []
-    for low, high in itertools.pairwise(edges):
-        mask = (probabilities >= low) & (probabilities < high)
-        bins.append(
-            ReliabilityBin(
-                low=low,
-                high=min(high, 1.0),
-                clips=int(mask.sum()),
-                mean_probability=round(float(probabilities[mask].mean()), 3) if mask.any() else None,
-                fall_fraction=round(float(labels[mask].mean()), 3) if mask.any() else None,
-            )
-        )
-    return CalibrationReport(brier=round(float(np.mean((probabilities - labels) ** 2)), 4), bins=bins)
 
 
 @dataclass

@@ -174,7 +174,7 @@ def export_trees(model) -> dict:
         trees.append(
             {
                 "feature": nodes["feature_idx"].astype(int).tolist(),
-                "threshold": [round(float(v), 6) for v in nodes["num_threshold"]],
+                "threshold": [float(v) for v in nodes["num_threshold"]],  # exact: rounding moves splits
                 "missing_left": nodes["missing_go_to_left"].astype(bool).tolist(),
                 "left": nodes["left"].astype(int).tolist(),
                 "right": nodes["right"].astype(int).tolist(),
@@ -191,11 +191,20 @@ def export_trees(model) -> dict:
 
 
 def fit_calibration(margins: np.ndarray, labels: np.ndarray) -> Calibration:
-    """Isotonic regression of clip labels on clip margins, as interpolation points."""
+    """Isotonic regression of clip labels on clip margins, as interpolation points.
+
+    Each isotonic block's rate is smoothed (Jeffreys: (falls + 0.5) / (clips + 1)) so that a few dozen
+    clips never claim 0 % or 100 %.
+    """
     from sklearn.isotonic import IsotonicRegression
 
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margins, labels)
-    return Calibration(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
+    fitted = iso.predict(margins)
+    values = np.unique(fitted)
+    rates = np.array([(labels[fitted == v].sum() + 0.5) / ((fitted == v).sum() + 1.0) for v in values])
+    nearest = np.abs(np.asarray(iso.y_thresholds_)[:, None] - values[None, :]).argmin(axis=1)
+    points = rates[nearest]
+    return Calibration(np.asarray(iso.X_thresholds_, float), np.maximum.accumulate(points))
 
 
 @dataclass

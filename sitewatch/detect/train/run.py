@@ -10,10 +10,26 @@ from pathlib import Path
 
 from sitewatch.detect.observe import Recording
 from sitewatch.detect.pose import MoveNet
-from sitewatch.detect.train.corpus import DEV_MANIFEST, TRAIN_MANIFEST, VARIANTS, Clip, cached_recording, read_clips
+from sitewatch.detect.train.corpus import (
+    DEFAULT_INPUT,
+    DEV_MANIFEST,
+    TRAIN_MANIFEST,
+    VARIANTS,
+    Clip,
+    cached_recording,
+    read_clips,
+)
 from sitewatch.detect.train.cv import CrossValidation, calibrate_and_judge, cross_validate, score_clips
-from sitewatch.detect.train.fit import TreeParams, as_fall_model, build_dataset, export_trees, fit_trees, model_of
-from sitewatch.detect.train.tables import breakdown_tables, print_tables, reliability_table, summary_table
+from sitewatch.detect.train.fit import (
+    Dataset,
+    TreeParams,
+    as_fall_model,
+    build_dataset,
+    export_trees,
+    fit_trees,
+    model_of,
+)
+from sitewatch.eval_tables import breakdown_tables, print_tables, reliability_table, summary_table
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +40,7 @@ def recordings_of(
     clips: Sequence[Clip], variants: Sequence[str] = VARIANTS, fps: float = FPS
 ) -> dict[str, dict[str, Recording]]:
     """Cached recordings of each clip under each picture variant that applies to it."""
-    pose = MoveNet(long_side=320)
+    pose = MoveNet(long_side=DEFAULT_INPUT)
     out: dict[str, dict[str, Recording]] = {}
     for clip in clips:
         out[clip.name] = {}
@@ -33,6 +49,19 @@ def recordings_of(
             if recording is not None:
                 out[clip.name][variant] = recording
     return out
+
+
+def corpus_dataset(manifest: Path, videos: Path | None = None) -> Dataset:
+    """Labelled rows of every scored clip of a manifest, under every picture variant and augmentation."""
+    clips = [c for c in read_clips(manifest, videos) if c.label in ("fall", "no_fall")]
+    return build_dataset(clips, recordings_of(clips), FPS)
+
+
+def cross_validate_manifest(
+    manifest: Path, videos: Path | None = None, seed: int = 0, params: TreeParams | None = None
+) -> CrossValidation:
+    """Leave-one-group-out CV of the learned decision on any manifest with a `group` column."""
+    return cross_validate(corpus_dataset(manifest, videos), params or TreeParams(), seed, str(manifest))
 
 
 def dev_check(document: dict, calibration, manifest: Path = DEV_MANIFEST, fps: float = FPS) -> CrossValidation:
@@ -51,8 +80,8 @@ def train(
     from sklearn import __version__ as sklearn_version
 
     params = params or TreeParams()
-    clips = [c for c in read_clips(manifest) if c.label in ("fall", "no_fall")]
-    data = build_dataset(clips, recordings_of(clips), FPS)
+    data = corpus_dataset(manifest)
+    clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
     cv = cross_validate(data, params, seed, str(manifest))
     x, y, w = data.arrays()
     trees = export_trees(fit_trees(x, y, w, params, seed))
@@ -90,3 +119,44 @@ def train(
         "dev": dev.result.model_dump(),
         "dev_calibration": dev.report.model_dump(),
     }
+
+
+def learning_curve(
+    fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), seed: int = 0, params: TreeParams | None = None
+) -> list[dict[str, float]]:
+    """F1 against training-set size: whole groups drawn at random (seeded) until the fraction of clips is
+    reached; leave-one-group-out within them, and the dev clips scored by a model fitted on them all."""
+    import numpy as np
+
+    params = params or TreeParams()
+    data = corpus_dataset(TRAIN_MANIFEST)
+    groups: dict[str, set[str]] = {}
+    for sample in data.samples:
+        groups.setdefault(sample.clip.group, set()).add(sample.clip.name)
+    total = sum(len(names) for names in groups.values())
+    order = list(np.random.default_rng(seed).permutation(sorted(groups)))
+    points = []
+    for fraction in fractions:
+        chosen: set[str] = set()
+        for count, group in enumerate(order):
+            # At least three groups, so that every fold still trains on two.
+            if len(chosen) >= fraction * total and count >= 3:
+                break
+            chosen |= groups[group]
+        subset = Dataset([s for s in data.samples if s.clip.name in chosen])
+        cv = cross_validate(subset, params, seed, f"{len(chosen)} clips")
+        x, y, w = subset.arrays()
+        document = model_of(export_trees(fit_trees(x, y, w, params, seed)), cv.calibration, {})
+        dev = dev_check(document, cv.calibration)
+        points.append(
+            {
+                "clips": len(chosen),
+                "groups": len({s.clip.group for s in subset.samples}),
+                "logo_f1": cv.result.summary.f1,
+                "dev_f1": dev.result.summary.f1,
+                "dev_precision": dev.result.summary.precision,
+                "dev_recall": dev.result.summary.recall,
+            }
+        )
+        log.warning("learning curve: %s", points[-1])
+    return points
