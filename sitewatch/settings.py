@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sitewatch.errors import SettingsError
+from sitewatch.text.languages import DEFAULT_LANG, Lang
+
+log = logging.getLogger(__name__)
 
 ENV_PREFIX = "SITEWATCH_"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Settings(BaseSettings):
@@ -19,7 +25,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True)
 
-    lang: Literal["ko", "en"] = "ko"
+    lang: Lang = DEFAULT_LANG
     max_pixels: int = Field(
         7680 * 4320, gt=0, description="largest frame (width x height) accepted; bigger videos are refused"
     )
@@ -59,7 +65,12 @@ class Settings(BaseSettings):
     translate_base_url: str = "http://127.0.0.1:8000/v1"
     translate_model: str = "gpt-4o-mini"
     translate_api_key: str | None = None
-    openai_api_key: str | None = Field(None, description="key for OpenAI-compatible model servers")
+    openai_api_key: str | None = Field(None, description="key for the OpenAI-compatible model server")
+    openai_base_url: str | None = Field(
+        None,
+        description="the server SITEWATCH_OPENAI_API_KEY belongs to (default: the one in SITEWATCH_VLM); "
+        "the key is sent to no other",
+    )
 
     timeout_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)
     retries: int = Field(3, ge=0, le=10)
@@ -81,10 +92,35 @@ class Settings(BaseSettings):
     )
 
 
+    def openai_key_for(self, base_url: str) -> str | None:
+        """SITEWATCH_OPENAI_API_KEY when `base_url` is on the server it was configured for, else None."""
+        if not self.openai_api_key:
+            return None
+        home = self.openai_base_url
+        if home is None and self.vlm and self.vlm.startswith("openai:"):
+            home = self.vlm.rpartition("@")[2]
+        if home and _origin(home) == _origin(base_url):
+            return self.openai_api_key
+        log.warning(
+            "not sending SITEWATCH_OPENAI_API_KEY to %s: it belongs to %s (set SITEWATCH_OPENAI_BASE_URL)",
+            _origin(base_url), _origin(home) if home else "no configured server",
+        )
+        return None
+
     def offered_models(self) -> list[str]:
         """The backends an operator allows page visitors to pick: SITEWATCH_VLM and SITEWATCH_MODELS."""
         names = [self.vlm or "", *self.models.split(",")]
         return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(parts.scheme.lower())
 
 
 def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> SettingsError:

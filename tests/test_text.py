@@ -94,7 +94,8 @@ def test_times_agree_between_the_summary_and_the_table() -> None:
 @pytest.mark.parametrize(("most", "involved", "expected"), [
     (0, 0, "No people were seen."),
     (1, 0, "One person was visible."),
-    (1, 1, "One person was visible. One of them was involved."),
+    (1, 1, "One person was visible."),
+    (2, 2, "Up to 2 people were visible at once."),
     (3, 2, "Up to 3 people were visible at once. 2 of them were involved."),
 ])
 def test_english_counts_people_in_good_english(most: int, involved: int, expected: str) -> None:

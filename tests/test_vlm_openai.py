@@ -57,7 +57,23 @@ def stub():
 
 
 def _backend(stub: OpenAIStub, settings: Settings | None = None, **options):
-    return load(f"qwen2.5-vl@{stub.base_url}", settings or _settings(), OpenAIOptions(backoff_s=0.01, **options))
+    settings = settings or _settings(openai_base_url=stub.base_url)
+    return load(f"qwen2.5-vl@{stub.base_url}", settings, OpenAIOptions(backoff_s=0.01, **options))
+
+
+def test_the_key_goes_only_to_the_server_it_was_configured_for(stub: OpenAIStub) -> None:
+    with OpenAIStub(lambda request: ANSWER_PIECES) as other:
+        # Configured for `other`; the model points at `stub`: stub must never see the key.
+        backend = _backend(stub, _settings(openai_base_url=other.base_url))
+        assert backend.generate(None, MESSAGES, GenerationOptions(max_new_tokens=8))
+        assert "authorization" not in stub.requests[-1].headers
+        home = _backend(other, _settings(openai_base_url=other.base_url + "/"))
+        home.generate(None, MESSAGES, GenerationOptions(max_new_tokens=8))
+        assert other.requests[-1].headers["authorization"] == "Bearer sk-test"
+    via_vlm = _settings(vlm=f"openai:qwen2.5-vl@{stub.base_url}")
+    assert via_vlm.openai_key_for(stub.base_url) == "sk-test"
+    assert via_vlm.openai_key_for(stub.base_url.replace("127.0.0.1", "localhost")) is None
+    assert _settings().openai_key_for(stub.base_url) is None
 
 
 def test_registry_resolves_and_loads(stub: OpenAIStub) -> None:

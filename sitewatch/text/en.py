@@ -195,7 +195,7 @@ class English(Language):
         if most == 0:
             return "No people were seen."
         text = "One person was visible." if most == 1 else f"Up to {most} people were visible at once."
-        if involved:
+        if 0 < involved < most:
             text += " One of them was involved." if involved == 1 else f" {involved} of them were involved."
         return text
 

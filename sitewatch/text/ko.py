@@ -223,8 +223,8 @@ class Korean(Language):
         """화면에는 최대 N명이 보였습니다 (그중 M명이 사고와 관련되어 있습니다)."""
         if most == 0:
             return "화면에서 사람은 확인되지 않았습니다."
-        text = f"화면에는 동시에 최대 {most}명이 보였습니다."
-        return text + (f" 그중 사고와 관련된 사람은 {involved}명입니다." if involved else "")
+        text = "화면에는 1명이 보였습니다." if most == 1 else f"화면에는 동시에 최대 {most}명이 보였습니다."
+        return text + (f" 그중 사고와 관련된 사람은 {involved}명입니다." if 0 < involved < most else "")
 
     def incident(self, incident: Incident) -> str:
         """3.7초에 사람이 넘어졌고, 이후 11.2초까지 바닥에 쓰러져 있었습니다(신뢰도 92%)."""

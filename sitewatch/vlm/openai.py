@@ -74,7 +74,7 @@ class OpenAIVideoLM:
         self.options = options
         self.endpoint = ChatEndpoint(
             base_url,
-            settings.openai_api_key,
+            settings.openai_key_for(base_url),
             settings.timeout_s,
             settings.retries,
             options.backoff_s,
