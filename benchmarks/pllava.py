@@ -19,9 +19,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sitewatch.schema import Message
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.settings import Settings
-from sitewatch.vlm.base import GenerationOptions, VideoClip
 from sitewatch.vlm.pllava.backend import load
 from tests.pllava_tiny import Geometry, write_release
 

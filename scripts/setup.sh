@@ -21,10 +21,23 @@ pip_install() {
   return "${PIPESTATUS[0]}"
 }
 
+# PyPI's Linux torch wheel is the CUDA build (several GB). On a machine without an NVIDIA GPU, install the
+# pinned version's CPU build first: from a local wheel when pip's find-links has one, else from PyTorch's
+# own CPU index. The constraints file then keeps it.
+torch_pin="$(sed -n 's/^torch==//p' constraints/cpu.txt)"
+if [[ ",$extras," =~ ,(vlm|all|dev), ]] && ! command -v nvidia-smi >/dev/null 2>&1 \
+    && ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+  echo "setup: installing the CPU build of torch $torch_pin" >&2
+  if ! pip_install --no-index "torch==$torch_pin" >/dev/null 2>&1; then
+    pip_install --index-url https://download.pytorch.org/whl/cpu "torch==$torch_pin"
+  fi
+fi
+
 stamp=".venv/.installed-$(cat pyproject.toml constraints/cpu.txt | sha1sum | cut -c1-12)-${extras//[^a-z]/_}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing sitewatch[$extras] (first run takes a few minutes)" >&2
   pip_install --upgrade pip
-  pip_install -c constraints/cpu.txt -e ".[$extras]"
+  # compat: the same path-based editable install setuptools picks for this layout, without its warning banner.
+  pip_install -c constraints/cpu.txt --config-settings editable_mode=compat -e ".[$extras]"
   touch "$stamp"
 fi

@@ -18,13 +18,13 @@ from pydantic import BaseModel, Field
 
 from sitewatch.errors import BackendError, IncompleteAnswerError, QuestionTooLongError, SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
-from sitewatch.schema import Message, Report
+from sitewatch.schema import GenerationOptions, Message, Report, VideoClip
 from sitewatch.text import Lang, answer_from_report, language
 from sitewatch.translate.base import Translator
 from sitewatch.translate.check import translate_checked, translate_or_keep
 from sitewatch.translate.detect import detect_language
 from sitewatch.translate.none import NoTranslator
-from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+from sitewatch.vlm.base import VideoLM
 
 log = logging.getLogger(__name__)
 

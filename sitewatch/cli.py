@@ -101,7 +101,12 @@ Lang = Enum("Lang", {code: code for code in LANGS}, type=str)  # type: ignore[mi
 
 ModelOpt = Annotated[
     str | None,
-    typer.Option("--model", "-m", help="Video-language model: pllava-7b, hf:<id or folder>, openai:<model>@<url>."),
+    typer.Option(
+        "--model",
+        "-m",
+        help="Video-language model that confirms, describes and answers (default: SITEWATCH_VLM; none: the "
+        "detector only): pllava-7b, hf:<id or folder>, openai:<model>@<url>. See `sitewatch models`.",
+    ),
 ]
 TranslatorOpt = Annotated[
     str | None, typer.Option("--translator", help="none, openai[:model], hf[:id or folder], model.")

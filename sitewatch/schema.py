@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 
@@ -130,3 +132,27 @@ class Message(BaseModel):
 
     role: Role
     content: str
+
+
+@dataclass(frozen=True)
+class VideoClip:
+    """Frames handed to a model: RGB uint8 (T, H, W, 3) with the second each frame was taken."""
+
+    frames: np.ndarray
+    times_s: list[float]
+    is_image: bool = False
+    source: str = ""
+
+
+@dataclass
+class GenerationOptions:
+    """How to decode an answer; greedy with 200 new tokens unless told otherwise, like the PLLaVA demo."""
+
+    max_new_tokens: int = 200
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 0.9
+    num_beams: int = 1
+    repetition_penalty: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from sitewatch.assess import Progress, analyze
 from sitewatch.chat import ChatSession
+from sitewatch.schema import GenerationOptions
 from sitewatch.settings import Settings
-from sitewatch.vlm.base import GenerationOptions
 
 if TYPE_CHECKING:
     from sitewatch.translate.base import Translator

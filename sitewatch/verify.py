@@ -7,8 +7,8 @@ import logging
 import re
 
 from sitewatch.errors import IncompleteAnswerError
-from sitewatch.schema import EventKind, Message, ModelOpinion
-from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+from sitewatch.schema import EventKind, GenerationOptions, Message, ModelOpinion, VideoClip
+from sitewatch.vlm.base import VideoLM
 
 log = logging.getLogger(__name__)
 

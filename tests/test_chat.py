@@ -13,11 +13,10 @@ from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.chat_cli import run_terminal_chat
 from sitewatch.errors import SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
-from sitewatch.schema import Event, EventKind, Message, Report, Verdict, VideoInfo
+from sitewatch.schema import Event, EventKind, GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo
 from sitewatch.text import detect_intents, language
 from sitewatch.translate.model import ModelTranslator
 from sitewatch.translate.openai import OpenAITranslator
-from sitewatch.vlm.base import GenerationOptions, VideoClip
 
 PLLAVA_DEMO_SYSTEM = """You are a powerful Video Magic ChatBot, a large vision-language assistant. 
 You are able to understand the video content that the user provides and assist the user in a video-language related task.

@@ -17,14 +17,13 @@ from openai_stub import CONTEXT_TOKENS, OpenAIStub, StubReply, error_reply, unus
 from sitewatch.assess import analyze
 from sitewatch.chat import ChatSession
 from sitewatch.errors import BackendError, IncompleteAnswerError
-from sitewatch.schema import Message, Report, Verdict, VideoInfo
+from sitewatch.schema import GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.text import language
 from sitewatch.translate.check import translate_checked, translate_or_keep, translation_problem
 from sitewatch.translate.openai import OpenAITranslator
 from sitewatch.translate.prompt import max_tokens_for
 from sitewatch.verify import ask_model, opinion_warnings
-from sitewatch.vlm.base import GenerationOptions, VideoClip
 from sitewatch.vlm.openai import OpenAIOptions, OpenAIVideoLM, load
 
 # llama.cpp's answer to images sent to a model loaded without its vision projector.

@@ -17,10 +17,14 @@ pytest.importorskip("transformers")
 from safetensors import safe_open  # noqa: E402
 
 from sitewatch.errors import BackendError, ModelLoadError  # noqa: E402
-from sitewatch.schema import Message  # noqa: E402
+from sitewatch.schema import (  # noqa: E402
+    GenerationOptions,
+    Message,
+    VideoClip,
+)
 from sitewatch.settings import Settings  # noqa: E402
 from sitewatch.video.sample import pllava_indices  # noqa: E402
-from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM  # noqa: E402
+from sitewatch.vlm.base import VideoLM  # noqa: E402
 from sitewatch.vlm.pllava import backend as pllava_backend  # noqa: E402
 from sitewatch.vlm.pllava.backend import PllavaBackend, cut_at_stop, load  # noqa: E402
 from sitewatch.vlm.pllava.config import read_config  # noqa: E402

@@ -10,9 +10,8 @@ import pytest
 from media import SHARED_VIDEOS, write_video
 
 from sitewatch.assess import WHOLE_CLIP_MAX_S, analyze
-from sitewatch.schema import EventKind, Message, Verdict
+from sitewatch.schema import EventKind, GenerationOptions, Message, Verdict, VideoClip
 from sitewatch.verify import ask_model, kind_from_text, parse_yes_no
-from sitewatch.vlm.base import GenerationOptions, VideoClip
 
 
 class ScriptedModel:

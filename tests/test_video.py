@@ -21,7 +21,6 @@ from sitewatch.video.sample import (
     keyframe_plan,
     pllava_indices,
     uniform_plan,
-    windows,
 )
 
 needs_shared = pytest.mark.skipif(
@@ -112,16 +111,6 @@ def test_fixed_rate_plan_streams_frames_near_their_targets(tmp_path: Path) -> No
 def test_fixed_rate_never_exceeds_the_videos_rate(tmp_path: Path) -> None:
     info = probe(write_video(tmp_path / "v.mp4", frames=20, fps=10))
     assert len(fps_plan(info, 30)) == 20
-
-
-def test_windows_cover_a_long_video_in_chunks(tmp_path: Path) -> None:
-    info = probe(write_video(tmp_path / "v.mp4", frames=300, fps=30))
-    chunks = windows(info, window_s=4.0, stride_s=3.0, frames=8)
-    assert chunks[0].start_s == 0.0 and chunks[-1].end_s == pytest.approx(info.duration_s)
-    assert all(len(w.plan) == 8 and w.start_s <= w.plan.times_s[0] < w.plan.times_s[-1] <= w.end_s for w in chunks)
-    assert [round(w.start_s, 3) for w in chunks] == [0.0, 3.0, 6.0]
-    frames = list(FrameReader(info.path, chunks[2].plan))
-    assert len(frames) == 8 and 6.0 <= frames[0].time_s < frames[-1].time_s <= 10.0
 
 
 def test_rotation_metadata_swaps_the_size_and_turns_the_frames(tmp_path: Path) -> None:
@@ -325,7 +314,7 @@ def test_planned_frames_budget(tmp_path: Path) -> None:
     with pytest.raises(errors.VideoTooLongError, match="needs 12 frames, above the limit of 11"):
         fps_plan(info, 6, max_frames=11)
     with pytest.raises(errors.VideoTooLongError, match="SITEWATCH_MAX_PLANNED_FRAMES"):
-        windows(info, window_s=1.0, stride_s=0.001, frames=16, max_frames=1000)
+        fps_plan(info, 60, max_frames=5)
 
 
 def test_content_decides_image_or_video_not_the_suffix(tmp_path: Path) -> None:

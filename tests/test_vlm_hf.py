@@ -13,9 +13,9 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from sitewatch.errors import ModelLoadError
-from sitewatch.schema import Message
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.settings import Settings
-from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+from sitewatch.vlm.base import VideoLM
 from sitewatch.vlm.registry import load_backend, resolve
 
 SENTENCES = [

@@ -16,9 +16,9 @@ from openai_stub import OpenAIStub, StubReply, error_reply, unused_port
 from PIL import Image
 
 from sitewatch.errors import BackendError, ModelLoadError
-from sitewatch.schema import Message
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.settings import Settings
-from sitewatch.vlm.base import GenerationOptions, VideoClip, VideoLM
+from sitewatch.vlm.base import VideoLM
 from sitewatch.vlm.openai import OpenAIOptions, load, parse_target
 from sitewatch.vlm.registry import load_backend, resolve
 

@@ -53,7 +53,7 @@ def _rows(incidents: list[Incident], words: Language) -> tuple[IncidentRow, ...]
                 number=number,
                 kind=incident.kind,
                 label=words.events[incident.kind],
-                phases=" → ".join(words.events[e.kind] for e in incident.phases),
+                phases=" → ".join(words.events[e.kind] for e in incident.phases) if len(incident.phases) > 1 else "",
                 start=words.seconds(incident.start_s),
                 end=words.seconds(incident.end_s),
                 confidence=words.percent(incident.confidence),
@@ -95,8 +95,9 @@ def summary_sentences(report: Report, words: Language, incidents: list[Incident]
         medium = words.t("medium_image") if report.video.is_image else words.t("medium_video", duration=duration)
         sentences = [words.t("no_accident", medium=medium), people]
         advice = []
-    if lost:
-        advice.append("advice_lost")
+    if lost and report.verdict is not Verdict.accident:
+        # What happened out of view is the thing to check, more than the part of the video already seen.
+        advice = ["advice_lost"]
     return [*sentences, *_scene(report, words), *_partial(report, words), *(words.t(a) for a in advice)]
 
 

@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
-from sitewatch.translate.base import Lang
+from sitewatch.translate.base import Lang, TextModel
 from sitewatch.translate.glossary import fix_terms
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.vlm.base import VideoLM
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ def _device(settings: Settings) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> HFTranslator:
+def load(target: str, settings: Settings, vlm: TextModel | None = None) -> HFTranslator:
     """Build the translator from `hf:<spec>[,<spec>]` (NLLB-200 distilled 600M when empty)."""
     models = [part for part in target.split(",") if part.strip()] if target else None
     return HFTranslator(models, device=_device(settings))

@@ -5,19 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sitewatch.errors import SitewatchError
-from sitewatch.schema import Message
-from sitewatch.translate.base import Lang
+from sitewatch.schema import GenerationOptions, Message
+from sitewatch.translate.base import Lang, TextModel
 from sitewatch.translate.glossary import fix_terms
 from sitewatch.translate.prompt import STOP, max_tokens_for, system_prompt, unwrap, wrap
-from sitewatch.vlm.base import GenerationOptions
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.vlm.base import VideoLM
 
 
 class ModelTranslator:
-    """Asks a `VideoLM` for a translation with a text-only prompt.
+    """Asks a `TextModel` for a translation with a text-only prompt.
 
     The video handle passed to the model is None: backends must treat None as "no video" and
     answer from the messages alone.
@@ -25,7 +23,7 @@ class ModelTranslator:
 
     name = "model"
 
-    def __init__(self, vlm: VideoLM) -> None:
+    def __init__(self, vlm: TextModel) -> None:
         self.vlm = vlm
 
     def translate(self, text: str, source: Lang, target: Lang) -> str:
@@ -42,7 +40,7 @@ class ModelTranslator:
         return fix_terms(text, answer, source, target)
 
 
-def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> ModelTranslator:
+def load(target: str, settings: Settings, vlm: TextModel | None = None) -> ModelTranslator:
     """Build the translator around the chat's own model `vlm`."""
     if vlm is None:
         raise SitewatchError(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sitewatch.translate.base import Lang
+from sitewatch.translate.base import Lang, TextModel
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.vlm.base import VideoLM
 
 
 class NoTranslator:
@@ -21,6 +20,6 @@ class NoTranslator:
         return text
 
 
-def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> NoTranslator:
+def load(target: str, settings: Settings, vlm: TextModel | None = None) -> NoTranslator:
     """Build the pass-through translator (it takes no options)."""
     return NoTranslator()

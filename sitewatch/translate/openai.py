@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sitewatch.openai_http import ChatEndpoint
-from sitewatch.translate.base import Lang
+from sitewatch.translate.base import Lang, TextModel
 from sitewatch.translate.glossary import fix_terms
 from sitewatch.translate.prompt import STOP, max_tokens_for, system_prompt, unwrap, wrap
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.vlm.base import VideoLM
 
 # Said when nothing listens at the URL: chatting untranslated is the way around it.
 UNREACHABLE_HINT = "or set SITEWATCH_TRANSLATOR=none to chat untranslated"
@@ -67,7 +66,7 @@ class OpenAITranslator:
         return fix_terms(text, answer, source, target)
 
 
-def load(target: str, settings: Settings, vlm: VideoLM | None = None) -> OpenAITranslator:
+def load(target: str, settings: Settings, vlm: TextModel | None = None) -> OpenAITranslator:
     """Build the translator from `settings` (`openai:<model>` overrides the model name)."""
     return OpenAITranslator(
         base_url=settings.translate_base_url,

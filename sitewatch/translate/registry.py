@@ -9,8 +9,7 @@ from sitewatch.errors import SitewatchError
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.translate.base import Translator
-    from sitewatch.vlm.base import VideoLM
+    from sitewatch.translate.base import TextModel, Translator
 
 # name -> "module:function"; each loader takes (target, settings, vlm) and returns a Translator.
 TRANSLATORS: dict[str, str] = {
@@ -21,7 +20,7 @@ TRANSLATORS: dict[str, str] = {
 }
 
 
-def load_translator(name: str | None, settings: Settings, vlm: VideoLM | None = None) -> Translator:
+def load_translator(name: str | None, settings: Settings, vlm: TextModel | None = None) -> Translator:
     """Build the translator `name` (`settings.translator` when None); `model` translates with `vlm`."""
     name = name if name is not None else settings.translator
     backend, _, target = name.partition(":")

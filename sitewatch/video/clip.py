@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitewatch.schema import VideoInfo
+from sitewatch.schema import VideoClip, VideoInfo
 from sitewatch.video.decode import Size, read_frames
 from sitewatch.video.limits import DEFAULT_MAX_PIXELS
 from sitewatch.video.sample import FramePlan, uniform_plan
-from sitewatch.vlm.base import VideoClip
 
 # Large enough for every backend's own resize (PLLaVA crops 336 px squares) without decoding 4K frames.
 MODEL_FRAME_SIDE = 768

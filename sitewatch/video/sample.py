@@ -37,15 +37,6 @@ class FramePlan:
         return len(self.times_s)
 
 
-@dataclass(frozen=True)
-class Window:
-    """A stretch of a long video analysed on its own."""
-
-    start_s: float
-    end_s: float
-    plan: FramePlan
-
-
 def pllava_indices(frame_count: int, num: int = 16) -> list[int]:
     """PLLaVA's uniform segment-centre indices: seg=(N-1)/num, start=int(seg/2), start+round(seg*i)."""
     if frame_count <= 0 or num <= 0:
@@ -105,31 +96,3 @@ def fps_plan(
     first = order[np.r_[True, slots[order][1:] != slots[order][:-1]]] if len(order) else order
     check_planned(info.path, len(first), fps, max_frames)
     return FramePlan(times_s=tuple(np.sort(times[first]).tolist()), mode="nearest", step_s=step)
-
-
-def windows(
-    info: VideoInfo,
-    window_s: float = 16.0,
-    stride_s: float | None = None,
-    frames: int = 16,
-    max_frames: int = DEFAULT_MAX_PLANNED_FRAMES,
-) -> list[Window]:
-    """Cut a long video into windows of `window_s` seconds (overlapping if stride < window), `frames` each."""
-    if window_s <= 0:
-        raise ValueError(f"window_s must be positive, got {window_s}")
-    stride = window_s if stride_s is None else stride_s
-    if stride <= 0:
-        raise ValueError(f"stride_s must be positive, got {stride}")
-    duration = max(info.duration_s, 0.0)
-    count = math.ceil(max(duration - window_s, 0.0) / stride - 1e-9) + 1
-    check_planned(info.path, count * frames, frames / window_s, max_frames)
-    out: list[Window] = []
-    start = 0.0
-    while True:
-        end = min(start + window_s, duration)
-        step = (end - start) / frames
-        times = tuple(start + step * (i + 0.5) for i in range(frames))
-        out.append(Window(start_s=start, end_s=end, plan=FramePlan(times_s=times, mode="nearest")))
-        if end >= duration - 1e-9:
-            return out
-        start += stride

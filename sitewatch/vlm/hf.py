@@ -15,8 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
-from sitewatch.schema import Message
-from sitewatch.vlm.base import GenerationOptions, VideoClip
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.vlm.frames import scale_to_budget
 
 if TYPE_CHECKING:

@@ -14,8 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.openai_http import ChatEndpoint
 from sitewatch.optional import require
-from sitewatch.schema import Message
-from sitewatch.vlm.base import GenerationOptions, VideoClip
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.vlm.frames import encode_mp4, jpeg_data_url, scale_to_budget, subsample
 
 if TYPE_CHECKING:

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
-from sitewatch.schema import Message
-from sitewatch.vlm.base import GenerationOptions, VideoClip
+from sitewatch.schema import GenerationOptions, Message, VideoClip
 
 if TYPE_CHECKING:
     import torch

@@ -55,9 +55,6 @@ CHATML = Template(
     stop_token="<|im_end|>",
 )
 
-TEMPLATES: dict[str, Template] = {PLAIN.name: PLAIN, CHATML.name: CHATML}
-
-
 def template_for(tokenizer: Any) -> Template:
     """ChatML for the Yi-based 34B (its tokenizer knows <|im_start|>), Vicuna `plain` for 7B/13B."""
     return CHATML if "<|im_start|>" in tokenizer.get_vocab() else PLAIN
