@@ -16,7 +16,15 @@ if TYPE_CHECKING:
     from sitewatch.vlm.base import VideoLM
 
 _lock = threading.Lock()
-_models: dict[tuple[str, str, str, bool], VideoLM] = {}
+_models: dict[tuple[str, str], VideoLM] = {}
+# Settings that change how a backend is built: two sessions share a loaded model only when these agree.
+_MODEL_FIELDS_EXACT = frozenset({"device", "dtype", "load_in_4bit", "timeout_s", "retries", "backoff_s"})
+_MODEL_FIELD_PREFIXES = ("hf_", "openai_")
+
+
+def _model_key(name: str, settings: Settings) -> tuple[str, str]:
+    fields = {f for f in Settings.model_fields if f in _MODEL_FIELDS_EXACT or f.startswith(_MODEL_FIELD_PREFIXES)}
+    return name, settings.model_dump_json(include=fields)
 
 
 def get_model(name: str | None, settings: Settings) -> VideoLM | None:
@@ -25,7 +33,7 @@ def get_model(name: str | None, settings: Settings) -> VideoLM | None:
         return None
     from sitewatch.vlm.registry import load_backend
 
-    key = (name, settings.device, settings.dtype, settings.load_in_4bit)
+    key = _model_key(name, settings)
     with _lock:
         if key not in _models:
             _models[key] = load_backend(name, settings)

@@ -1,15 +1,22 @@
-"""One Settings object for the whole program: environment (SITEWATCH_*) first, CLI flags override."""
+"""One Settings object for the whole program, validated once, from one schema.
+
+Sources, strongest first: CLI flags and page options (`updated`), SITEWATCH_* environment variables, a
+.env file, a TOML file (SITEWATCH_CONFIG, else ./sitewatch.toml). A name sitewatch does not know, in any
+of them, is an error that suggests the closest known one.
+"""
 
 from __future__ import annotations
 
+import difflib
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from sitewatch.errors import SettingsError
 from sitewatch.text.languages import DEFAULT_LANG, Lang
@@ -17,13 +24,30 @@ from sitewatch.text.languages import DEFAULT_LANG, Lang
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "SITEWATCH_"
+CONFIG_VARIABLE = "SITEWATCH_CONFIG"
+DEFAULT_CONFIG_FILE = "sitewatch.toml"
+# SITEWATCH_* variables that are not settings: read by sitewatch's own scripts, or naming the config file.
+NOT_SETTINGS = frozenset({CONFIG_VARIABLE, "SITEWATCH_EXTRAS"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class Settings(BaseSettings):
-    """Configuration read from SITEWATCH_* environment variables (and a .env file if present)."""
+    """Configuration read from SITEWATCH_* environment variables, a .env file and a TOML file."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", validate_assignment=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="forbid", validate_assignment=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags and options, then the environment, .env, and the TOML file."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
 
     lang: Lang = DEFAULT_LANG
     max_pixels: int = Field(
@@ -72,7 +96,31 @@ class Settings(BaseSettings):
         "the key is sent to no other",
     )
 
+    # The transformers backend (hf:<id or folder>).
+    hf_pixel_budget: int = Field(
+        16 * 448 * 448, gt=0, description="frames are downscaled until frames x height x width fits this"
+    )
+    hf_video_input: Literal["auto", "video", "images"] = Field(
+        "auto", description="video: native video input; images: frames as images; auto: video when possible"
+    )
+    hf_device_map: str | None = Field(None, description="'auto' spreads the model over every GPU (accelerate)")
+    hf_attn_implementation: str | None = Field(None, description="e.g. sdpa, flash_attention_2")
+
+    # The OpenAI-compatible backend (openai:<model>@<url>).
+    openai_video_input: Literal["images", "video_url"] = Field(
+        "images",
+        description="images: sampled frames as JPEG image_url parts (OpenAI, Ollama, llama.cpp); "
+        "video_url: the clip as an MP4 data URL (vLLM, SGLang)",
+    )
+    openai_max_images: int = Field(16, ge=1, le=256, description="most frames sent as images")
+    openai_max_side: int = Field(768, ge=16, le=4096, description="longest image side in pixels")
+    openai_jpeg_quality: int = Field(85, ge=10, le=100)
+    openai_video_pixel_budget: int = Field(
+        32 * 640 * 360, gt=0, description="frames x height x width of an MP4 the backend encodes itself"
+    )
+
     timeout_s: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)
+    backoff_s: float = Field(0.5, ge=0, le=60, description="first retry delay; doubles on each retry")
     retries: int = Field(3, ge=0, le=10)
 
     upload_limit_mb: int = Field(500, gt=0)
@@ -123,12 +171,41 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme.lower(), (parts.hostname or "").lower(), port or _DEFAULT_PORTS.get(parts.scheme.lower())
 
 
+def config_file() -> Path | None:
+    """The TOML settings file: SITEWATCH_CONFIG, else ./sitewatch.toml when it exists."""
+    named = os.environ.get(CONFIG_VARIABLE)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"{CONFIG_VARIABLE}: {path} is not a file")
+        return path
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def _closest(field: str, prefix: str = ENV_PREFIX) -> str:
+    match = difflib.get_close_matches(field.lower(), list(Settings.model_fields), n=1, cutoff=0.6)
+    if not match:
+        return ""
+    return f" (did you mean {prefix}{match[0].upper() if prefix else match[0]}?)"
+
+
+def _unknown_variables() -> list[str]:
+    """SITEWATCH_* environment variables that name no setting (typos that would otherwise pass silently)."""
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields} | NOT_SETTINGS
+    return sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
+
+
 def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> SettingsError:
     """One line naming each bad setting (as `labels` calls it, else its environment variable) and what is allowed."""
     problems = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "settings"
         name = (labels or {}).get(field, f"{ENV_PREFIX}{field.upper()}")
+        if err["type"] == "extra_forbidden":
+            # Unknown environment variables are caught before; these come from a file (.env, TOML).
+            problems.append(f"{field}: unknown setting in the config file{_closest(field, prefix='')}")
+            continue
         allowed = err.get("ctx", {}).get("expected")
         what = f"expected {allowed}" if allowed else err["msg"].lower()
         given = err.get("input")
@@ -148,6 +225,10 @@ def updated(settings: Settings, labels: dict[str, str] | None = None, **changes:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, read once; a bad SITEWATCH_* value raises SettingsError naming it."""
+    unknown = _unknown_variables()
+    if unknown:
+        names = "; ".join(f"{k}: unknown setting{_closest(k[len(ENV_PREFIX):])}" for k in unknown)
+        raise SettingsError(f"invalid setting: {names}")
     try:
         return Settings()
     except ValidationError as exc:

@@ -24,7 +24,7 @@ from sitewatch.translate.check import translate_checked, translate_or_keep, tran
 from sitewatch.translate.openai import OpenAITranslator
 from sitewatch.translate.prompt import max_tokens_for
 from sitewatch.verify import ask_model, opinion_warnings
-from sitewatch.vlm.openai import OpenAIOptions, OpenAIVideoLM, load
+from sitewatch.vlm.openai import OpenAIVideoLM, load
 
 # llama.cpp's answer to images sent to a model loaded without its vision projector.
 UNSUPPORTED = error_reply(
@@ -42,7 +42,7 @@ def _settings(**kwargs) -> Settings:
 
 
 def _vlm(base_url: str, **kwargs) -> OpenAIVideoLM:
-    return load(f"llava@{base_url}", _settings(**kwargs), OpenAIOptions(backoff_s=0.01))
+    return load(f"llava@{base_url}", _settings(backoff_s=0.01, **kwargs))
 
 
 def _translator(base_url: str, **kwargs) -> OpenAITranslator:

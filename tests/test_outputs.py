@@ -248,3 +248,37 @@ def test_get_settings_errors_are_settings_errors(monkeypatch: pytest.MonkeyPatch
     finally:
         monkeypatch.delenv("SITEWATCH_LANG")
         get_settings.cache_clear()
+
+
+def test_a_typo_in_a_setting_is_named_with_the_closest_one(clip: Path, tmp_path: Path) -> None:
+    assert_one_line_error(
+        run("probe", str(clip), env={"SITEWATCH_DETCT_FPS": "3"}),
+        "SITEWATCH_DETCT_FPS: unknown setting (did you mean SITEWATCH_DETECT_FPS?)",
+    )
+    config = tmp_path / "sitewatch.toml"
+    config.write_text('lang = "en"\ndetect_fsp = 3\n')
+    assert_one_line_error(
+        run("probe", str(clip), env={"SITEWATCH_CONFIG": str(config)}),
+        "detect_fsp: unknown setting in the config file (did you mean detect_fps?)",
+    )
+    assert_one_line_error(
+        run("probe", str(clip), env={"SITEWATCH_CONFIG": str(tmp_path / "absent.toml")}), "is not a file"
+    )
+
+
+def test_a_toml_config_file_sets_what_the_environment_does_not(tmp_path: Path) -> None:
+    config = tmp_path / "sitewatch.toml"
+    config.write_text('lang = "en"\ndetect_fps = 3\nopenai_max_images = 4\n')
+    code = "from sitewatch.settings import get_settings as g; s = g(); print(s.lang, s.detect_fps, s.openai_max_images)"
+    env = {**os.environ, "SITEWATCH_CONFIG": str(config), "SITEWATCH_DETECT_FPS": "5"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["en", "5.0", "4"]
+
+
+def test_model_settings_are_part_of_the_model_cache_key() -> None:
+    from sitewatch.session import _model_key
+
+    base = Settings(_env_file=None)
+    assert _model_key("m", base) == _model_key("m", updated(base, lang="en"))
+    assert _model_key("m", base) != _model_key("m", updated(base, openai_max_images=4))
+    assert _model_key("m", base) != _model_key("m", updated(base, dtype="float16"))

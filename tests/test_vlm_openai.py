@@ -19,7 +19,7 @@ from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.settings import Settings
 from sitewatch.vlm.base import VideoLM
-from sitewatch.vlm.openai import OpenAIOptions, load, parse_target
+from sitewatch.vlm.openai import load, parse_target
 from sitewatch.vlm.registry import load_backend, resolve
 
 ANSWER = "A worker fell from the ladder."
@@ -34,7 +34,7 @@ MESSAGES = [
 
 
 def _settings(**kwargs) -> Settings:
-    base = {"openai_api_key": "sk-test", "timeout_s": 5.0, "retries": 2, "_env_file": None}
+    base = {"openai_api_key": "sk-test", "timeout_s": 5.0, "retries": 2, "backoff_s": 0.01, "_env_file": None}
     return Settings(**{**base, **kwargs})
 
 
@@ -58,7 +58,8 @@ def stub():
 
 def _backend(stub: OpenAIStub, settings: Settings | None = None, **options):
     settings = settings or _settings(openai_base_url=stub.base_url)
-    return load(f"qwen2.5-vl@{stub.base_url}", settings, OpenAIOptions(backoff_s=0.01, **options))
+    settings = settings.model_copy(update={f"openai_{k}": v for k, v in options.items()})
+    return load(f"qwen2.5-vl@{stub.base_url}", settings)
 
 
 def test_the_key_goes_only_to_the_server_it_was_configured_for(stub: OpenAIStub) -> None:
@@ -192,7 +193,7 @@ def test_garbage_answer(stub: OpenAIStub, garbage: str) -> None:
 
 def test_server_down_after_retries() -> None:
     base_url = f"http://127.0.0.1:{unused_port()}/v1"
-    backend = load(f"m@{base_url}", _settings(), OpenAIOptions(backoff_s=0.01))
+    backend = load(f"m@{base_url}", _settings())
     with pytest.raises(BackendError, match="nothing listens at"):
         backend.generate(backend.encode(_clip(1)), MESSAGES, GenerationOptions())
     with pytest.raises(BackendError, match="nothing listens at"):

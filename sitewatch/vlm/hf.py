@@ -10,9 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
 from sitewatch.schema import GenerationOptions, Message, VideoClip
@@ -27,21 +24,6 @@ log = logging.getLogger(__name__)
 _METADATA_FPS = 100.0
 
 
-class HFOptions(BaseSettings):
-    """Options of the transformers backend (SITEWATCH_HF_* environment variables)."""
-
-    model_config = SettingsConfigDict(env_prefix="SITEWATCH_HF_", extra="ignore")
-
-    pixel_budget: int = Field(
-        16 * 448 * 448, description="frames are downscaled until frames x height x width fits this"
-    )
-    video_input: Literal["auto", "video", "images"] = Field(
-        "auto", description="video: native video input; images: frames as images; auto: video when possible"
-    )
-    device_map: str | None = Field(None, description="'auto' spreads the model over every GPU (accelerate)")
-    attn_implementation: str | None = Field(None, description="e.g. sdpa, flash_attention_2")
-
-
 @dataclass
 class EncodedVideo:
     """A clip preprocessed once per chat: processor tensors plus the placeholder text they expand to."""
@@ -53,40 +35,40 @@ class EncodedVideo:
     video_replacements: list[str] = field(default_factory=list)
 
 
-def load(target: str, settings: Settings, options: HFOptions | None = None) -> HFVideoLM:
+def load(target: str, settings: Settings) -> HFVideoLM:
     """Load a transformers image-text-to-text model with video support from a hub id or a folder."""
     require("torch", "vlm")
     require("transformers", "vlm")
-    return HFVideoLM(target, settings, options or HFOptions())
+    return HFVideoLM(target, settings)
 
 
 class HFVideoLM:
     """A `VideoLM` over `AutoProcessor` + `AutoModelForImageTextToText`."""
 
-    def __init__(self, target: str, settings: Settings, options: HFOptions) -> None:
+    def __init__(self, target: str, settings: Settings) -> None:
         import torch
 
         self.name = f"hf:{target}"
-        self.options = options
+        self.pixel_budget = settings.hf_pixel_budget
         config = _load_config(target)
         self.device, self.dtype = _device_and_dtype(settings.device, settings.dtype)
         self.processor, native_video = _load_processor(target, config)
         self.mode: Literal["video", "images"] = "video" if native_video else "images"
-        if options.video_input == "images":
+        if settings.hf_video_input == "images":
             self.mode = "images"
-        elif options.video_input == "video" and not native_video:
+        elif settings.hf_video_input == "video" and not native_video:
             raise ModelLoadError(
                 f"{target}: native video input needs torchvision (pip install torchvision); "
                 "set SITEWATCH_HF_VIDEO_INPUT=images to send frames as images"
             )
-        self.model = _load_model(target, self.device, self.dtype, settings.load_in_4bit, options)
+        self.model = _load_model(target, self.device, self.dtype, settings)
         self._generate_lock = threading.Lock()
         log.info("loaded %s on %s (%s, %s input)", target, self.device, self.dtype, self.mode)
         self._torch = torch
 
     def encode(self, clip: VideoClip) -> EncodedVideo:
         """Preprocess the clip's frames once: resize to the pixel budget and run the vision processor."""
-        frames = scale_to_budget(clip.frames, self.options.pixel_budget)
+        frames = scale_to_budget(clip.frames, self.pixel_budget)
         kwargs = self.processor._merge_kwargs(
             tokenizer_init_kwargs=self.processor.tokenizer.init_kwargs, return_tensors="pt"
         )
@@ -355,17 +337,17 @@ def _images_only(processor_class: type) -> type:
     )
 
 
-def _load_model(target: str, device: str, dtype: Any, load_in_4bit: bool, options: HFOptions) -> Any:
+def _load_model(target: str, device: str, dtype: Any, settings: Settings) -> Any:
     """AutoModelForImageTextToText on one device, over all GPUs (device_map=auto), or in 4-bit nf4."""
     from transformers import AutoModelForImageTextToText
 
     kwargs: dict[str, Any] = {"dtype": dtype}
-    if options.attn_implementation:
-        kwargs["attn_implementation"] = options.attn_implementation
-    if options.device_map:
+    if settings.hf_attn_implementation:
+        kwargs["attn_implementation"] = settings.hf_attn_implementation
+    if settings.hf_device_map:
         require("accelerate", "vlm")
-        kwargs["device_map"] = options.device_map
-    if load_in_4bit:
+        kwargs["device_map"] = settings.hf_device_map
+    if settings.load_in_4bit:
         require("bitsandbytes", "quant")
         from transformers import BitsAndBytesConfig
 

@@ -6,10 +6,7 @@ import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TYPE_CHECKING, Any
 
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.openai_http import ChatEndpoint
@@ -19,25 +16,6 @@ from sitewatch.vlm.frames import encode_mp4, jpeg_data_url, scale_to_budget, sub
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-
-
-class OpenAIOptions(BaseSettings):
-    """Options of the OpenAI-compatible backend (SITEWATCH_OPENAI_* environment variables)."""
-
-    model_config = SettingsConfigDict(env_prefix="SITEWATCH_OPENAI_", extra="ignore")
-
-    video_input: Literal["images", "video_url"] = Field(
-        "images",
-        description="images: sampled frames as JPEG image_url parts (OpenAI, Ollama, llama.cpp); "
-        "video_url: the clip as an MP4 data URL (vLLM, SGLang)",
-    )
-    max_images: int = Field(16, ge=1, description="most frames sent as images")
-    max_side: int = Field(768, ge=16, description="longest image side in pixels")
-    jpeg_quality: int = Field(85, ge=10, le=100)
-    video_pixel_budget: int = Field(
-        32 * 640 * 360, description="frames x height x width of an MP4 the backend encodes itself"
-    )
-    backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubles on each retry")
 
 
 @dataclass(frozen=True)
@@ -57,26 +35,26 @@ def parse_target(target: str) -> tuple[str, str]:
     return model, base_url.rstrip("/")
 
 
-def load(target: str, settings: Settings, options: OpenAIOptions | None = None) -> OpenAIVideoLM:
+def load(target: str, settings: Settings) -> OpenAIVideoLM:
     """Talk to the model `target` (`<model>@<base url>`) on an OpenAI-compatible server."""
     require("httpx", "openai")
     model, base_url = parse_target(target)
-    return OpenAIVideoLM(model, base_url, settings, options or OpenAIOptions())
+    return OpenAIVideoLM(model, base_url, settings)
 
 
 class OpenAIVideoLM:
     """A `VideoLM` over `/chat/completions` with image_url or video_url content parts."""
 
-    def __init__(self, model: str, base_url: str, settings: Settings, options: OpenAIOptions) -> None:
+    def __init__(self, model: str, base_url: str, settings: Settings) -> None:
         self.name = f"openai:{model}@{base_url}"
         self.model = model
-        self.options = options
+        self.settings = settings
         self.endpoint = ChatEndpoint(
             base_url,
             settings.openai_key_for(base_url),
             settings.timeout_s,
             settings.retries,
-            options.backoff_s,
+            settings.backoff_s,
             extra="openai",
             label="video-language server",
             url_setting="the URL in SITEWATCH_VLM (openai:<model>@<url>)",
@@ -91,15 +69,15 @@ class OpenAIVideoLM:
 
     def encode(self, clip: VideoClip) -> EncodedVideo:
         """Encode the clip once: an MP4 data URL, or JPEG frames within the image budget."""
-        if self.options.video_input == "video_url" and not clip.is_image and len(clip.frames) > 1:
+        if self.settings.openai_video_input == "video_url" and not clip.is_image and len(clip.frames) > 1:
             return EncodedVideo([{"type": "video_url", "video_url": {"url": self._video_data_url(clip)}}])
-        keep = subsample(len(clip.frames), 1 if clip.is_image else self.options.max_images)
+        keep = subsample(len(clip.frames), 1 if clip.is_image else self.settings.openai_max_images)
         parts: list[dict[str, Any]] = []
         for index in keep:
             if len(keep) > 1:
                 # The server sees a bag of images: say when each was taken.
                 parts.append({"type": "text", "text": f"{clip.times_s[index]:.1f}s:"})
-            url = jpeg_data_url(clip.frames[index], self.options.max_side, self.options.jpeg_quality)
+            url = jpeg_data_url(clip.frames[index], self.settings.openai_max_side, self.settings.openai_jpeg_quality)
             parts.append({"type": "image_url", "image_url": {"url": url}})
         return EncodedVideo(parts)
 
@@ -137,7 +115,7 @@ class OpenAIVideoLM:
         if source is not None and source.is_file():
             data, mime = source.read_bytes(), _video_mime(source)
         else:
-            frames = scale_to_budget(clip.frames, self.options.video_pixel_budget)
+            frames = scale_to_budget(clip.frames, self.settings.openai_video_pixel_budget)
             data, mime = encode_mp4(frames, clip.times_s), "video/mp4"
         return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
