@@ -454,6 +454,42 @@ def serve(
     run_server(settings, host, port)
 
 
+@app.command()
+def watch(
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Cameras: rtsp://, http(s):// (MJPEG, HLS), /dev/videoN, a video file.")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML file with a `cameras` list and notification targets.")
+    ] = None,
+    webhook: Annotated[
+        list[str] | None, typer.Option(help="POST each alert as JSON, signed with SITEWATCH_WEBHOOK_SECRET.")
+    ] = None,
+    mqtt: Annotated[str | None, typer.Option(help="Publish alerts to sitewatch/<camera>/events on this broker: "
+                                             "mqtt://[user:pass@]host[:port].")] = None,
+    notify: Annotated[
+        list[str] | None, typer.Option(help="An apprise URL: slack://, tgram://, mailto://, ... (repeatable).")
+    ] = None,
+    loop: Annotated[bool, typer.Option("--loop", help="Replay video files from the start when they end.")] = False,
+    lang: Annotated[Lang | None, typer.Option(help="Language of the alerts (default: SITEWATCH_LANG or ko).")] = None,
+    duration: Annotated[float | None, typer.Option(min=0, help="Stop after this many seconds.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print camera status as JSON lines.")] = False,
+) -> None:
+    """Watch live cameras: alert within seconds of a fall, keep each incident's clip and report in the history."""
+    from sitewatch.live.config import load_config
+    from sitewatch.live.run import run_watch
+    from sitewatch.optional import require
+
+    for module in ("yaml", "sqlalchemy", "cv2"):
+        require(module, "live")
+    settings = _settings(lang)
+    watch_config = load_config(
+        config, sources or [], loop=loop, webhooks=webhook, mqtt=mqtt, notify=notify,
+        lang=lang.value if lang else None,
+    )
+    run_watch(watch_config, settings, as_json, typer.echo, duration)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning sitewatch errors into one clear line and exit code 2."""
     try:

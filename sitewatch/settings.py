@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     api_workers: int | None = Field(
         None, ge=1, le=64, description="analyses `sitewatch serve` runs at once (default: one per 2 cores)"
     )
+    webhook_secret: SecretStr | None = Field(
+        None, description="key of the HMAC-SHA256 signature (X-Sitewatch-Signature) on `sitewatch watch` webhooks"
+    )
+    webhook_retries: int = Field(4, ge=0, le=10, description="retries of a webhook that fails, with doubling pauses")
+    watch_config: Path | None = Field(
+        None, description="a cameras YAML file that `sitewatch serve` also watches (as `sitewatch watch --config`)"
+    )
 
 
     def openai_key_for(self, base_url: str) -> str | None:

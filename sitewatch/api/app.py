@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sitewatch import __version__
-from sitewatch.api import analyses, conversation, problems
+from sitewatch.api import analyses, conversation, incidents, problems
 from sitewatch.api.auth import TokenGate
 from sitewatch.api.chats import ChatSessions
 from sitewatch.api.models import Health
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(TokenGate, token=settings.api_token)
     app.include_router(analyses.router, prefix="/v1")
     app.include_router(conversation.router, prefix="/v1")
+    app.include_router(incidents.router, prefix="/v1")
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

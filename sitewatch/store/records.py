@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from sitewatch.schema import EventKind, Verdict
+from sitewatch.schema import Event, EventKind, Verdict
 
 # A free label an operator files analyses under (a site, a camera).
 Tag = Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[\w .:/@-]+$")]
@@ -105,6 +105,46 @@ class AnalysisPage(BaseModel):
     """One page of a listing and the number of analyses the filters match in all."""
 
     items: list[AnalysisRecord]
+    total: int
+    limit: int
+    offset: int
+
+
+class IncidentRecord(BaseModel):
+    """An incident a watched camera raised: when and what, and (once its clip is analysed) the analysis."""
+
+    id: str
+    camera: str
+    site: str | None = None
+    kind: EventKind
+    confidence: float
+    started_at: datetime = Field(description="when the event began (UTC)")
+    detected_at: datetime = Field(description="when the detector raised it (UTC)")
+    stream_s: float = Field(description="seconds into the camera's stream at which it began")
+    event: Event
+    analysis_id: str | None = Field(None, description="the incident clip's analysis: report, keyframes, video")
+    verdict: Verdict | None = None
+    summary_en: str | None = None
+    summary_ko: str | None = None
+    error: str | None = Field(None, description="why the clip or its analysis could not be made")
+    updated_at: datetime
+
+
+class IncidentQuery(BaseModel):
+    """Filters and paging for listing incidents (newest first)."""
+
+    camera: str | None = None
+    kind: EventKind | None = None
+    since: datetime | None = Field(None, description="started at or after")
+    until: datetime | None = Field(None, description="started before")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+
+
+class IncidentPage(BaseModel):
+    """One page of incidents and how many match in all."""
+
+    items: list[IncidentRecord]
     total: int
     limit: int
     offset: int

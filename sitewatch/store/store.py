@@ -28,10 +28,13 @@ from sitewatch.store.records import (
     AnalysisQuery,
     AnalysisRecord,
     ChatRecord,
+    IncidentPage,
+    IncidentQuery,
+    IncidentRecord,
     Progress,
     Status,
 )
-from sitewatch.store.tables import AnalysisRow, ChatRow, EventRow
+from sitewatch.store.tables import AnalysisRow, ChatRow, EventRow, IncidentRow
 
 if TYPE_CHECKING:
     from sitewatch.chat import ChatTurn
@@ -75,6 +78,10 @@ def _record(row: AnalysisRow) -> AnalysisRecord:
 
 def _chat_record(row: ChatRow) -> ChatRecord:
     return ChatRecord.model_validate(row, from_attributes=True)
+
+
+def _incident_record(row: IncidentRow) -> IncidentRecord:
+    return IncidentRecord.model_validate(row, from_attributes=True)
 
 
 class Store:
@@ -370,6 +377,60 @@ class Store:
             self._row(s, analysis_id)
             rows = s.scalars(select(ChatRow).where(ChatRow.analysis_id == analysis_id).order_by(ChatRow.position))
             return [_chat_record(r) for r in rows]
+
+    # --- incidents from watched cameras ------------------------------------------------------------------
+
+    def add_incident(self, incident: IncidentRecord) -> IncidentRecord:
+        """Keep a new incident (its clip's analysis is linked later by `link_incident`)."""
+        row = IncidentRow(**incident.model_dump(mode="json", exclude={"started_at", "detected_at", "updated_at"}),
+                          started_at=incident.started_at, detected_at=incident.detected_at,
+                          updated_at=incident.updated_at)
+        with self._session.begin() as s:
+            s.add(row)
+        return _incident_record(row)
+
+    def link_incident(
+        self, incident_id: str, analysis: AnalysisRecord | None, report: Report | None = None,
+        error: str | None = None,
+    ) -> IncidentRecord:
+        """Attach the incident clip's analysis and its verdict and summaries, or why there is none."""
+        with self._session.begin() as s:
+            row = s.get(IncidentRow, incident_id)
+            if row is None:
+                raise AnalysisNotFoundError(f"no incident with id {incident_id!r}")
+            row.analysis_id = analysis.id if analysis else None
+            if report is not None:
+                row.verdict, row.summary_en, row.summary_ko = report.verdict.value, report.summary_en, report.summary_ko
+            row.error = error
+            row.updated_at = _now()
+        return _incident_record(row)
+
+    def get_incident(self, incident_id: str) -> IncidentRecord:
+        """One incident; AnalysisNotFoundError when there is none with this id."""
+        with self._session() as s:
+            row = s.get(IncidentRow, incident_id)
+            if row is None:
+                raise AnalysisNotFoundError(f"no incident with id {incident_id!r}")
+            return _incident_record(row)
+
+    def incidents(self, q: IncidentQuery) -> IncidentPage:
+        """A page of incidents matching the filters, newest first, and how many match in all."""
+        where: list[ColumnElement[bool]] = []
+        if q.camera is not None:
+            where.append(IncidentRow.camera == q.camera)
+        if q.kind is not None:
+            where.append(IncidentRow.kind == q.kind.value)
+        if q.since is not None:
+            where.append(IncidentRow.started_at >= q.since)
+        if q.until is not None:
+            where.append(IncidentRow.started_at < q.until)
+        with self._session() as s:
+            total = s.scalar(select(func.count()).select_from(IncidentRow).where(*where)) or 0
+            rows = s.scalars(
+                select(IncidentRow).where(*where)
+                .order_by(IncidentRow.started_at.desc(), IncidentRow.id).limit(q.limit).offset(q.offset)
+            ).all()
+            return IncidentPage(items=[_incident_record(r) for r in rows], total=total, limit=q.limit, offset=q.offset)
 
     # --- removing -----------------------------------------------------------------------------------
 

@@ -103,3 +103,25 @@ class ChatRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     analysis: Mapped[AnalysisRow] = relationship(back_populates="turns")
+
+
+class IncidentRow(Base):
+    """One incident a watched camera raised; its clip's analysis (report, keyframes) is linked once done."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    camera: Mapped[str] = mapped_column(String(100), index=True)
+    site: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stream_s: Mapped[float] = mapped_column(Float, doc="seconds into the camera's stream (a file's own time)")
+    event: Mapped[dict[str, Any]] = mapped_column(JSON, doc="the detector's Event, in camera seconds")
+    analysis_id: Mapped[str | None] = mapped_column(ForeignKey("analyses.id", ondelete="SET NULL"))
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    summary_en: Mapped[str | None] = mapped_column(Text)
+    summary_ko: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

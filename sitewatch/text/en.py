@@ -184,6 +184,11 @@ class English(Language):
         "stage_verify": "Asking the model",
         "stage_start": "Opening the video",
         "model_not_allowed": "This model is not available on this page: {name}. Pick one the operator configured.",
+        # live camera alerts
+        "alert_title": "{event} on camera {camera}",
+        "alert_body": "Possible accident on camera {camera}{site} at {time}: {event} ({confidence}).",
+        "alert_site": " (site {site})",
+        "alert_update": "The incident clip was checked: {verdict}. {summary}",
     }
 
     def seconds(self, s: float) -> str:

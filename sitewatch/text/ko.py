@@ -213,6 +213,11 @@ class Korean(Language):
         "stage_verify": "모델 확인 중",
         "stage_start": "영상 여는 중",
         "model_not_allowed": "이 페이지에서 쓸 수 없는 모델입니다: {name}. 운영자가 설정한 모델 중에서 골라 주세요.",
+        # live camera alerts
+        "alert_title": "{camera} 카메라: {event} 감지",
+        "alert_body": "{time}, {camera} 카메라{site}에서 사고가 의심됩니다: {event}({confidence}).",
+        "alert_site": "({site} 현장)",
+        "alert_update": "사고 영상을 확인했습니다: {verdict}. {summary}",
     }
 
     def seconds(self, s: float) -> str:

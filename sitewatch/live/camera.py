@@ -1,0 +1,224 @@
+"""One watched camera: a reader thread (connect, decode, keep the last seconds) and an analysis thread.
+
+The reader never waits for the analysis: it offers frames at the detector's rate into a queue of a few
+frames, and when the analysis falls behind the oldest waiting frame is dropped (and counted), never the
+stream. A connection that fails, stalls or sends garbage is retried with growing pauses while the
+camera is reported down; the other cameras go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+
+import av
+from pydantic import BaseModel
+
+from sitewatch.detect.learned import LearnedDetector
+from sitewatch.live.config import CameraConfig
+from sitewatch.live.online import OnlineDetector
+from sitewatch.live.reader import StreamEnded, read_frames
+from sitewatch.live.ring import FrameRing
+from sitewatch.live.urls import Source, mask_url, source_for
+from sitewatch.schema import Event
+from sitewatch.video.decode import Frame, Size
+
+log = logging.getLogger(__name__)
+
+QUEUE_FRAMES = 3  # frames waiting for analysis at most: the analysis lags the stream by this many steps at worst
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0
+
+
+class CameraState(str, Enum):
+    """Where a camera's connection is."""
+
+    connecting = "connecting"
+    up = "up"
+    down = "down"
+    ended = "ended"  # a file without --loop played to its end
+    stopped = "stopped"
+
+
+class CameraStatus(BaseModel):
+    """What `watch --json` prints and /healthz shows for one camera."""
+
+    camera: str
+    url: str
+    state: CameraState
+    since: datetime
+    error: str | None = None
+    reconnects: int = 0
+    frames_read: int = 0
+    frames_analysed: int = 0
+    frames_dropped: int = 0
+    incidents: int = 0
+
+
+EventSink = Callable[["CameraWatch", Event], None]
+StatusSink = Callable[[CameraStatus], None]
+
+
+class CameraWatch:
+    """Reads one camera and runs the online detector on it until `stop`."""
+
+    def __init__(
+        self, config: CameraConfig, detector: LearnedDetector, ring_s: float, stall_s: float,
+        on_event: EventSink, on_status: StatusSink,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.ring = FrameRing(ring_s)
+        self._detector = detector
+        self._stall_s = stall_s
+        self._on_event = on_event
+        self._on_status = on_status
+        self._stop = threading.Event()
+        self._queue: deque[tuple[int, float, Frame]] = deque(maxlen=QUEUE_FRAMES)
+        self._ready = threading.Condition()
+        self._started_mono = time.monotonic()
+        self._started_wall = datetime.now(timezone.utc)
+        self._anchor_s = 0.0  # camera time of the current connection's first frame
+        self._status = CameraStatus(
+            camera=self.name, url=mask_url(config.url), state=CameraState.connecting, since=self._started_wall
+        )
+        self._threads = [
+            threading.Thread(target=self._read_loop, name=f"read-{self.name}", daemon=True),
+            threading.Thread(target=self._analyse_loop, name=f"analyse-{self.name}", daemon=True),
+        ]
+
+    # --- the camera's clock ---------------------------------------------------------------------------
+
+    def wall_at(self, time_s: float) -> datetime:
+        """The UTC time a moment of this camera's clock (seconds since the watch started) stands for."""
+        return self._started_wall + timedelta(seconds=time_s)
+
+    def now_s(self) -> float:
+        """This camera's clock now."""
+        return time.monotonic() - self._started_mono
+
+    def stream_s(self, time_s: float) -> float:
+        """A camera time as seconds into the current connection's stream (a file's own time on its first pass)."""
+        return max(0.0, time_s - self._anchor_s)
+
+    # --- life -------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start reading and analysing."""
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, wait_s: float = 5.0) -> None:
+        """Stop both threads (the reader notices within its read timeout)."""
+        self._stop.set()
+        with self._ready:
+            self._ready.notify_all()
+        for thread in self._threads:
+            thread.join(wait_s)
+        self._set(CameraState.stopped)
+
+    def status(self) -> CameraStatus:
+        """A copy of the current status."""
+        return self._status.model_copy()
+
+    def count_incident(self) -> None:
+        """One more incident was raised on this camera."""
+        self._status.incidents += 1
+
+    def _set(self, state: CameraState, error: str | None = None) -> None:
+        if state is self._status.state and error == self._status.error:
+            return
+        self._status.state, self._status.error, self._status.since = state, error, datetime.now(timezone.utc)
+        if state is CameraState.down:
+            log.warning("camera %s down: %s", self.name, error)
+        else:
+            log.info("camera %s %s", self.name, state.value)
+        self._on_status(self.status())
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        source = source_for(self.config.url, self._stall_s)
+        backoff = BACKOFF_FIRST_S
+        generation = 0
+        while not self._stop.is_set():
+            generation += 1
+            read_before = self._status.frames_read
+            try:
+                self._connection(source, generation)
+                return  # stopped
+            except StreamEnded:
+                if source.realtime and not self.config.loop:
+                    self._set(CameraState.ended)
+                    return
+                if source.realtime:
+                    continue  # --loop: the file starts again at once
+                error = "the stream ended"
+            except (av.error.FFmpegError, OSError) as exc:
+                error = f"{type(exc).__name__}: {mask_url(str(exc))}"[:300]
+            if self._stop.is_set():
+                return
+            if self._status.frames_read > read_before:
+                backoff = BACKOFF_FIRST_S  # it worked for a while: retry soon
+            self._status.reconnects += 1
+            self._set(CameraState.down, error)
+            self._stop.wait(backoff)
+            backoff = min(BACKOFF_MAX_S, backoff * 2)
+
+    def _connection(self, source: Source, generation: int) -> None:
+        """Read one connection until `stop`: every frame into the ring, at the detector's rate into the queue."""
+        step_s = 1.0 / self._detector.fps
+        size = Size(max_side=self._detector.max_side)
+        last_offered: float | None = None
+        for decoded in read_frames(source, self._stall_s):
+            if self._stop.is_set():
+                return
+            if last_offered is None:
+                self._anchor_s = self.now_s()
+                last_offered = -step_s
+                self._set(CameraState.up)
+            self._status.frames_read += 1
+            # A paced file keeps its own timestamps; a network frame is timed by its arrival, since MJPEG and
+            # some cameras send none or wrong ones.
+            time_s = self._anchor_s + decoded.stream_s if source.realtime else self.now_s()
+            self.ring.offer(time_s, decoded.frame)
+            if time_s - last_offered >= step_s * 0.9:
+                last_offered = time_s
+                width, height = size.resolve(decoded.frame.width, decoded.frame.height)
+                image = decoded.frame.to_ndarray(width=width, height=height, format="rgb24")
+                self._enqueue(generation, width / height, Frame(self._status.frames_read, time_s, image))
+
+    def _enqueue(self, generation: int, aspect: float, frame: Frame) -> None:
+        with self._ready:
+            if len(self._queue) == self._queue.maxlen:
+                self._status.frames_dropped += 1
+            self._queue.append((generation, aspect, frame))
+            self._ready.notify()
+
+    # --- analysing --------------------------------------------------------------------------------------
+
+    def _analyse_loop(self) -> None:
+        online: OnlineDetector | None = None
+        generation = 0
+        while not self._stop.is_set():
+            with self._ready:
+                while not self._queue and not self._stop.is_set():
+                    self._ready.wait(1.0)
+                if self._stop.is_set():
+                    return
+                item_generation, aspect, frame = self._queue.popleft()
+            if online is None or item_generation != generation:
+                # A new connection: people and motion are followed afresh.
+                online, generation = OnlineDetector(self._detector, aspect), item_generation
+            try:
+                events = online.push(frame)
+            except Exception:
+                log.exception("camera %s: the detector failed on a frame; it goes on with the next", self.name)
+                continue
+            self._status.frames_analysed += 1
+            for event in events:
+                self._on_event(self, event)

@@ -1,0 +1,97 @@
+"""One process watching several cameras: builds the cameras, the incident desk and the notification channels."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
+from sitewatch.live.config import WatchConfig
+from sitewatch.live.incidents import IncidentDesk
+from sitewatch.live.outbox import Channel, Outbox
+from sitewatch.settings import Settings
+from sitewatch.store import Store
+from sitewatch.store.database import data_dir
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTERS = "webhook-dead-letters.jsonl"
+RING_MARGIN_S = 3.0  # the ring holds pre-roll + post-roll + this, so a clip cut a little late is still whole
+
+
+def build_channels(config: WatchConfig, settings: Settings, dead_letters: Path) -> list[Channel]:
+    """The notification channels the operator configured (webhooks, MQTT, apprise)."""
+    from sitewatch.live.webhook import Webhook
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    channels: list[Channel] = [
+        Webhook(url, secret, settings.webhook_retries, settings.timeout_s, dead_letters) for url in config.webhooks
+    ]
+    if config.mqtt:
+        from sitewatch.live.mqtt import Mqtt
+
+        channels.append(Mqtt(config.mqtt))
+    if config.notify:
+        from sitewatch.live.apprise_push import AppriseChannel
+
+        channels.append(AppriseChannel(config.notify))
+    return channels
+
+
+class Watcher:
+    """Cameras read and analysed in their own threads; incidents raised, stored and sent to every channel."""
+
+    def __init__(
+        self, config: WatchConfig, settings: Settings, store: Store,
+        on_status: Callable[[CameraStatus], None] | None = None,
+    ) -> None:
+        from sitewatch.detect.registry import get_detector
+
+        self.config = config
+        self._on_status = on_status
+        channels = build_channels(config, settings, data_dir(settings) / DEAD_LETTERS)
+        self._mqtt = next((c for c in channels if c.name.startswith("mqtt ")), None)
+        self.outboxes = [Outbox(c) for c in channels]
+        self.desk = IncidentDesk(config, settings, store, self.outboxes)
+        ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
+        options = {"fps": settings.detect_fps} if settings.detect_fps else {}
+        self.cameras = [
+            # One detector (one pose interpreter) per camera: cameras are analysed in parallel threads.
+            CameraWatch(camera, get_detector(settings.detector, threads=1, **options), ring_s, config.stall_s,
+                        self.desk.on_event, self._status_changed)
+            for camera in config.cameras
+        ]
+        self._done = threading.Event()
+
+    def _status_changed(self, status: CameraStatus) -> None:
+        if self._mqtt is not None:
+            self._mqtt.status(status.camera, status.model_dump(mode="json"))  # type: ignore[attr-defined]
+        if self._on_status is not None:
+            self._on_status(status)
+        if all(c.status().state in (CameraState.ended, CameraState.stopped) for c in self.cameras):
+            self._done.set()
+
+    def start(self) -> Watcher:
+        """Start every camera."""
+        for camera in self.cameras:
+            log.info("watching %s (%s)", camera.name, camera.status().url)
+            camera.start()
+        return self
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until every camera has ended (files without --loop) or `timeout_s`; True when they all ended."""
+        return self._done.wait(timeout_s)
+
+    def statuses(self) -> list[CameraStatus]:
+        """Every camera's status now."""
+        return [c.status() for c in self.cameras]
+
+    def stop(self) -> None:
+        """Stop the cameras, finish pending incident clips, send what is queued, close the channels."""
+        for camera in self.cameras:
+            camera.stop()
+        self.desk.close()
+        for outbox in self.outboxes:
+            outbox.close()
