@@ -28,18 +28,33 @@ def _no_progress(*_args: object, **_kwargs: object) -> None:
     return None
 
 
-def _start(ui: SitewatchUI, path: Path | None, session_hash: str, lang: str = "ko", session=None):
+def _named(ui: SitewatchUI, updates: dict) -> dict[str, object]:
+    """A handler's {component: value} by component name (what the page registered)."""
+    return {name: updates[c] for name, c in ui.page.components.items() if c in updates}
+
+
+def _start(ui: SitewatchUI, path: Path | None, session_hash: str, lang: str = "ko", session=None, **options):
     request = SimpleNamespace(session_hash=session_hash)
-    return ui.start(str(path) if path else None, None, session, lang, "none", 16, 200, 0.0, request, _no_progress)
+    chosen = {"backend": "none", "frames": 16, **options}
+    updates = ui.start(
+        str(path) if path else None, None, session, lang, chosen["backend"], chosen["frames"], 200, 0.0, request,
+        _no_progress,
+    )  # fmt: skip
+    return _named(ui, updates)
 
 
 def _ask(ui: SitewatchUI, session, question: str, lang: str = "ko"):
     return list(ui.ask(question, session, lang, 200, 0.0))[-1]
 
 
+def _built(ui: SitewatchUI) -> SitewatchUI:
+    ui.build()
+    return ui
+
+
 @pytest.fixture
 def ui(tmp_path: Path) -> SitewatchUI:
-    return SitewatchUI(get_settings().model_copy(update={"lang": "ko"}), "ko", tmp_path / "sessions", [])
+    return _built(SitewatchUI(get_settings().model_copy(update={"lang": "ko"}), "ko", tmp_path / "sessions", []))
 
 
 @pytest.fixture
@@ -66,8 +81,8 @@ def test_korean_answer_keeps_english_original_folded():
 
 
 def test_sessions_have_their_own_files_and_chat(ui: SitewatchUI, clip: Path):
-    a = _start(ui, clip, "aaa")[0]
-    b = _start(ui, clip, "bbb")[0]
+    a = _start(ui, clip, "aaa")["session"]
+    b = _start(ui, clip, "bbb")["session"]
     assert a.folder != b.folder and a.chat is not b.chat
     assert list((a.folder / "keyframes").glob("*.jpg"))
     chat, box, _ = _ask(ui, a, "What happened in the video?", lang="en")
@@ -77,16 +92,16 @@ def test_sessions_have_their_own_files_and_chat(ui: SitewatchUI, clip: Path):
     cleared_chat, _, status = ui.clear(a, "ko")
     assert cleared_chat == [] and a.chat.history == [] and status == t("ko", "status_cleared")
 
-    restarted = ui.restart(a, "ko")
-    assert restarted[0] is None and not a.folder.exists() and b.folder.exists()
+    restarted = _named(ui, ui.restart(a, "ko"))
+    assert restarted["session"] is None and not a.folder.exists() and b.folder.exists()
     ui.unload(SimpleNamespace(session_hash="bbb"))
     assert not b.folder.exists()
 
 
 def test_new_start_replaces_the_old_session(ui: SitewatchUI, clip: Path):
-    first = _start(ui, clip, "same")[0]
+    first = _start(ui, clip, "same")["session"]
     _ask(ui, first, QUESTION_KO)
-    second = _start(ui, clip, "same", session=first)[0]
+    second = _start(ui, clip, "same", session=first)["session"]
     assert second.chat.history == [] and list(second.folder.glob("keyframes/*.jpg"))
     close_session(second)  # what gr.State's delete callback does
     assert not second.folder.exists()
@@ -97,18 +112,19 @@ def test_bad_upload_gives_a_clear_message(ui: SitewatchUI, tmp_path: Path):
     fake.write_text("this is not a video\n")
     with pytest.warns(UserWarning):
         result = _start(ui, fake, "ccc")
-    state, status = result[0], result[1]
+    state, status = result["session"], result["status"]
     assert state is None and t("ko", "error") in status and "notes.mp4" in status
     assert not any(ui.temp_root.iterdir())
     with pytest.warns(UserWarning):
-        assert _start(ui, None, "ccc")[1] == t("ko", "no_upload")
+        assert _start(ui, None, "ccc")["status"] == t("ko", "no_upload")
 
 
 def test_relabel_switches_language(ui: SitewatchUI):
-    english = ui.relabel("en", None)
-    korean = ui.relabel("ko", None)
-    assert english[0] == t("en", "title") and korean[0] == t("ko", "title")
-    assert english[6]["value"] == "Analyse & start chat" and korean[6]["value"] == "분석 후 대화 시작"
+    english = _named(ui, ui.relabel("en", None))
+    korean = _named(ui, ui.relabel("ko", None))
+    assert english["title"] == t("en", "title") and korean["title"] == t("ko", "title")
+    assert english["start"]["value"] == "Analyse & start chat" and korean["start"]["value"] == "분석 후 대화 시작"
+    assert english["question_examples"]["samples"][0] == ["What happened in the video?"]
 
 
 def test_launch_is_local_and_limits_uploads():
@@ -235,7 +251,7 @@ def test_clear_and_restart_reset_the_page(new_page, served):
     ask(page, QUESTION_KO, "발견하지 못")
     page.click("#sw-clear")
     page.wait_for_function("!document.querySelector('#sw-chat').innerText.includes('발견하지 못')")
-    chat = ask(page, "사람이 몇 명이야?", "동시에 최대")
+    chat = ask(page, "사람이 몇 명이야?", "명이 보였습니다")
     assert QUESTION_KO not in chat  # the server forgot the first turn too: the view is built from its history
 
     page.click("#sw-restart")
@@ -315,11 +331,10 @@ def listener():
 def test_page_refuses_a_model_the_operator_did_not_configure(tmp_path: Path, clip: Path, listener, backend: str):
     port, seen = listener
     settings = get_settings().model_copy(update={"lang": "ko", "openai_api_key": "sk-operator-secret"})
-    ui = SitewatchUI(settings, "ko", tmp_path / "sessions", [])
-    request = SimpleNamespace(session_hash="visitor")
+    ui = _built(SitewatchUI(settings, "ko", tmp_path / "sessions", []))
     with pytest.warns(UserWarning):
-        result = ui.start(str(clip), None, None, "ko", backend.format(port=port), 16, 200, 0.0, request, _no_progress)
-    assert result[0] is None and "이 페이지에서 쓸 수 없는 모델입니다" in result[1]
+        result = _start(ui, clip, "visitor", backend=backend.format(port=port))
+    assert result["session"] is None and "이 페이지에서 쓸 수 없는 모델입니다" in result["status"]
     assert seen == [] and not any(ui.temp_root.iterdir())
     assert ui.backends == ["none"]
 
@@ -334,14 +349,13 @@ def test_page_offers_what_the_operator_configured(tmp_path: Path):
 
 
 def test_page_sliders_cannot_be_pushed_past_their_limits(ui: SitewatchUI, clip: Path):
-    request = SimpleNamespace(session_hash="sliders")
     with pytest.warns(UserWarning):
-        result = ui.start(str(clip), None, None, "ko", "none", 10**9, 200, 0.0, request, _no_progress)
-    assert result[0] is None and "SITEWATCH_NUM_FRAMES" in result[1]
+        result = _start(ui, clip, "sliders", frames=10**9)
+    assert result["session"] is None and "SITEWATCH_NUM_FRAMES" in result["status"]
 
 
 def test_an_overlong_question_is_refused_and_not_kept(ui: SitewatchUI, clip: Path):
-    session = _start(ui, clip, "long")[0]
+    session = _start(ui, clip, "long")["session"]
     with pytest.warns(UserWarning):
         _, box, status = _ask(ui, session, "가" * 5_000_000)
     assert "질문이 너무 깁니다" in status and session.chat.history == []

@@ -90,12 +90,12 @@ class SitewatchUI:
         temperature: float,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio injects it by this default)
-    ) -> tuple[Any, ...]:
+    ) -> dict[Any, Any]:
         """Analyse the upload and open a new chat about it (replacing this browser's previous one)."""
         path = video or image
         if not path:
             gr.Warning(t(lang, "no_upload"))
-            return (session, t(lang, "no_upload"), *([gr.update()] * 7))
+            return self.page.named(status=t(lang, "no_upload"))
         close_session(session)
         folder = session_folder(self.temp_root, request.session_hash)
         progress(0, desc=t(lang, "stage_start"))
@@ -115,20 +115,20 @@ class SitewatchUI:
             message = f"{t(lang, 'error')}: {exc}"
             log.warning("start failed: %s", exc)
             gr.Warning(message)
-            return (None, f"**{message}**", "", "", "", [], [], *_chat_input(lang, ready=False))
+            return self.page.named(status=f"**{message}**", **self._cleared(lang))
         for warning in warnings:
             log.warning("keyframes: %s", warning)
         new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes)
         report = chat.report
-        return (
-            new,
-            t(lang, "status_ready", name=Path(path).name),
-            verdict_html(report, lang),
-            events_markdown(report, lang),
-            timeline_svg(report, lang),
-            gallery_items(report, keyframes, lang),
-            [],
-            *_chat_input(lang, ready=True),
+        return self.page.named(
+            session=new,
+            status=t(lang, "status_ready", name=Path(path).name),
+            verdict=verdict_html(report, lang),
+            events=events_markdown(report, lang),
+            timeline=timeline_svg(report, lang),
+            gallery=gallery_items(report, keyframes, lang),
+            chatbot=[],
+            **_chat_input(lang, ready=True),
         )
 
     def ask(
@@ -161,46 +161,52 @@ class SitewatchUI:
             session.chat.reset()
         return [], "", t(lang, "status_cleared")
 
-    def restart(self, session: UiSession | None, lang: str) -> tuple[Any, ...]:
+    def _cleared(self, lang: str) -> dict[str, Any]:
+        """Every result of an analysis emptied (no session, nothing to chat about)."""
+        return {
+            "session": None, "verdict": "", "events": "", "timeline": "", "gallery": [], "chatbot": [],
+            **_chat_input(lang, ready=False),
+        }  # fmt: skip
+
+    def restart(self, session: UiSession | None, lang: str) -> dict[Any, Any]:
         """Forget everything of this browser session: upload, analysis, chat and files."""
         close_session(session)
-        return (None, None, None, t(lang, "status_restarted"), "", "", "", [], [], *_chat_input(lang, ready=False))
+        return self.page.named(video=None, image=None, status=t(lang, "status_restarted"), **self._cleared(lang))
 
-    def relabel(self, lang: str, session: UiSession | None) -> tuple[Any, ...]:
+    def relabel(self, lang: str, session: UiSession | None) -> dict[Any, Any]:
         """Every label, button and rendered result again in `lang`."""
         ready = session is not None
         report = session.chat.report if session else None
-        return (
-            t(lang, "title"),
-            t(lang, "intro"),
-            gr.update(label=t(lang, "tab_video")),
-            gr.update(label=t(lang, "tab_image")),
-            gr.update(label=t(lang, "upload_video")),
-            gr.update(label=t(lang, "upload_image")),
-            gr.update(value=t(lang, "start")),
-            gr.update(value=t(lang, "restart")),
-            gr.update(label=t(lang, "settings")),
-            gr.update(label=t(lang, "lang")),
-            gr.update(label=t(lang, "backend"), info=t(lang, "backend_info")),
-            gr.update(label=t(lang, "frames")),
-            gr.update(label=t(lang, "max_tokens")),
-            gr.update(label=t(lang, "temperature")),
-            gr.update(label=t(lang, "analysis")),
-            gr.update(label=t(lang, "timeline_tab")),
-            gr.update(label=t(lang, "events")),
-            gr.update(
+        label = {
+            name: gr.update(label=t(lang, key))
+            for name, key in (
+                ("video_tab", "tab_video"), ("image_tab", "tab_image"), ("video", "upload_video"),
+                ("image", "upload_image"), ("settings_box", "settings"), ("lang_box", "lang"),
+                ("frames", "frames"), ("max_tokens", "max_tokens"), ("temperature", "temperature"),
+                ("analysis_box", "analysis"), ("timeline_tab", "timeline_tab"), ("events_tab", "events"),
+                ("status", "status"),
+            )
+        }  # fmt: skip
+        text = {name: gr.update(value=t(lang, name)) for name in ("start", "restart", "send", "clear")}
+        return self.page.named(
+            title=t(lang, "title"),
+            intro=t(lang, "intro"),
+            **label,
+            **text,
+            backend=gr.update(label=t(lang, "backend"), info=t(lang, "backend_info")),
+            gallery=gr.update(
                 label=t(lang, "keyframes"), value=gallery_items(report, session.keyframes, lang) if session else []
             ),
-            verdict_html(report, lang),
-            events_markdown(report, lang),
-            gr.update(label=t(lang, "chatbot"), value=chat_messages(session.chat.history, lang) if session else []),
-            gr.update(
+            verdict=verdict_html(report, lang),
+            events=events_markdown(report, lang),
+            timeline=timeline_svg(report, lang) if report else "",
+            chatbot=gr.update(
+                label=t(lang, "chatbot"), value=chat_messages(session.chat.history, lang) if session else []
+            ),
+            question=gr.update(
                 label=t(lang, "question"), placeholder=t(lang, "placeholder_ready" if ready else "placeholder_wait")
             ),
-            gr.update(value=t(lang, "send")),
-            gr.update(value=t(lang, "clear")),
-            gr.update(label=t(lang, "examples_questions"), samples=_question_examples(lang)),
-            gr.update(label=t(lang, "status")),
+            question_examples=gr.update(label=t(lang, "examples_questions"), samples=_question_examples(lang)),
         )
 
     def unload(self, request: gr.Request) -> None:
@@ -301,13 +307,27 @@ class SitewatchUI:
                     elem_id="sw-keyframes",
                 )
 
-            chat_inputs = [question, send]
+            self.page = Page(
+                {
+                    "session": session, "title": title, "intro": intro, "video_tab": video_tab,
+                    "image_tab": image_tab, "video": video, "image": image, "start": start, "restart": restart,
+                    "status": status, "settings_box": settings_box, "lang_box": lang_box, "backend": backend,
+                    "frames": frames, "max_tokens": max_tokens, "temperature": temperature, "verdict": verdict,
+                    "chatbot": chatbot, "question": question, "send": send, "clear": clear,
+                    "question_examples": question_examples.dataset, "analysis_box": analysis_box,
+                    "timeline_tab": timeline_tab, "timeline": timeline, "events_tab": events_tab, "events": events,
+                    "gallery": gallery,
+                }
+            )  # fmt: skip
             video.upload(lambda: None, outputs=[image], queue=False)
             image.upload(lambda: None, outputs=[video], queue=False)
+            # Handlers return {component: update}; each event lists every component its handler may touch.
             start.click(
                 self.start,
                 [video, image, session, lang_box, backend, frames, max_tokens, temperature],
-                [session, status, verdict, events, timeline, gallery, chatbot, *chat_inputs],
+                self.page.parts(
+                    "session", "status", "verdict", "events", "timeline", "gallery", "chatbot", "question", "send"
+                ),
             )
             for trigger in (question.submit, send.click):
                 trigger(self.ask, [question, session, lang_box, max_tokens, temperature], [chatbot, question, status])
@@ -317,52 +337,39 @@ class SitewatchUI:
             restart.click(
                 self.restart,
                 [session, lang_box],
-                [session, video, image, status, verdict, events, timeline, gallery, chatbot, *chat_inputs],
+                self.page.parts(
+                    "session", "video", "image", "status", "verdict", "events", "timeline", "gallery", "chatbot",
+                    "question", "send",
+                ),
                 queue=False,
             )
-            lang_box.change(
-                self.relabel,
-                [lang_box, session],
-                [
-                    title,
-                    intro,
-                    video_tab,
-                    image_tab,
-                    video,
-                    image,
-                    start,
-                    restart,
-                    settings_box,
-                    lang_box,
-                    backend,
-                    frames,
-                    max_tokens,
-                    temperature,
-                    analysis_box,
-                    timeline_tab,
-                    events_tab,
-                    gallery,
-                    verdict,
-                    events,
-                    chatbot,
-                    question,
-                    send,
-                    clear,
-                    question_examples.dataset,
-                    status,
-                ],
-                queue=False,
-            )
+            relabelled = [c for name, c in self.page.components.items() if name != "session"]
+            lang_box.change(self.relabel, [lang_box, session], relabelled, queue=False)
             demo.unload(self.unload)
         return demo
 
 
-def _chat_input(lang: str, *, ready: bool) -> tuple[Any, Any]:
+def _chat_input(lang: str, *, ready: bool) -> dict[str, Any]:
     placeholder = t(lang, "placeholder_ready" if ready else "placeholder_wait")
-    return (
-        gr.update(value="", interactive=ready, placeholder=placeholder),
-        gr.update(interactive=ready),
-    )
+    return {
+        "question": gr.update(value="", interactive=ready, placeholder=placeholder),
+        "send": gr.update(interactive=ready),
+    }
+
+
+@dataclass(frozen=True)
+class Page:
+    """The page's components by name, so handlers return named updates instead of positional tuples."""
+
+    components: dict[str, Any]
+
+    def named(self, **values: Any) -> dict[Any, Any]:
+        """{component: value} for a handler's return, from names."""
+        return {self.components[name]: value for name, value in values.items()}
+
+    def parts(self, *names: str) -> list[Any]:
+        """The components called `names`, for an event's outputs."""
+        return [self.components[name] for name in names]
 
 
 def _question_examples(lang: str) -> list[list[str]]:
