@@ -82,6 +82,10 @@ class ChatSession:
         """The completed turns, oldest first (a copy)."""
         return list(self._history)
 
+    def resume(self, turns: list[ChatTurn]) -> None:
+        """Continue an earlier conversation: `turns` (oldest first) become the history the model sees."""
+        self._history = [turn.model_copy(update={"complete": True}) for turn in turns]
+
     def reset(self) -> None:
         """Forget the conversation; the video, its encoding and the report stay."""
         self._history.clear()

@@ -420,3 +420,15 @@ def test_korean_question_without_a_translator_says_how_to_get_korean_answers():
     assert english.answer.endswith(language("ko").t("chat_no_translator"))
     korean = ChatSession(_clip(), model=FakeVLM(lambda m: "작업자가 넘어졌습니다.")).ask("무슨 일이 있었나요?")
     assert korean.answer == "작업자가 넘어졌습니다."
+
+
+def test_a_resumed_chat_gives_the_model_its_earlier_turns():
+    vlm = FakeVLM()
+    first = ChatSession(_clip(), _report(), model=vlm)
+    first.ask("What happened?")
+    again = ChatSession(_clip(), _report(), model=vlm)
+    again.resume(first.history)
+    messages = again.messages("And then?")
+    assert [m.content for m in messages[1:3]] == ["What happened?", first.history[0].answer_en]
+    again.reset()
+    assert again.history == [] and len(first.history) == 1

@@ -65,12 +65,16 @@ class ChatSessions:
             video = self.store.video_path(analysis_id)
             clip = load_clip(video, report.video.model_copy(update={"path": str(video)}), settings.num_frames,
                              max_pixels=settings.max_pixels)
-        session = ChatSession(clip, report, model=model, translator=translator, options=generation_options(settings))
-        # ChatSession has no public way to resume a conversation: its history is seeded from the stored turns
-        # so a model sees the earlier questions after a server restart too.
-        session._history.extend(
-            ChatTurn(question=t.question, question_en=t.question_en, answer=t.answer, answer_en=t.answer_en,
-                     lang=t.lang, source=t.source, warnings=t.warnings)
-            for t in self.store.turns(analysis_id)
-        )
+        session = ChatSession(
+            clip, report, model=model, translator=translator, options=generation_options(settings),
+            max_question_chars=settings.max_question_chars,
+        )  # fmt: skip
+        # A model sees the earlier questions after a server restart too.
+        session.resume(
+            [
+                ChatTurn(question=t.question, question_en=t.question_en, answer=t.answer, answer_en=t.answer_en,
+                         lang=t.lang, source=t.source, warnings=t.warnings)
+                for t in self.store.turns(analysis_id)
+            ]
+        )  # fmt: skip
         return session
