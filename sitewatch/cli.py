@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -226,6 +227,31 @@ def analyze(
         raise failure
 
 
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers", "-w", min=1, max=1024,
+        help="Videos analysed at once, each worker loading the detector once (default: one per core; with "
+        "--ray: the cluster's CPUs).",
+    ),
+]
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        help="Run on a Ray cluster (extra batch): auto (the running cluster), its address (host:port), or local "
+        "(start one on this machine). Every node must see the videos and --out at the same paths.",
+    ),
+]
+
+
+def _runner(settings, options, workers: int | None, ray: str | None):
+    """The process pool, or the Ray cluster when --ray names one."""
+    from sitewatch.batch.runners import Capacity, get_runner
+
+    return get_runner("ray" if ray else "pool", settings, options, Capacity(workers=workers, address=ray))
+
+
 @app.command("eval")
 def evaluate(
     manifest: Annotated[Path, typer.Argument(help="Labelled manifest CSV (the format of MANIFEST.csv).")],
@@ -240,6 +266,8 @@ def evaluate(
             "and score that group (needs the train extra).",
         ),
     ] = False,
+    workers: WorkersOpt = None,
+    ray: RayOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run analyze over labelled clips and score it: precision, recall, F1, timing, false alarms, speed."""
@@ -249,11 +277,12 @@ def evaluate(
         result = cross_validate_manifest(manifest, videos).result
     else:
         from sitewatch.eval import evaluate as run_eval
-        from sitewatch.session import get_model
 
         settings = _settings(fps=fps)
-        vlm = get_model(model if model is not None else settings.vlm, settings)
-        result = run_eval(manifest, videos, settings=settings, model=vlm, progress=not as_json)
+        result = run_eval(
+            manifest, videos, settings=settings, model=model if model is not None else settings.vlm,
+            progress=not as_json, workers=workers, ray=ray,
+        )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
         return
@@ -278,6 +307,109 @@ def _print_eval(result) -> None:
     typer.echo(f"false alarms on no_fall clips: {s.false_alarms} ({fa_rate})")
     if s.speed_x:
         typer.echo(f"speed: {s.speed_x:.1f}x real time ({s.video_s:.0f} s of video in {s.wall_s:.0f} s)")
+
+
+@contextmanager
+def _batch_display(total: int, lang: str, as_json: bool):
+    """What a batch shows as each video ends: a JSON line, or a progress bar with an ETA on stderr."""
+    if as_json:
+        yield lambda result: typer.echo(result.model_dump_json())
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sitewatch.text import language
+
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), TextColumn("{task.fields[last]}"), console=Console(stderr=True), transient=True,
+    )
+    task = bar.add_task(language(lang).t("batch_progress"), total=total, last="")
+    with bar:
+        yield lambda result: bar.update(task, advance=1, last=Path(result.file).name)
+
+
+@app.command()
+def batch(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Folders (walked recursively), manifest CSVs (their `file` column), text files of paths (.txt), "
+            "or videos."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for summary.csv, summary.json, index.html and one report folder per video."
+        ),
+    ],
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="Take only files matching this glob from folders (repeatable; default: "
+                     "video types)."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Leave out files matching this glob (repeatable).")
+    ] = None,
+    lang: Annotated[
+        Lang | None, typer.Option(help="Language of the reports and the index (default: SITEWATCH_LANG or ko).")
+    ] = None,
+    model: ModelOpt = None,
+    translator: TranslatorOpt = None,
+    fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
+    workers: WorkersOpt = None,
+    ray: RayOpt = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Also keep each video and its report in the history (sitewatch history).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON line per finished video, then a summary line.")
+    ] = False,
+) -> None:
+    """Analyse many videos: a report folder each and one summary; a re-run skips what is done; parallel or Ray."""
+    from sitewatch.batch.engine import prepare_out, run_batch
+    from sitewatch.batch.keys import BatchOptions
+    from sitewatch.batch.sources import find_videos
+    from sitewatch.batch.summary import INDEX_HTML, counts
+    from sitewatch.text import language
+
+    settings = _settings(lang, fps)
+    out = prepare_out(out)
+    paths = find_videos(sources, include or (), exclude or (), skip=out)
+    options = BatchOptions.of(settings, model if model is not None else settings.vlm, translator)
+    history = None
+    if save:
+        from sitewatch.batch.history import History
+
+        history = History(settings, options)
+    try:
+        with _batch_display(len(paths), settings.lang, as_json) as show:
+            summary = run_batch(paths, out, options, _runner(settings, options, workers, ray), history=history,
+                                on_result=show)
+    finally:
+        if history is not None:
+            history.close()
+    if as_json:
+        line = {"summary": summary.model_dump(mode="json", exclude={"results"}), "index": str(out / INDEX_HTML)}
+        typer.echo(json.dumps(line, ensure_ascii=False))
+        return
+    words = language(settings.lang)
+    for result in summary.results:
+        if result.error:
+            # Most reasons name the file already.
+            where = "" if result.file in result.error else f"{result.file}: "
+            typer.echo(f"{words.t('batch_failed')}: {where}{result.error}", err=True)
+    typer.echo(counts(summary, settings.lang))
+    typer.echo(words.t("batch_done", done=summary.done, videos=summary.videos, errors=summary.errors,
+                       path=out / INDEX_HTML))
 
 
 @app.command()

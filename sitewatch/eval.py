@@ -6,7 +6,6 @@ import csv
 import itertools
 import logging
 import statistics
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,7 +17,6 @@ from sitewatch.schema import Event, Verdict
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
-    from sitewatch.vlm.base import VideoLM
 
 log = logging.getLogger(__name__)
 
@@ -252,50 +250,53 @@ def evaluate(
     manifest: str | Path,
     videos_dir: str | Path | None = None,
     settings: Settings | None = None,
-    model: VideoLM | None = None,
+    model: str | None = None,
     progress: bool = True,
+    workers: int | None = None,
+    ray: str | None = None,
 ) -> EvalResult:
-    """Run `sitewatch analyze` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it."""
-    from sitewatch.assess import analyze
-    from sitewatch.detect import get_detector
+    """Run `sitewatch analyze` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it.
+
+    The clips are analysed by the batch engine: a process pool of `workers` (default one per core), or the Ray
+    cluster `ray` names; `model` is a backend name each worker loads once.
+    """
+    from sitewatch.batch.jobs import Job
+    from sitewatch.batch.keys import BatchOptions
+    from sitewatch.batch.runners import Capacity, get_runner
     from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
-    from sitewatch.errors import SitewatchError
     from sitewatch.settings import get_settings
 
     settings = settings or get_settings()
     manifest = Path(manifest)
     folder = Path(videos_dir) if videos_dir is not None else manifest.parent
     rows = read_manifest(manifest)
-    options = {"fps": settings.detect_fps} if settings.detect_fps else {}
-    detector = get_detector(settings.detector, **options)
-    results: list[ClipResult] = []
+    options = BatchOptions.of(settings, model)
+    runner = get_runner("ray" if ray else "pool", settings, options, Capacity(workers=workers, address=ray))
+    results: list[ClipResult | None] = [None] * len(rows)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(rows), desc=f"eval {detector.name}", unit="clip")
-    for row in rows:
-        started = time.perf_counter()
-        try:
-            report = analyze(folder / row.file, settings, detector=detector, model=model)
-        except SitewatchError as exc:
-            log.warning("%s: %s", row.file, exc)
-            results.append(clip_result(row, False, None, row.duration_s or 0.0, error=str(exc)))
+        bar = tqdm(total=len(rows), desc=f"eval {options.detector}", unit="clip")
+    for done in runner.run(Job(i, folder / row.file) for i, row in enumerate(rows)):
+        row, report = rows[done.index], done.report
+        if report is None:
+            log.warning("%s: %s", row.file, done.result.error)
+            results[done.index] = clip_result(row, False, None, row.duration_s or 0.0, error=done.result.error)
         else:
-            results.append(
-                clip_result(
-                    row,
-                    accident=report.verdict is Verdict.accident,
-                    first_event_s=first_accident_s(report.events),
-                    duration_s=report.video.duration_s,
-                    wall_s=time.perf_counter() - started,
-                    alarms=count_alarms(report.events, ACCIDENT_CONFIDENCE),
-                )
+            results[done.index] = clip_result(
+                row,
+                accident=report.verdict is Verdict.accident,
+                first_event_s=first_accident_s(report.events),
+                duration_s=report.video.duration_s,
+                wall_s=done.result.wall_s,
+                alarms=count_alarms(report.events, ACCIDENT_CONFIDENCE),
             )
         if bar is not None:
             bar.update(1)
-            bar.set_postfix_str(f"{row.file} {results[-1].outcome}")
+            bar.set_postfix_str(f"{row.file} {results[done.index].outcome}")
     if bar is not None:
         bar.close()
-    name = f"{detector.name}" + (f" + {model.name}" if model is not None else "")
-    return EvalResult(detector=name, manifest=str(manifest), clips=results, summary=summarise(results))
+    clips = [r for r in results if r is not None]
+    name = options.detector + (f" + {model}" if model else "")
+    return EvalResult(detector=name, manifest=str(manifest), clips=clips, summary=summarise(clips))

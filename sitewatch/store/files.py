@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -16,19 +15,9 @@ from sitewatch.schema import VideoInfo
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
 STAGING_SUFFIX = ".staging"
 # Container names FFmpeg reports, as the suffix a stored file gets (the decoders pick images by suffix).
 SUFFIXES = {"mov": ".mp4", "matroska": ".mkv", "jpeg": ".jpg", "jpeg_pipe": ".jpg", "png_pipe": ".png"}
-
-
-def sha256_file(path: Path) -> str:
-    """The hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def stored_suffix(info: VideoInfo) -> str:

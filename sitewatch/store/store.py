@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from sitewatch.content import sha256_file
 from sitewatch.schema import Report, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
 from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
-from sitewatch.store.files import VideoFolder, sha256_file, stored_suffix
+from sitewatch.store.files import VideoFolder, stored_suffix
 from sitewatch.store.migrate import upgrade
 from sitewatch.store.records import (
     ACTIVE,

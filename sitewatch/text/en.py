@@ -139,6 +139,15 @@ class English(Language):
         "made_by": "sitewatch {version} · {created}",
         "terminal_footer": "{detector} · analysed in {total}",
         "report_saved": "report: {path}",
+        # batch runs (sitewatch batch): the index page and the command's last line
+        "batch_title": "sitewatch batch · {videos} videos",
+        "batch_counts": "{done} analysed ({reused} by an earlier run), {errors} could not be analysed",
+        "batch_speed": "this run: {video} of video in {wall} ({speed:.1f}x real time)",
+        "batch_failed": "Could not be analysed",
+        "batch_progress": "analysing",
+        "batch_done": "{done} of {videos} videos analysed, {errors} could not be: {path}",
+        "col_found": "found",
+        "col_reason": "reason",
         # the web page
         "title": "# sitewatch video safety assistant",
         "intro": "1. Upload a video or an image 2. Press **Analyse & start chat** 3. Ask about the video",

@@ -168,6 +168,15 @@ class Korean(Language):
         "made_by": "sitewatch {version} · {created}",
         "terminal_footer": "{detector} · 분석 {total}",
         "report_saved": "보고서: {path}",
+        # batch runs (sitewatch batch): the index page and the command's last line
+        "batch_title": "sitewatch 일괄 분석 · 영상 {videos}개",
+        "batch_counts": "분석 완료 {done}개(이전 실행분 {reused}개 포함), 분석 실패 {errors}개",
+        "batch_speed": "이번 실행: 영상 {video} 분량을 {wall} 동안 분석(재생 속도의 {speed:.1f}배)",
+        "batch_failed": "분석 실패",
+        "batch_progress": "분석 중",
+        "batch_done": "영상 {videos}개 중 {done}개를 분석했고 {errors}개는 분석하지 못했습니다: {path}",
+        "col_found": "감지 내용",
+        "col_reason": "사유",
         # the web page
         "title": "# sitewatch 현장 안전 영상 도우미",
         "intro": "1. 영상이나 이미지를 올립니다 2. **분석 후 대화 시작**을 누릅니다 3. 영상에 대해 질문합니다",

@@ -1,0 +1,44 @@
+"""Put a batch's finished analyses into the history that `sitewatch serve` and `sitewatch history` browse."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sitewatch.batch.jobs import VideoResult
+from sitewatch.batch.keys import BatchOptions
+from sitewatch.report.files import REPORT_JSON
+from sitewatch.schema import Report
+from sitewatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SOURCE = "batch"
+
+
+class History:
+    """The store, opened once for a whole batch; each video is saved once per options however often it is run."""
+
+    def __init__(self, settings: Settings, options: BatchOptions) -> None:
+        from sitewatch.optional import require
+
+        require("sqlalchemy", "api")
+        from sitewatch.store import AnalysisOptions, Store
+
+        self.store = Store.open(settings)
+        self.options = AnalysisOptions(lang=options.lang, model=options.model, frames=options.frames)
+
+    def save(self, out: Path, result: VideoResult) -> str | None:
+        """Save a finished video with the report its batch wrote; return the analysis id (None: already kept)."""
+        if result.status != "done" or result.folder is None or result.sha256 is None:
+            return None
+        if self.store.find_reusable(result.sha256, self.options) is not None:
+            return None
+        report = Report.model_validate_json((out / result.folder / REPORT_JSON).read_text(encoding="utf-8"))
+        record = self.store.save(Path(result.file), report, self.options, source=SOURCE)
+        log.info("saved %s to the history as %s", result.file, record.id)
+        return record.id
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
