@@ -35,10 +35,11 @@ needs_clips = pytest.mark.skipif(
 )
 
 
-def sitewatch(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a user does."""
+def sitewatch(*args: str, timeout: float = 240, data: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a user does (with its history in `data`)."""
+    env = {**os.environ, "SITEWATCH_DATA_DIR": str(data)} if data is not None else None
     return subprocess.run(
-        [sys.executable, "-m", "sitewatch", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO
+        [sys.executable, "-m", "sitewatch", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env
     )
 
 
@@ -123,8 +124,9 @@ def test_result_keys_and_folder_names() -> None:
 
 @needs_clips
 def test_batch_writes_reports_summaries_and_error_rows_then_skips_what_is_done(archive: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    run = sitewatch("batch", str(archive), "--out", str(out), "--workers", "2", "--lang", "en", "--json")
+    out, data = tmp_path / "out", tmp_path / "history"
+    run = sitewatch("batch", str(archive), "--out", str(out), "--workers", "2", "--lang", "en", "--save", "--json",
+                    data=data)
     assert run.returncode == 0, run.stderr
     rows, last = json_lines(run.stdout)
     by_file = {Path(r.file).relative_to(archive).as_posix(): r for r in rows}
@@ -163,11 +165,21 @@ def test_batch_writes_reports_summaries_and_error_rows_then_skips_what_is_done(a
     assert not leftovers(out)
 
     before = {r.folder: stats(out / r.folder) for r in rows if r.folder}
-    again = sitewatch("batch", str(archive), "--out", str(out), "--lang", "en", "--json")
+    again = sitewatch("batch", str(archive), "--out", str(out), "--lang", "en", "--save", "--json", data=data)
     assert again.returncode == 0, again.stderr
     rows2, _ = json_lines(again.stdout)
     assert all(r.reused or r.same_as for r in rows2 if r.status == "done")
     assert {r.folder: stats(out / r.folder) for r in rows2 if r.folder} == before, "finished reports untouched"
+
+    # Each analysed video is in the history once, however often the batch ran, for the page and the API.
+    history = sitewatch("history", "--json", data=data)
+    assert history.returncode == 0, history.stderr
+    page = json.loads(history.stdout)
+    analysed = {r.sha256: r for r in rows if r.status == "done" and r.same_as is None}
+    assert page["total"] == len(analysed)
+    assert {(i["video_sha256"], i["source"], i["verdict"]) for i in page["items"]} == {
+        (sha, "batch", r.verdict) for sha, r in analysed.items()
+    }
 
 
 def _children(pid: int) -> list[int]:
