@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.assess import Progress, analyze
-from sitewatch.chat import ChatSession
-from sitewatch.schema import GenerationOptions
+from sitewatch.chat import ChatSession, ChatTurn
+from sitewatch.schema import GenerationOptions, Report
 from sitewatch.settings import Settings
 
 if TYPE_CHECKING:
@@ -60,13 +60,29 @@ def start_chat(
     progress: Progress | None = None,
 ) -> ChatSession:
     """Analyse `path` with the detector (and the model if `verify`), then open a chat about it."""
+    model = get_model(model_name if model_name is not None else settings.vlm, settings)
+    translator = get_translator(translator_name, settings, model)
+    report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
+    return chat_about(report, Path(path), settings, model_name=model_name, translator_name=translator_name)
+
+
+def chat_about(
+    report: Report,
+    video: Path,
+    settings: Settings,
+    *,
+    model_name: str | None = None,
+    translator_name: str | None = None,
+    history: list[ChatTurn] | None = None,
+) -> ChatSession:
+    """A chat about an analysed video (no new analysis), continuing `history` when there is one."""
     from sitewatch.video.clip import load_clip
 
     model = get_model(model_name if model_name is not None else settings.vlm, settings)
     translator = get_translator(translator_name, settings, model)
-    report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
-    clip = load_clip(path, report.video, settings.num_frames, max_pixels=settings.max_pixels) if model else None
-    return ChatSession(
+    info = report.video.model_copy(update={"path": str(video)})
+    clip = load_clip(video, info, settings.num_frames, max_pixels=settings.max_pixels) if model else None
+    session = ChatSession(
         clip,
         report,
         model=model,
@@ -74,6 +90,9 @@ def start_chat(
         options=generation_options(settings),
         max_question_chars=settings.max_question_chars,
     )
+    if history:
+        session.resume(history)
+    return session
 
 
 def generation_options(settings: Settings) -> GenerationOptions:

@@ -6,7 +6,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from sitewatch.chat import ChatSession, ChatTurn
+from sitewatch.chat import ChatSession
 from sitewatch.settings import Settings
 from sitewatch.store import Store
 from sitewatch.store.runner import analysis_settings
@@ -52,29 +52,15 @@ class ChatSessions:
             self._open.pop(analysis_id, None)
 
     def _open_session(self, analysis_id: str) -> ChatSession:
-        from sitewatch.session import generation_options, get_model, get_translator
-        from sitewatch.video.clip import load_clip
+        from sitewatch.session import chat_about
 
         record = self.store.get(analysis_id)
-        report = self.store.report(analysis_id)
         settings = analysis_settings(self.settings, record.options)
-        model = get_model(record.options.model, settings)
-        translator = get_translator(None, settings, model)
-        clip = None
-        if model is not None:
-            video = self.store.video_path(analysis_id)
-            clip = load_clip(video, report.video.model_copy(update={"path": str(video)}), settings.num_frames,
-                             max_pixels=settings.max_pixels)
-        session = ChatSession(
-            clip, report, model=model, translator=translator, options=generation_options(settings),
-            max_question_chars=settings.max_question_chars,
-        )  # fmt: skip
         # A model sees the earlier questions after a server restart too.
-        session.resume(
-            [
-                ChatTurn(question=t.question, question_en=t.question_en, answer=t.answer, answer_en=t.answer_en,
-                         lang=t.lang, source=t.source, warnings=t.warnings)
-                for t in self.store.turns(analysis_id)
-            ]
-        )  # fmt: skip
-        return session
+        return chat_about(
+            self.store.report(analysis_id),
+            self.store.video_path(analysis_id),
+            settings,
+            model_name=record.options.model or "",
+            history=self.store.chat_history(analysis_id),
+        )

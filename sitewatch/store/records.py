@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from sitewatch.schema import Event, EventKind, Verdict
+from sitewatch.text.languages import DEFAULT_LANG, Lang
 
 # A free label an operator files analyses under (a site, a camera).
 Tag = Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[\w .:/@-]+$")]
@@ -33,7 +34,7 @@ class AnalysisOptions(BaseModel):
 
     model_config = {"frozen": True, "extra": "forbid"}
 
-    lang: Literal["ko", "en"] = "ko"
+    lang: Lang = DEFAULT_LANG
     model: str | None = Field(None, description="video-language backend (one the operator configured)")
     frames: int = Field(16, ge=1, le=256, description="frames given to the video-language model")
     site: Tag = None
@@ -81,7 +82,7 @@ class ChatRecord(BaseModel):
     question_en: str
     answer: str
     answer_en: str
-    lang: Literal["ko", "en"]
+    lang: Lang
     source: Literal["model", "report"]
     warnings: list[str] = Field(default_factory=list)
     created_at: datetime

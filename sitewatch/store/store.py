@@ -379,6 +379,16 @@ class Store:
             rows = s.scalars(select(ChatRow).where(ChatRow.analysis_id == analysis_id).order_by(ChatRow.position))
             return [_chat_record(r) for r in rows]
 
+    def chat_history(self, analysis_id: str) -> list[ChatTurn]:
+        """The stored conversation as chat turns, ready for `ChatSession.resume`."""
+        from sitewatch.chat import ChatTurn
+
+        return [
+            ChatTurn(question=r.question, question_en=r.question_en, answer=r.answer, answer_en=r.answer_en,
+                     lang=r.lang, source=r.source, warnings=r.warnings)
+            for r in self.turns(analysis_id)
+        ]  # fmt: skip
+
     # --- incidents from watched cameras ------------------------------------------------------------------
 
     def add_incident(self, incident: IncidentRecord) -> IncidentRecord:
