@@ -422,3 +422,36 @@ def test_a_killed_pages_temp_folder_is_removed_at_the_next_start(tmp_path: Path)
     other.mkdir()
     remove_stale_roots(tmp_path)
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def test_the_page_keeps_its_analyses_and_chats_in_the_shared_history(tmp_path: Path, clip: Path):
+    pytest.importorskip("sqlalchemy", reason="the history needs the api extra")
+    settings = get_settings().model_copy(update={"lang": "ko", "data_dir": tmp_path / "data"})
+    ui = _built(SitewatchUI(settings, "ko", tmp_path / "sessions", []))
+    first = _start(ui, clip, "first")
+    session = first["session"]
+    assert session.analysis_id and first["history_pick"]["value"] == session.analysis_id
+    _ask(ui, session, "사람이 몇 명 있었나요?")
+    choices = ui.history.choices("ko")
+    assert [value for _, value in choices] == [session.analysis_id] and "synthetic.mp4" in choices[0][0]
+
+    # Another browser (or the same one tomorrow) reopens it and chats on with the earlier turn in view.
+    other = _named(ui, ui.open_past(session.analysis_id, None, "ko", "none", 16, SimpleNamespace(session_hash="b")))
+    reopened = other["session"]
+    assert reopened.analysis_id == session.analysis_id and len(reopened.chat.history) == 1
+    assert "사람이 몇 명 있었나요?" in str(other["chatbot"]) and list((reopened.folder / "keyframes").glob("*.jpg"))
+    assert "지난 분석을 열었습니다" in other["status"]
+    _ask(ui, reopened, "언제 일어났어요?")
+
+    from sitewatch.store import Store
+
+    store = Store.open(settings)
+    try:
+        questions = [turn.question for turn in store.turns(session.analysis_id)]
+        assert questions == ["사람이 몇 명 있었나요?", "언제 일어났어요?"]
+        assert store.get(session.analysis_id).source == "page"
+    finally:
+        store.close()
+    with pytest.warns(UserWarning):
+        missing = _named(ui, ui.open_past("no-such-id", None, "ko", "none", 16, SimpleNamespace(session_hash="c")))
+    assert missing["session"] is None and t("ko", "error") in missing["status"]

@@ -192,6 +192,12 @@ class English(Language):
         "stage_detect": "Detecting",
         "stage_verify": "Asking the model",
         "stage_start": "Opening the video",
+        "history": "History",
+        "history_pick": "Past analysis",
+        "history_open": "Open",
+        "history_refresh": "Refresh",
+        "history_opened": "Opened a past analysis: **{name}**. Ask on.",
+        "history_unavailable": "The history needs the api extra.",
         "model_not_allowed": "This model is not available on this page: {name}. Pick one the operator configured.",
         # live camera alerts
         "alert_title": "{event} on camera {camera}",

@@ -221,6 +221,12 @@ class Korean(Language):
         "stage_detect": "감지 중",
         "stage_verify": "모델 확인 중",
         "stage_start": "영상 여는 중",
+        "history": "분석 기록",
+        "history_pick": "지난 분석",
+        "history_open": "열기",
+        "history_refresh": "새로 고침",
+        "history_opened": "지난 분석을 열었습니다: **{name}**. 이어서 질문하세요.",
+        "history_unavailable": "분석 기록을 쓰려면 api 확장 기능을 설치해 주세요.",
         "model_not_allowed": "이 페이지에서 쓸 수 없는 모델입니다: {name}. 운영자가 설정한 모델 중에서 골라 주세요.",
         # live camera alerts
         "alert_title": "{camera} 카메라: {event} 감지",

@@ -18,10 +18,11 @@ from sitewatch.errors import SettingsError, SitewatchError
 from sitewatch.process import pid_alive
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
-from sitewatch.session import generation_options, start_chat
+from sitewatch.session import chat_about, generation_options, start_chat
 from sitewatch.settings import Settings, get_settings, updated
 from sitewatch.text import LANGUAGES, as_lang, language, t
 from sitewatch.ui._gradio import gr
+from sitewatch.ui.history import PageHistory
 from sitewatch.ui.render import chat_messages, events_markdown, gallery_items, verdict_html
 from sitewatch.ui.state import UiSession, close_session, remove_folder, session_folder, session_folder_path
 
@@ -33,6 +34,10 @@ NO_MODEL = "none"
 # sends frames (and the configured key) wherever it names.
 ALIAS_CHOICES = ["pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
 TEMP_PREFIX = "sitewatch-ui-"
+# What an analysis (new or reopened from the history) updates on the page.
+SHOWN = (
+    "session", "status", "verdict", "events", "timeline", "gallery", "chatbot", "question", "send", "history_pick",
+)  # fmt: skip
 VIDEO_EXAMPLE_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
 # Files gradio keeps (uploads, shown keyframes) are swept this often once they are this old, in seconds.
 CACHE_SWEEP = (1800, 3600)
@@ -49,9 +54,17 @@ class SitewatchUI:
     """The page's builder and event handlers; app-wide only: base settings and the temp root."""
 
     def __init__(
-        self, settings: Settings, lang: str, temp_root: Path, examples: list[str], *, allow_any_model: bool = False
+        self,
+        settings: Settings,
+        lang: str,
+        temp_root: Path,
+        examples: list[str],
+        *,
+        allow_any_model: bool = False,
+        history: PageHistory | None = None,
     ) -> None:
         self.settings = settings
+        self.history = history or PageHistory(settings)
         self.lang = as_lang(lang)
         self.temp_root = temp_root
         self.examples = examples
@@ -118,18 +131,57 @@ class SitewatchUI:
             return self.page.named(status=f"**{message}**", **self._cleared(lang))
         for warning in warnings:
             log.warning("keyframes: %s", warning)
-        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes)
-        report = chat.report
+        analysis_id = self.history.save(Path(path), chat.report, settings)
+        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes, analysis_id=analysis_id)
+        return self._opened(new, lang, t(lang, "status_ready", name=Path(path).name))
+
+    def _opened(self, session: UiSession, lang: str, status: str) -> dict[Any, Any]:
+        """Everything the page shows of a session's analysis and chat, ready for questions."""
+        report = session.chat.report
         return self.page.named(
-            session=new,
-            status=t(lang, "status_ready", name=Path(path).name),
+            session=session,
+            status=status,
             verdict=verdict_html(report, lang),
             events=events_markdown(report, lang),
             timeline=timeline_svg(report, lang),
-            gallery=gallery_items(report, keyframes, lang),
-            chatbot=[],
+            gallery=gallery_items(report, session.keyframes, lang),
+            chatbot=chat_messages(session.chat.history, lang),
+            history_pick=gr.update(choices=self.history.choices(lang), value=session.analysis_id),
             **_chat_input(lang, ready=True),
         )
+
+    def open_past(
+        self,
+        analysis_id: str | None,
+        session: UiSession | None,
+        lang: str,
+        backend: str | None,
+        frames: float,
+        request: gr.Request,
+    ) -> dict[Any, Any]:
+        """Reopen a stored analysis: its report, keyframes and conversation, to chat on about it."""
+        if not analysis_id:
+            return self.page.named(status=t(lang, "history_pick"))
+        close_session(session)
+        folder = session_folder(self.temp_root, request.session_hash)
+        try:
+            settings = updated(
+                self.settings, lang=as_lang(lang), vlm=self._chosen_model(backend), num_frames=int(frames)
+            )
+            past = self.history.open(analysis_id)
+            keyframes, _ = write_keyframes(past.report, folder / "keyframes")
+            chat = chat_about(past.report, past.video, settings, model_name=settings.vlm or "", history=past.history)
+        except SitewatchError as exc:
+            remove_folder(folder)
+            message = f"{t(lang, 'error')}: {exc}"
+            gr.Warning(message)
+            return self.page.named(status=f"**{message}**", **self._cleared(lang))
+        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes, analysis_id=analysis_id)
+        return self._opened(new, lang, t(lang, "history_opened", name=past.name))
+
+    def refresh_history(self, lang: str) -> dict[Any, Any]:
+        """The newest stored analyses in the picker."""
+        return self.page.named(history_pick=gr.update(choices=self.history.choices(lang)))
 
     def ask(
         self, question: str, session: UiSession | None, lang: str, max_tokens: float, temperature: float
@@ -150,6 +202,7 @@ class SitewatchUI:
             for turn in chat.stream(question, lang=as_lang(lang)):
                 partial = None if turn.complete else turn
                 yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()
+            self.history.add_turn(session.analysis_id, chat.history[-1])
         except SitewatchError as exc:
             message = f"{t(lang, 'error')}: {exc}"
             gr.Warning(message)
@@ -184,10 +237,11 @@ class SitewatchUI:
                 ("image", "upload_image"), ("settings_box", "settings"), ("lang_box", "lang"),
                 ("frames", "frames"), ("max_tokens", "max_tokens"), ("temperature", "temperature"),
                 ("analysis_box", "analysis"), ("timeline_tab", "timeline_tab"), ("events_tab", "events"),
-                ("status", "status"),
+                ("status", "status"), ("history_box", "history"), ("history_pick", "history_pick"),
             )
         }  # fmt: skip
         text = {name: gr.update(value=t(lang, name)) for name in ("start", "restart", "send", "clear")}
+        text |= {name: gr.update(value=t(lang, name)) for name in ("history_open", "history_refresh")}
         return self.page.named(
             title=t(lang, "title"),
             intro=t(lang, "intro"),
@@ -306,6 +360,17 @@ class SitewatchUI:
                     interactive=False,
                     elem_id="sw-keyframes",
                 )
+            with gr.Accordion(t(lang, "history"), open=False, elem_id="sw-history") as history_box, gr.Row():
+                history_pick = gr.Dropdown(
+                    self.history.choices(lang),
+                    value=None,
+                    label=t(lang, "history_pick"),
+                    info=None if self.history.available else t(lang, "history_unavailable"),
+                    scale=5,
+                    elem_id="sw-history-pick",
+                )
+                history_open = gr.Button(t(lang, "history_open"), scale=1, elem_id="sw-history-open")
+                history_refresh = gr.Button(t(lang, "history_refresh"), scale=1, elem_id="sw-history-refresh")
 
             self.page = Page(
                 {
@@ -316,7 +381,8 @@ class SitewatchUI:
                     "chatbot": chatbot, "question": question, "send": send, "clear": clear,
                     "question_examples": question_examples.dataset, "analysis_box": analysis_box,
                     "timeline_tab": timeline_tab, "timeline": timeline, "events_tab": events_tab, "events": events,
-                    "gallery": gallery,
+                    "gallery": gallery, "history_box": history_box, "history_pick": history_pick,
+                    "history_open": history_open, "history_refresh": history_refresh,
                 }
             )  # fmt: skip
             video.upload(lambda: None, outputs=[image], queue=False)
@@ -325,10 +391,12 @@ class SitewatchUI:
             start.click(
                 self.start,
                 [video, image, session, lang_box, backend, frames, max_tokens, temperature],
-                self.page.parts(
-                    "session", "status", "verdict", "events", "timeline", "gallery", "chatbot", "question", "send"
-                ),
+                self.page.parts(*SHOWN),
             )
+            history_open.click(
+                self.open_past, [history_pick, session, lang_box, backend, frames], self.page.parts(*SHOWN)
+            )
+            history_refresh.click(self.refresh_history, [lang_box], [history_pick], queue=False)
             for trigger in (question.submit, send.click):
                 trigger(self.ask, [question, session, lang_box, max_tokens, temperature], [chatbot, question, status])
             # The chatbot's own trash icon must forget the conversation too, not just empty the view.

@@ -23,6 +23,8 @@ class UiSession:
     settings: Settings
     chat: ChatSession
     keyframes: list[Keyframe] = field(default_factory=list)
+    # The analysis in the shared history (None when the page keeps no history).
+    analysis_id: str | None = None
 
     def close(self) -> None:
         """Remove the session's files (keyframes); the chat's memory goes with the object."""
