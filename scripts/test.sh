@@ -26,5 +26,19 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   fi
 fi
 
+# The live-camera tests stream through a real RTSP server (GStreamer's, run by the system Python) and a
+# real MQTT broker (mosquitto), both started by the tests on loopback.
+if [ ! -x /usr/sbin/mosquitto ] || ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" \
+    2>/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test: installing GStreamer's RTSP server and mosquitto for the live-camera tests" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gir1.2-gst-rtsp-server-1.0 python3-gi \
+      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad mosquitto >/dev/null
+  else
+    echo "test: RTSP server or mosquitto missing and not root: those live-camera tests will be skipped" >&2
+  fi
+fi
+
 .venv/bin/ruff check sitewatch tests benchmarks samples
 .venv/bin/python -m pytest -q "$@"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -21,10 +22,23 @@ from sitewatch.store import Store
 from sitewatch.store.database import data_dir
 from sitewatch.store.jobs import AnalysisQueue
 
+if TYPE_CHECKING:
+    from sitewatch.live.watcher import Watcher
+
 DESCRIPTION = (
     "Upload a site video, follow its analysis, read the report (JSON, HTML, keyframes) and chat about it. "
     "When SITEWATCH_API_TOKEN is set every route but /healthz needs `Authorization: Bearer <token>`."
 )
+
+
+def _start_watcher(settings: Settings, store: Store) -> Watcher | None:
+    """The cameras of SITEWATCH_WATCH_CONFIG watched by this server (their incidents land in its history)."""
+    if settings.watch_config is None:
+        return None
+    from sitewatch.live.config import load_config
+    from sitewatch.live.watcher import Watcher
+
+    return Watcher(load_config(settings.watch_config, []), settings, store).start()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -38,9 +52,12 @@ def create_app(settings: Settings) -> FastAPI:
         uploads = data_dir(settings) / "uploads"
         remove_leftovers(uploads)
         app.state.services = Services(settings, store, queue, ChatSessions(store, settings), uploads)
+        app.state.watcher = await run_in_threadpool(_start_watcher, settings, store)
         try:
             yield
         finally:
+            if app.state.watcher is not None:
+                await run_in_threadpool(app.state.watcher.stop)
             await run_in_threadpool(queue.stop)
             store.close()
 
@@ -51,10 +68,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(conversation.router, prefix="/v1")
     app.include_router(incidents.router, prefix="/v1")
 
-    @app.get("/healthz", response_model=Health, tags=["health"])
-    def healthz() -> Health:
-        """The process answers (no token needed)."""
-        return Health()
+    @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
+    def healthz(request: Request) -> Health:
+        """The process answers (no token needed); with SITEWATCH_WATCH_CONFIG, each camera's state."""
+        watcher = request.app.state.watcher
+        return Health(cameras=watcher.statuses() if watcher is not None else None)
 
     @app.get("/readyz", response_model=Health, tags=["health"])
     def readyz(request: Request) -> Health:

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sitewatch.live.camera import CameraStatus
 from sitewatch.store import Status
 
 
@@ -25,6 +26,7 @@ class Question(BaseModel):
 
 
 class Health(BaseModel):
-    """Liveness or readiness."""
+    """Liveness or readiness; /healthz also lists the watched cameras when the server watches any."""
 
     status: Literal["ok"] = "ok"
+    cameras: list[CameraStatus] | None = Field(None, description="each camera's state (up, down, ...) and counters")

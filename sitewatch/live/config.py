@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE
 from sitewatch.errors import SettingsError
 from sitewatch.live.urls import mask_url
+from sitewatch.text.languages import Lang
 
 # A camera name goes into MQTT topics and file names: letters, digits, '-', '_' and '.'.
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -36,7 +37,7 @@ class WatchConfig(_Strict):
     webhooks: list[str] = Field(default_factory=list)
     mqtt: str | None = Field(None, description="mqtt://user:pass@host:1883 (mqtts:// for TLS)")
     notify: list[str] = Field(default_factory=list, description="apprise URLs (slack://, tgram://, mailto://, ...)")
-    lang: str | None = Field(None, pattern="^(ko|en)$", description="alert language (default SITEWATCH_LANG)")
+    lang: Lang | None = Field(None, description="alert language (default SITEWATCH_LANG)")
     pre_roll_s: float = Field(5.0, ge=0, le=60, description="seconds of video kept before an incident")
     post_roll_s: float = Field(5.0, ge=0, le=60, description="seconds of video kept after it")
     cooldown_s: float = Field(30.0, ge=0, le=3600, description="one alert per camera within this many seconds")

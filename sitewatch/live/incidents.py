@@ -133,6 +133,9 @@ class IncidentDesk:
         while (job.camera.ring.latest_s or 0.0) < job.end_s and job.camera.now_s() < job.end_s + self.config.stall_s:
             time.sleep(POLL_S)
         frames = job.camera.ring.between(job.start_s, job.end_s)
+        if not frames:
+            self.store.link_incident(job.incident.id, None, error="no video was kept around the incident")
+            return
         folder = Path(tempfile.mkdtemp(prefix="sitewatch-incident-"))
         try:
             clip = write_clip(frames, folder / f"{job.incident.camera}_{job.incident.id[:8]}.mp4")

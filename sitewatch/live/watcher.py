@@ -52,7 +52,8 @@ class Watcher:
         self.config = config
         self._on_status = on_status
         channels = build_channels(config, settings, data_dir(settings) / DEAD_LETTERS)
-        self._mqtt = next((c for c in channels if c.name.startswith("mqtt ")), None)
+        # Channels that also carry camera states (MQTT's retained status topics).
+        self._status_channels = [c for c in channels if hasattr(c, "status")]
         self.outboxes = [Outbox(c) for c in channels]
         self.desk = IncidentDesk(config, settings, store, self.outboxes)
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
@@ -66,8 +67,8 @@ class Watcher:
         self._done = threading.Event()
 
     def _status_changed(self, status: CameraStatus) -> None:
-        if self._mqtt is not None:
-            self._mqtt.status(status.camera, status.model_dump(mode="json"))  # type: ignore[attr-defined]
+        for channel in self._status_channels:
+            channel.status(status.camera, status.model_dump(mode="json"))  # type: ignore[attr-defined]
         if self._on_status is not None:
             self._on_status(status)
         if all(c.status().state in (CameraState.ended, CameraState.stopped) for c in self.cameras):
