@@ -25,8 +25,9 @@ from sitewatch.schema import (  # noqa: E402
 from sitewatch.settings import Settings  # noqa: E402
 from sitewatch.video.sample import pllava_indices  # noqa: E402
 from sitewatch.vlm.base import VideoLM  # noqa: E402
+from sitewatch.vlm.generation import cut_at_stop  # noqa: E402
 from sitewatch.vlm.pllava import backend as pllava_backend  # noqa: E402
-from sitewatch.vlm.pllava.backend import PllavaBackend, cut_at_stop, load  # noqa: E402
+from sitewatch.vlm.pllava.backend import PllavaBackend, load  # noqa: E402
 from sitewatch.vlm.pllava.config import read_config  # noqa: E402
 from sitewatch.vlm.pllava.convert import convert  # noqa: E402
 from sitewatch.vlm.pllava.modeling import PllavaMultiModalProjector  # noqa: E402

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from sitewatch.errors import ModelLoadError
+from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.settings import Settings
 from sitewatch.vlm.base import VideoLM
@@ -371,8 +371,28 @@ def test_pixel_budget_downscales_frames() -> None:
 
 
 def test_stop_strings_cut_the_stream() -> None:
-    from sitewatch.vlm.hf import _cut_at_stops
+    from sitewatch.vlm.generation import stream_generation
 
-    pieces = iter(["A worker ", "fell.", "\nUser:", " more"])
-    assert "".join(_cut_at_stops(pieces, ["\nUser:"])) == "A worker fell."
-    assert "".join(_cut_at_stops(iter(["abc", "def"]), [])) == "abcdef"
+    class Pieces:
+        """Feeds text to a streamer as a generate() call would."""
+
+        def __init__(self, *pieces: str) -> None:
+            self.pieces = pieces
+
+        def __call__(self, streamer) -> None:
+            for piece in self.pieces:
+                streamer.on_finalized_text(piece)
+            streamer.end()
+
+    def joined(run, stops):
+        return "".join(stream_generation(run, tokenizer=None, stops=stops, name="test"))
+
+    assert joined(Pieces("A worker ", "fell.", "\nUser:", " more"), ["\nUser:"]) == "A worker fell."
+    assert joined(Pieces("abc", "def"), []) == "abcdef"
+    assert joined(Pieces(" yes", "</", "s> no"), ["</s>"]) == "yes"
+
+    def broken(streamer) -> None:
+        raise RuntimeError("out of memory")
+
+    with pytest.raises(BackendError, match="test: generation failed: out of memory"):
+        joined(broken, [])

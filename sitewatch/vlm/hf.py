@@ -14,6 +14,7 @@ from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
 from sitewatch.schema import GenerationOptions, Message, VideoClip
 from sitewatch.vlm.frames import scale_to_budget
+from sitewatch.vlm.generation import Placement, loading_kwargs, placement, stop_kwargs, stream_generation
 
 if TYPE_CHECKING:
     from sitewatch.settings import Settings
@@ -51,7 +52,8 @@ class HFVideoLM:
         self.name = f"hf:{target}"
         self.pixel_budget = settings.hf_pixel_budget
         config = _load_config(target)
-        self.device, self.dtype = _device_and_dtype(settings.device, settings.dtype)
+        where = placement(settings, device_map=settings.hf_device_map)
+        self.device, self.dtype = where.device, where.dtype
         self.processor, native_video = _load_processor(target, config)
         self.mode: Literal["video", "images"] = "video" if native_video else "images"
         if settings.hf_video_input == "images":
@@ -61,7 +63,7 @@ class HFVideoLM:
                 f"{target}: native video input needs torchvision (pip install torchvision); "
                 "set SITEWATCH_HF_VIDEO_INPUT=images to send frames as images"
             )
-        self.model = _load_model(target, self.device, self.dtype, settings)
+        self.model = _load_model(target, where, settings)
         self._generate_lock = threading.Lock()
         log.info("loaded %s on %s (%s, %s input)", target, self.device, self.dtype, self.mode)
         self._torch = torch
@@ -95,30 +97,16 @@ class HFVideoLM:
         return "".join(self.stream(video, messages, options))
 
     def stream(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
-        """Yield the answer piece by piece (TextIteratorStreamer fed by generate in a thread)."""
-        from transformers import TextIteratorStreamer
+        """Yield the answer piece by piece as tokens arrive (one generation at a time per model)."""
+        kwargs = {**self._inputs(video, messages), **self._generation_kwargs(options)}
 
-        inputs = self._inputs(video, messages)
-        streamer = TextIteratorStreamer(self.processor.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        kwargs = {**inputs, **self._generation_kwargs(options), "streamer": streamer}
-        failure: list[BaseException] = []
+        def run(streamer: Any) -> None:
+            with self._generate_lock, self._torch.inference_mode():
+                if options.seed is not None:
+                    self._torch.manual_seed(options.seed)
+                self.model.generate(**kwargs, streamer=streamer)
 
-        def run() -> None:
-            try:
-                with self._generate_lock, self._torch.inference_mode():
-                    if options.seed is not None:
-                        self._torch.manual_seed(options.seed)
-                    self.model.generate(**kwargs)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                failure.append(exc)
-                streamer.end()
-
-        thread = threading.Thread(target=run, name="hf-generate", daemon=True)
-        thread.start()
-        yield from _cut_at_stops(streamer, options.stop)
-        thread.join()
-        if failure:
-            raise BackendError(f"{self.name}: generation failed: {failure[0]}") from failure[0]
+        yield from stream_generation(run, self.processor.tokenizer, options.stop, self.name)
 
     def _inputs(self, video: EncodedVideo | None, messages: list[Message]) -> dict[str, Any]:
         """Tokenise the chat with the clip's placeholders expanded, joined to the cached vision tensors."""
@@ -150,9 +138,7 @@ class HFVideoLM:
         else:
             # Greedy decoding: silence the sampling defaults some generation configs ship with.
             kwargs.update(temperature=None, top_p=None, top_k=None)
-        if options.stop:
-            kwargs.update(stop_strings=options.stop, tokenizer=self.processor.tokenizer)
-        return kwargs
+        return {**kwargs, **stop_kwargs(options.stop, self.processor.tokenizer)}
 
     def _to_device(self, value: Any) -> Any:
         """Move a tensor to the model's device; floating tensors also take the model's dtype."""
@@ -207,39 +193,6 @@ def _visual_parts(video: EncodedVideo) -> list[dict[str, Any]]:
     for t in video.times_s:
         parts.extend([{"type": "text", "text": f"{t:.1f}s:"}, {"type": "image"}])
     return parts
-
-
-def _cut_at_stops(pieces: Iterator[str], stops: list[str]) -> Iterator[str]:
-    """Pass text through, ending before the first stop string (held back until it can't be one)."""
-    if not stops:
-        yield from pieces
-        return
-    pending = ""
-    longest = max(len(stop) for stop in stops)
-    for piece in pieces:
-        pending += piece
-        hits = [pending.find(stop) for stop in stops if stop in pending]
-        if hits:
-            yield pending[: min(hits)]
-            return
-        if len(pending) > longest:
-            yield pending[:-longest]
-            pending = pending[-longest:]
-    yield pending
-
-
-def _device_and_dtype(device: str, dtype: str) -> tuple[str, Any]:
-    """Resolve 'auto' device (CUDA if present) and dtype (bf16 on CUDA, float32 elsewhere)."""
-    import torch
-
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if dtype == "auto":
-        return device, torch.bfloat16 if device.startswith("cuda") else torch.float32
-    resolved = getattr(torch, dtype, None)
-    if not isinstance(resolved, torch.dtype):
-        raise ModelLoadError(f"unknown dtype '{dtype}': use auto, bfloat16, float16 or float32")
-    return device, resolved
 
 
 def _looks_local(target: str) -> bool:
@@ -337,31 +290,17 @@ def _images_only(processor_class: type) -> type:
     )
 
 
-def _load_model(target: str, device: str, dtype: Any, settings: Settings) -> Any:
-    """AutoModelForImageTextToText on one device, over all GPUs (device_map=auto), or in 4-bit nf4."""
+def _load_model(target: str, where: Placement, settings: Settings) -> Any:
+    """AutoModelForImageTextToText on one device, spread over GPUs (a device_map), or in 4-bit nf4."""
     from transformers import AutoModelForImageTextToText
 
-    kwargs: dict[str, Any] = {"dtype": dtype}
+    kwargs = loading_kwargs(settings, where)
     if settings.hf_attn_implementation:
         kwargs["attn_implementation"] = settings.hf_attn_implementation
-    if settings.hf_device_map:
-        require("accelerate", "vlm")
-        kwargs["device_map"] = settings.hf_device_map
-    if settings.load_in_4bit:
-        require("bitsandbytes", "quant")
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype,
-        )
-        kwargs.setdefault("device_map", {"": device})
     try:
         model = AutoModelForImageTextToText.from_pretrained(target, **kwargs)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the weights of '{target}': {exc}") from exc
-    if "device_map" not in kwargs:
-        model = model.to(device)
+    if where.device_map is None:
+        model = model.to(where.device)
     return model.eval()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sitewatch.errors import BackendError, ModelLoadError
 from sitewatch.optional import require
 from sitewatch.schema import GenerationOptions, Message, VideoClip
+from sitewatch.vlm.generation import cut_at_stop, stop_kwargs, stream_generation
 
 if TYPE_CHECKING:
     import torch
@@ -30,39 +30,6 @@ class PllavaVideo:
     features: torch.Tensor
     source: str
     frames_used: int
-
-
-def cut_at_stop(text: str, stops: list[str]) -> tuple[str, bool]:
-    """Text before the earliest exact stop string (not a character set) and whether one was found."""
-    positions = [text.find(stop) for stop in stops if stop and stop in text]
-    return (text[: min(positions)], True) if positions else (text, False)
-
-
-def _held_back(text: str, stops: list[str]) -> int:
-    """Length of the longest suffix of `text` that could still grow into a stop string."""
-    longest = 0
-    for stop in stops:
-        for size in range(min(len(stop) - 1, len(text)), longest, -1):
-            if stop.startswith(text[-size:]):
-                longest = size
-                break
-    return longest
-
-
-class _StopOnStrings:
-    """Stopping criterion that ends a sequence once its decoded new text holds a stop string."""
-
-    def __init__(self, tokenizer: PreTrainedTokenizerBase, stops: list[str], prompt_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.stops = stops
-        self.prompt_length = prompt_length
-
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any) -> torch.Tensor:
-        import torch
-
-        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
-        done = [any(stop in text for stop in self.stops) for text in texts]
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 class PllavaBackend:
@@ -129,7 +96,7 @@ class PllavaBackend:
     ) -> dict[str, Any]:
         """Inputs for model.generate: embeddings with the cached features, so the vision tower is skipped."""
         import torch
-        from transformers import GenerationConfig, StoppingCriteriaList
+        from transformers import GenerationConfig
 
         if video is None:
             raise BackendError(
@@ -163,8 +130,7 @@ class PllavaBackend:
             "attention_mask": torch.ones_like(input_ids),
             "generation_config": GenerationConfig(**settings),
         }
-        if options.stop:
-            kwargs["stopping_criteria"] = StoppingCriteriaList([_StopOnStrings(self.tokenizer, options.stop, len(ids))])
+        kwargs.update(stop_kwargs(options.stop, self.tokenizer))
         if options.seed is not None:
             torch.manual_seed(options.seed)
         return kwargs
@@ -183,47 +149,18 @@ class PllavaBackend:
     def stream(self, video: Any, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the answer in pieces as tokens arrive; the pieces join to exactly what `generate` returns."""
         import torch
-        from transformers import TextIteratorStreamer
 
         if options.num_beams > 1:
             # transformers cannot stream beam search: the best beam is only known at the end.
             yield self.generate(video, messages, options)
             return
         kwargs = self._generate_kwargs(video, messages, options)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        errors: list[BaseException] = []
 
-        def run() -> None:
-            try:
-                with torch.inference_mode():
-                    self.model.generate(**kwargs, streamer=streamer)
-            except BaseException as exc:  # re-raised in the caller's thread below
-                errors.append(exc)
-                streamer.end()
+        def run(streamer: Any) -> None:
+            with torch.inference_mode():
+                self.model.generate(**kwargs, streamer=streamer)
 
-        worker = threading.Thread(target=run, name="pllava-generate", daemon=True)
-        worker.start()
-        raw = ""
-        emitted = 0
-        stopped = False
-        for piece in streamer:
-            if stopped:
-                continue
-            raw += piece
-            text, stopped = cut_at_stop(raw, options.stop)
-            text = text.lstrip()
-            safe = text if stopped else text[: len(text) - _held_back(text, options.stop)]
-            safe = safe.rstrip()
-            if len(safe) > emitted:
-                yield safe[emitted:]
-                emitted = len(safe)
-        worker.join()
-        if errors:
-            raise BackendError(f"PLLaVA generation failed: {errors[0]}") from errors[0]
-        final = cut_at_stop(raw, options.stop)[0].strip()
-        if len(final) > emitted:
-            yield final[emitted:]
-
+        yield from stream_generation(run, self.tokenizer, options.stop, "PLLaVA")
 
 def load(
     target: str, settings: Settings, lora_alpha: float | None = None, attn_implementation: str = "sdpa"

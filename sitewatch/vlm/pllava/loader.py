@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from sitewatch.errors import ModelLoadError
-from sitewatch.optional import require
 from sitewatch.settings import Settings
+from sitewatch.vlm.generation import loading_kwargs, placement
 from sitewatch.vlm.pllava.config import PllavaConfig, read_config
 from sitewatch.vlm.pllava.modeling import PllavaForConditionalGeneration
 from sitewatch.vlm.pllava.prompts import settle_image_token_id
@@ -20,37 +18,8 @@ from sitewatch.vlm.pllava.weights import check_keys, convert_state_dict, weight_
 
 logger = logging.getLogger(__name__)
 
-_DTYPES = {"bfloat16": torch.bfloat16, "float16": torch.float16, "float32": torch.float32}
 # Kept in full precision under 4-bit: small, and quantizing them costs quality for no memory.
 _SKIP_QUANT = ["vision_tower", "multi_modal_projector", "lm_head"]
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where the weights go: one device, or a device_map across GPUs."""
-
-    device: torch.device
-    dtype: torch.dtype
-    device_map: str | None
-
-
-def placement(settings: Settings) -> Placement:
-    """CUDA in bfloat16 when available, else CPU in float32; several GPUs use device_map='auto'."""
-    cuda = torch.cuda.is_available()
-    if settings.device == "auto":
-        device = torch.device("cuda" if cuda else "cpu")
-    else:
-        device = torch.device(settings.device)
-        if device.type == "cuda" and not cuda:
-            raise ModelLoadError(f"device '{settings.device}' asked for, but CUDA is not available")
-    if settings.dtype == "auto":
-        dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    elif settings.dtype in _DTYPES:
-        dtype = _DTYPES[settings.dtype]
-    else:
-        raise ModelLoadError(f"unknown dtype '{settings.dtype}'; use auto, {', '.join(_DTYPES)}")
-    multi_gpu = settings.device == "auto" and cuda and torch.cuda.device_count() > 1
-    return Placement(device, dtype, "auto" if multi_gpu or settings.load_in_4bit else None)
 
 
 def expected_shapes(config: PllavaConfig) -> dict[str, torch.Size]:
@@ -68,27 +37,6 @@ def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
         raise ModelLoadError(f"no usable tokenizer in {folder}: {exc}") from exc
 
 
-def _loading_kwargs(settings: Settings, where: Placement, attn: str) -> dict[str, Any]:
-    """from_pretrained arguments for dtype, attention, multi-GPU placement and 4-bit."""
-    kwargs: dict[str, Any] = {"dtype": where.dtype, "attn_implementation": attn}
-    if where.device_map is not None:
-        require("accelerate", "vlm")
-        kwargs["device_map"] = where.device_map
-    if settings.load_in_4bit:
-        if where.device.type != "cuda":
-            raise ModelLoadError("4-bit loading needs a CUDA GPU (bitsandbytes)")
-        require("bitsandbytes", "quant")
-        from transformers import BitsAndBytesConfig
-
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True,
-            bnb_4bit_quant_type="nf4",
-            bnb_4bit_compute_dtype=where.dtype,
-            llm_int8_skip_modules=_SKIP_QUANT,
-        )
-    return kwargs
-
-
 def load_model(
     folder: Path, settings: Settings, lora_alpha: float, attn_implementation: str = "sdpa"
 ) -> tuple[PllavaForConditionalGeneration, PreTrainedTokenizerBase]:
@@ -97,7 +45,7 @@ def load_model(
     tokenizer = load_tokenizer(folder)
     config.image_token_id = settle_image_token_id(tokenizer, config.image_token_id)
     where = placement(settings)
-    kwargs = _loading_kwargs(settings, where, attn_implementation)
+    kwargs = {**loading_kwargs(settings, where, keep_full=_SKIP_QUANT), "attn_implementation": attn_implementation}
     files = weight_files(folder)
     expected = expected_shapes(config)
     if config.lora_alpha_applied is None:
