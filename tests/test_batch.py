@@ -35,9 +35,11 @@ needs_clips = pytest.mark.skipif(
 )
 
 
-def sitewatch(*args: str, timeout: float = 240, data: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a user does (with its history in `data`)."""
-    env = {**os.environ, "SITEWATCH_DATA_DIR": str(data)} if data is not None else None
+def sitewatch(
+    *args: str, timeout: float = 240, data: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a user does (with its history in `data`, more environment in `env`)."""
+    env = {**os.environ, **(env or {}), **({"SITEWATCH_DATA_DIR": str(data)} if data is not None else {})}
     return subprocess.run(
         [sys.executable, "-m", "sitewatch", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env
     )
@@ -236,6 +238,10 @@ def test_a_killed_batch_resumes_without_redoing_or_leaving_partial_reports(tmp_p
     assert not leftovers(out), "no staging folder or temporary file is left"
 
 
+# A loopback test cluster without token auth, whatever an earlier local Ray left in ~/.ray/auth_token.
+RAY_ENV = {"RAY_AUTH_MODE": "disabled"}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -253,7 +259,7 @@ def ray_cluster() -> Iterator[str]:
     head = subprocess.Popen(
         [str(ray_cli), "start", "--head", "--block", "--port", str(port), "--node-ip-address", "127.0.0.1",
          "--num-cpus", "1", "--include-dashboard=false", "--disable-usage-stats", "--temp-dir", str(temp)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **RAY_ENV},
     )
     try:
         deadline = time.monotonic() + 90
@@ -278,7 +284,8 @@ def ray_cluster() -> Iterator[str]:
 def test_a_ray_cluster_gives_the_same_results_as_the_pool(archive: Path, ray_cluster: str, tmp_path: Path) -> None:
     pool = sitewatch("batch", str(archive), "--out", str(tmp_path / "pool"), "--workers", "2", "--json")
     assert pool.returncode == 0, pool.stderr
-    on_ray = sitewatch("batch", str(archive), "--out", str(tmp_path / "ray"), "--ray", ray_cluster, "--json")
+    on_ray = sitewatch("batch", str(archive), "--out", str(tmp_path / "ray"), "--ray", ray_cluster, "--json",
+                       env=RAY_ENV)
     assert on_ray.returncode == 0, on_ray.stderr
     (pool_rows, _), (ray_rows, last) = json_lines(pool.stdout), json_lines(on_ray.stdout)
     assert last["summary"]["runner"] == "ray"

@@ -31,7 +31,8 @@ class AnalysisActor:
         self.worker: Worker | None = None
         self.failure: str | None = None
         try:
-            self.worker = start_worker(settings, options)
+            # One CPU per actor (its Ray resource request), so one thread for the detector.
+            self.worker = start_worker(settings, options, threads=1)
         except WorkerStartError as exc:
             # Kept to answer ready(): an actor whose constructor raised only says that it died.
             self.failure = str(exc)

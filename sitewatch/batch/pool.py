@@ -36,11 +36,11 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _start(settings: Settings, options: BatchOptions, parent: int) -> None:
+def _start(settings: Settings, options: BatchOptions, threads: int, parent: int) -> None:
     global _worker
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     try:
-        _worker = start_worker(settings, options)
+        _worker = start_worker(settings, options, threads)
     except WorkerStartError as exc:
         # Raised from an initializer it would only break the pool; raised from each job it reaches the parent.
         _worker = exc
@@ -69,7 +69,7 @@ class PoolRunner:
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(self.settings, self.options, os.getpid()),
+            initargs=(self.settings, self.options, max(1, (os.cpu_count() or 1) // self.workers), os.getpid()),
         )
 
     def run(self, jobs: Iterable[Job]) -> Iterator[Done]:

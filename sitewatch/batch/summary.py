@@ -63,7 +63,7 @@ def summarise(
         done=len(done),
         reused=sum(r.reused for r in done),
         errors=len(results) - len(done),
-        verdicts={v: sum(r.verdict is v for r in done) for v in Verdict},
+        verdicts={v: sum(r.verdict is v for r in done) for v in _VERDICT_ORDER if v is not None},
         video_s=round(sum(r.duration_s or 0.0 for r in done), 3),
         run_video_s=round(fresh_s, 3),
         wall_s=round(wall_s, 3),

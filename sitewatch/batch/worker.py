@@ -21,13 +21,17 @@ class WorkerStartError(SitewatchError):
 class Worker:
     """Analyses videos as `sitewatch analyze` does, with its models loaded once for the process's life."""
 
-    def __init__(self, settings: Settings, options: BatchOptions) -> None:
+    def __init__(self, settings: Settings, options: BatchOptions, threads: int | None = None) -> None:
         from sitewatch.detect.registry import get_detector
         from sitewatch.session import get_model, get_translator
 
         self.settings = settings
         self.options = options
-        self.detector = get_detector(options.detector, **({"fps": options.fps} if options.fps else {}))
+        detector_options: dict[str, object] = {"fps": options.fps} if options.fps else {}
+        if threads:
+            # Workers share the cores: each detector gets its share instead of all of them fighting over them.
+            detector_options["threads"] = threads
+        self.detector = get_detector(options.detector, **detector_options)
         self.model = get_model(options.model, settings)
         self.translator = get_translator(options.translator, settings, self.model) if self.model else None
 
@@ -61,10 +65,10 @@ class Worker:
         return Done(job.index, result, report if job.folder is None else None)
 
 
-def start_worker(settings: Settings, options: BatchOptions) -> Worker:
+def start_worker(settings: Settings, options: BatchOptions, threads: int | None = None) -> Worker:
     """A Worker, or WorkerStartError with the one-line reason it could not load what it needs."""
     try:
-        return Worker(settings, options)
+        return Worker(settings, options, threads)
     except SitewatchError as exc:
         raise WorkerStartError(str(exc)) from exc
     except Exception as exc:
