@@ -74,7 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         watcher = request.app.state.watcher
         return Health(cameras=watcher.statuses() if watcher is not None else None)
 
-    @app.get("/readyz", response_model=Health, tags=["health"])
+    @app.get("/readyz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     def readyz(request: Request) -> Health:
         """The database answers and the workers run."""
         svc = services(request)
