@@ -112,6 +112,22 @@ def test_sources_walk_folders_read_manifests_and_lists(tmp_path: Path) -> None:
         find_videos([tmp_path / "empty"])
 
 
+def test_refusals_before_any_work_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    from media import write_video
+
+    video = write_video(tmp_path / "v.mp4", frames=12)
+    for args, env, needle in (
+        ([str(tmp_path / "missing")], {}, "no such file or folder"),
+        ([str(video), "--out", str(video)], {}, "is not a folder"),
+        # A worker that cannot load its detector stops the batch: it is no bad file, every video would fail.
+        ([str(video), "--workers", "1"], {"SITEWATCH_DETECTOR": "nope"}, "unknown detector 'nope'"),
+    ):
+        out = ["--out", str(tmp_path / "out")] if "--out" not in args else []
+        run = sitewatch("batch", *args, *out, env=env)
+        assert run.returncode == 2, run.stderr
+        assert needle in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
 def test_result_keys_and_folder_names() -> None:
     settings = Settings(_env_file=None)
     base = BatchOptions.of(settings)
