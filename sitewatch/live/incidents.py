@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.live.alerts import alert_for
-from sitewatch.live.camera import CameraWatch
+from sitewatch.live.camera import CameraState, CameraWatch
 from sitewatch.live.clip import write_clip
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.outbox import Outbox
@@ -129,8 +129,10 @@ class IncidentDesk:
     def _make_clip(self, job: _ClipJob, detector: Detector, model: VideoLM | None) -> None:
         from sitewatch.assess import analyze
 
-        # Wait for the post-roll, but not for a camera that went silent: cut what there is.
-        while (job.camera.ring.latest_s or 0.0) < job.end_s and job.camera.now_s() < job.end_s + self.config.stall_s:
+        # Wait for the post-roll, but not for a camera that went silent or was stopped: cut what there is.
+        camera = job.camera
+        while ((camera.ring.latest_s or 0.0) < job.end_s and camera.now_s() < job.end_s + self.config.stall_s
+               and camera.status().state not in (CameraState.stopped, CameraState.ended)):
             time.sleep(POLL_S)
         frames = job.camera.ring.between(job.start_s, job.end_s)
         if not frames:

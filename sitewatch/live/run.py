@@ -64,6 +64,4 @@ def run_watch(
         watcher.stop()
         store.close()
         signal.signal(signal.SIGTERM, previous)
-        for status in watcher.statuses():
-            show(status)
         sys.stdout.flush()
