@@ -153,3 +153,30 @@ def test_clip_table_keeps_whole_file_names_in_a_narrow_terminal(rows) -> None:
     console = Console(width=60, record=True)
     console.print(clip_table(result))
     assert "dev18_safestep_telos_a_long_name.mp4" in console.export_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not VIDEOS.is_dir(), reason=f"real test videos not found at {VIDEOS}")
+def test_eval_cv_refits_without_each_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sitewatch eval --cv` on a two-group manifest: each group is scored by a model fitted on the other."""
+    pytest.importorskip("sklearn")
+    from typer.testing import CliRunner
+
+    from sitewatch.cli import app
+
+    groups = {"dev05_cwlroda_b.mp4": "a", "dev22_taufeeque9_c.mp4": "a", "dev06_cwlroda_c.mp4": "b"}
+    groups["dev26_pllava_cooking.mp4"] = "b"
+    lines = (VIDEOS / "MANIFEST.csv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0] + ",group"] + [
+        f"{line},{groups[line.split(',', 1)[0]]}" for line in lines[1:] if line.split(",", 1)[0] in groups
+    ]
+    manifest = tmp_path / "two_groups.csv"
+    manifest.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    monkeypatch.setenv("SITEWATCH_FEATURES", str(tmp_path / "features"))
+    out = CliRunner().invoke(app, ["eval", str(manifest), "--videos", str(VIDEOS), "--cv", "--json"])
+    assert out.exit_code == 0, out.output
+    result = EvalResult.model_validate_json(out.stdout)
+    assert {c.group for c in result.clips} == {"a", "b"}
+    assert result.summary.scored == 4
+    assert {c.file: c.outcome for c in result.clips}["dev22_taufeeque9_c.mp4"] in ("TN", "FP")
+    assert any((tmp_path / "features").rglob("*.npz"))  # pose ran once per clip and variant, then cached
