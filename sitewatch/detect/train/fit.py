@@ -15,7 +15,7 @@ import numpy as np
 from sitewatch.detect.alarms import AlarmBook
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
 from sitewatch.detect.features import FEATURES, Row
-from sitewatch.detect.forest import Calibration, FallModel, forest_from_dict
+from sitewatch.detect.forest import Calibration
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
 from sitewatch.detect.train.augment import AUGMENTATIONS, Augmentation, augment
@@ -257,13 +257,3 @@ def model_of(trees: dict, calibration: Calibration, meta: dict) -> dict:
             "probabilities": [round(float(v), 6) for v in calibration.probabilities],
         },
     }
-
-
-def as_fall_model(document: dict) -> FallModel:
-    """The numpy model of an exported document (what inference runs)."""
-    cal = document["calibration"]
-    return FallModel(
-        forest_from_dict(document["forest"]),
-        Calibration(np.asarray(cal["margins"]), np.asarray(cal["probabilities"])),
-        document["meta"],
-    )

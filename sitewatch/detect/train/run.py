@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from sitewatch.detect.forest import model_from_dict
 from sitewatch.detect.observe import Recording
 from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.train.corpus import (
@@ -23,7 +24,6 @@ from sitewatch.detect.train.cv import CrossValidation, calibrate_and_judge, cros
 from sitewatch.detect.train.fit import (
     Dataset,
     TreeParams,
-    as_fall_model,
     build_dataset,
     export_trees,
     fit_trees,
@@ -69,7 +69,7 @@ def dev_check(document: dict, calibration, manifest: Path = DEV_MANIFEST, fps: f
     clips = read_clips(manifest)
     recordings = recordings_of(clips, ("orig",), fps)
     pairs = [(clip, recordings[clip.name].get("orig")) for clip in clips]
-    scores = score_clips(as_fall_model(document), pairs, fps)
+    scores = score_clips(model_from_dict(document), pairs, fps)
     return calibrate_and_judge(scores, "pose (dev, never fitted)", str(manifest), calibration)
 
 
