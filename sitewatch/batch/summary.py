@@ -5,9 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -15,6 +13,7 @@ from sitewatch.batch.jobs import VideoResult
 from sitewatch.batch.journal import write_atomic
 from sitewatch.batch.keys import BatchOptions
 from sitewatch.report.files import REPORT_HTML
+from sitewatch.report.templates import template
 from sitewatch.schema import Verdict
 from sitewatch.text import language
 from sitewatch.text.style import VERDICT_COLOURS
@@ -91,20 +90,6 @@ def summary_csv(summary: BatchSummary) -> str:
     return buffer.getvalue()
 
 
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=PackageLoader("sitewatch.batch", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("index.html")
-
-
 def index_html(summary: BatchSummary, lang: str) -> str:
     """The index page: counts, then one row per video linking to its report, in `lang`."""
     words = language(lang)
@@ -122,7 +107,9 @@ def index_html(summary: BatchSummary, lang: str) -> str:
         }
         for r in summary.results
     ]
-    return _template().render(lang=words.code, words=words, summary=summary, counts=counts(summary, lang), rows=rows)
+    return template("sitewatch.batch", "index.html").render(
+        lang=words.code, words=words, summary=summary, counts=counts(summary, lang), rows=rows
+    )
 
 
 def counts(summary: BatchSummary, lang: str) -> str:

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 
 from sitewatch.report.keyframes import Keyframe
+from sitewatch.report.templates import template
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.schema import Report
 from sitewatch.text import LANGS, describe, keyframe_caption, language
 from sitewatch.text.base import Language
 from sitewatch.text.style import VERDICT_COLOURS
-
-
-@lru_cache(maxsize=1)
-def _template() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    env = Environment(
-        loader=PackageLoader("sitewatch.report", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("report.html")
 
 
 def _video_rows(report: Report, words: Language) -> list[tuple[str, str]]:
@@ -78,7 +63,7 @@ def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: s
         }
         for k in keyframes
     ]
-    return _template().render(
+    return template("sitewatch.report", "report.html").render(
         lang=words.code,
         words=words,
         report=report,
