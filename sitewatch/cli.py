@@ -163,10 +163,10 @@ def _print_report(report, lang: str) -> None:
     console.print(f"[{VERDICT_TERMINAL[report.verdict]}]{text.verdict}[/] ({text.confidence})")
     console.print(text.summary, markup=False)
     if text.rows:
-        table = Table(*(words.t(k) for k in ("col_number", "col_kind", "col_phases", "col_start", "col_end",
-                                              "confidence", "col_people")))
-        for row in text.rows:
-            table.add_row(str(row.number), row.label, row.phases, row.start, row.end, row.confidence, row.people)
+        head, cells = text.table()
+        table = Table(*head)
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
     for warning in report.warnings:
         console.print(f"[yellow]{words.t('warning')}:[/] {warning}", markup=True, highlight=False)

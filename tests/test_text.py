@@ -146,3 +146,11 @@ def test_report_answers_do_not_end_in_setup_hints() -> None:
     assert answer_from_report("쓰러진 사람 있어?", "ko", report, "ko").startswith("네. 3.7초에 사람이 넘어졌고")
     assert detect_intents("사고가 언제 일어났어?", "ko") == [Intent.when]
     assert answer_from_report("What happened?", "en", None, "ko").startswith("아직 이 영상의 분석 결과가 없어서")
+
+
+def test_the_incident_table_shows_phases_only_when_an_incident_has_them() -> None:
+    head, cells = describe(_report(ONE_FALL), "ko").table()
+    assert head == ["번호", "종류", "진행", "시작", "끝", "신뢰도", "인원"]
+    assert cells == [["1", "넘어짐", "넘어짐 → 쓰러짐", "3.7초", "11.2초", "92%", "1명"]]
+    head, cells = describe(_report([_event(EventKind.fall, 3.7, 4.5, 0.9)]), "en").table()
+    assert head == ["#", "kind", "start", "end", "confidence", "people"] and cells[0][1] == "fall"

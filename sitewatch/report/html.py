@@ -12,6 +12,7 @@ from sitewatch.report.timeline import timeline_svg
 from sitewatch.schema import Report
 from sitewatch.text import LANGS, describe, keyframe_caption, language
 from sitewatch.text.base import Language
+from sitewatch.text.describe import TABLE_COLUMNS
 from sitewatch.text.style import VERDICT_COLOURS
 
 
@@ -56,6 +57,8 @@ def _opinions(report: Report, words: Language) -> list[dict[str, str]]:
 def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: str = "ko") -> str:
     """The page as a string; image links are relative to `folder`, where it will be written."""
     words = language(lang)
+    text = describe(report, lang)
+    table_head, table_cells = text.table((*TABLE_COLUMNS, "col_source"))
     frames = [
         {
             "src": k.path.relative_to(folder).as_posix(),
@@ -68,7 +71,9 @@ def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: s
         words=words,
         report=report,
         name=Path(report.video.path).name,
-        text=describe(report, lang),
+        text=text,
+        table_head=table_head,
+        table_cells=table_cells,
         # The same summary in the other languages, for mixed teams.
         others=[describe(report, code) for code in LANGS if code != words.code],
         colour=VERDICT_COLOURS[report.verdict],

@@ -46,7 +46,7 @@ def timeline_svg(report: Report, lang: str = "en") -> str:
         top = max(max(series.values), 1e-9)
         points = " ".join(f"{x(t):.1f},{y(v / top):.1f}" for t, v in zip(series.times_s, series.values, strict=True))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" points="{points}"/>')
-        label = f"{labels.get(series.name, series.name)} (max {top:.2f})"
+        label = f"{labels.get(series.name, series.name)} ({words.t('signal_max', value=top)})"
         parts.append(f'<text x="{legend_x}" y="{PAD - 10}" font-size="12" fill="{colour}">{escape(label)}</text>')
         # Hangul glyphs are about twice as wide as Latin ones.
         legend_x += sum(14 if ord(ch) > 0x1100 else 7 for ch in label) + 18

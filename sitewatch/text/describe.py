@@ -9,6 +9,12 @@ from sitewatch.text.base import Language
 from sitewatch.text.incidents import Incident, group_incidents
 from sitewatch.text.languages import language
 
+# The incident table's columns: the label key of each and the IncidentRow field it shows.
+_CELLS = {
+    "col_number": "number", "col_kind": "label", "col_phases": "phases", "col_start": "start", "col_end": "end",
+    "confidence": "confidence", "col_people": "people", "col_source": "source",
+}  # fmt: skip
+TABLE_COLUMNS = ("col_number", "col_kind", "col_phases", "col_start", "col_end", "confidence", "col_people")
 # Below this share of the video read, the summary says how much was actually checked.
 PARTIAL_COVERAGE = 0.95
 
@@ -42,6 +48,14 @@ class ReportText:
     def summary(self) -> str:
         """The sentences as one paragraph."""
         return " ".join(self.sentences)
+
+    def table(self, keys: tuple[str, ...] = TABLE_COLUMNS) -> tuple[list[str], list[list[str]]]:
+        """Header labels and cells of the incident table; the phases column only when an incident has phases."""
+        if not any(row.phases for row in self.rows):
+            keys = tuple(k for k in keys if k != "col_phases")
+        words = language(self.lang)
+        cells = [[str(getattr(row, _CELLS[k])) for k in keys] for row in self.rows]
+        return [words.t(k) for k in keys], cells
 
 
 def _rows(incidents: list[Incident], words: Language) -> tuple[IncidentRow, ...]:

@@ -97,6 +97,7 @@ class English(Language):
         "chat_cleared": "Chat cleared.",
         "chat_no_answer_yet": "No answer yet.",
         "question_too_long": "The question is too long ({length:,} characters). Please keep it under {limit:,}.",
+        "signal_max": "max {value:.2f}",
         "col_number": "#",
         "col_kind": "kind",
         "col_phases": "phases",

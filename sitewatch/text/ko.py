@@ -126,6 +126,7 @@ class Korean(Language):
         "chat_no_answer_yet": "아직 답변이 없습니다.",
         "question_too_long": "질문이 너무 깁니다({length:,}자). {limit:,}자 이내로 줄여 주세요.",
         # tables (CLI, page, HTML report)
+        "signal_max": "최대 {value:.2f}",
         "col_number": "번호",
         "col_kind": "종류",
         "col_phases": "진행",

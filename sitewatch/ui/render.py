@@ -36,16 +36,11 @@ def events_markdown(report: Report | None, lang: str) -> str:
     """The incidents as a Markdown table (or a line saying there are none)."""
     if report is None:
         return ""
-    rows = describe(report, lang).rows
-    if not rows:
+    text = describe(report, lang)
+    if not text.rows:
         return t(lang, "no_events")
-    keys = ("col_number", "col_kind", "col_phases", "col_start", "col_end", "confidence", "col_people")
-    head = [t(lang, k) for k in keys]
-    lines = [
-        "| " + " | ".join(_cell(c) for c in (str(r.number), r.label, r.phases, r.start, r.end, r.confidence, r.people))
-        + " |"
-        for r in rows
-    ]
+    head, cells = text.table()
+    lines = ["| " + " | ".join(_cell(c) for c in row) + " |" for row in cells]
     return "\n".join(["| " + " | ".join(head) + " |", "|---" * len(head) + "|", *lines])
 
 
