@@ -233,7 +233,7 @@ def main() -> None:
         "on time (2 s)",
         "median |err| s",
         "speed",
-        "peak RSS MiB",
+        "peak RSS MiB (this process; eval workers apart)",
     ):
         table.add_column(column)
     for name, run in runs.items():
