@@ -37,7 +37,7 @@ stamp=".venv/.installed-$(cat pyproject.toml constraints/cpu.txt | sha1sum | cut
 if [ ! -f "$stamp" ]; then
   echo "setup: installing sitewatch[$extras] (first run takes a few minutes)" >&2
   pip_install --upgrade pip
-  # compat: the same path-based editable install setuptools picks for this layout, without its warning banner.
-  pip_install -c constraints/cpu.txt --config-settings editable_mode=compat -e ".[$extras]"
+  # setuptools prints a multi-line banner about editable installs of a flat layout; it says nothing a user can act on.
+  PYTHONWARNINGS=ignore pip_install -c constraints/cpu.txt -e ".[$extras]"
   touch "$stamp"
 fi

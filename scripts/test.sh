@@ -40,5 +40,5 @@ if [ ! -x /usr/sbin/mosquitto ] || ! /usr/bin/python3 -c "import gi; gi.require_
   fi
 fi
 
-.venv/bin/ruff check sitewatch tests benchmarks samples
+.venv/bin/ruff check sitewatch tests benchmarks samples scripts
 .venv/bin/python -m pytest -q "$@"
