@@ -63,6 +63,7 @@ def cross_validate(
                 margins = model.decision_function(np.stack([r.values for r in rows])) if rows else np.zeros(0)
                 scores.append(ClipScore(sample.clip, rows, np.asarray(margins, float)))
         log.info("fold %s: %d training rows", group, len(y))
+    scores.sort(key=lambda s: s.clip.name)
     return calibrate_and_judge(scores, "pose (leave-one-group-out)", manifest)
 
 
