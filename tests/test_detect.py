@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sitewatch.detect import detector_names, get_detector
-from sitewatch.detect.base import Detection
+from sitewatch.detect.base import Detection, first_accident_s, verdict_for
 from sitewatch.detect.fall import FallRules
 from sitewatch.detect.pose import Person
 from sitewatch.detect.track import Tracker
@@ -90,7 +90,7 @@ def test_lying_all_along_is_only_worth_a_look() -> None:
     events = replay([(t, [lying(0.5, 0.6)]) for t in frames(0, 20)])
     assert [e.kind for e in events] == [EventKind.person_down]
     assert events[0].confidence < 0.5
-    assert Detection(events=events).verdict() == Verdict.uncertain
+    assert verdict_for(events) == Verdict.uncertain
 
 
 def test_slow_lying_down_is_not_a_fall() -> None:
@@ -210,8 +210,8 @@ NEGATIVES = [
 @pytest.mark.parametrize("name", POSITIVES)
 def test_known_falls_are_found_on_time(detect, name: str) -> None:
     found = detect(name)
-    assert found.verdict() == Verdict.accident, [e.model_dump() for e in found.events]
-    first = found.first_event_s()
+    assert verdict_for(found.events) == Verdict.accident, [e.model_dump() for e in found.events]
+    first = first_accident_s(found.events)
     assert first is not None
     assert abs(first - float(_manifest()[name]["fall_start_s"])) <= 2.0
     assert found.people_max >= 1 and found.frames_seen > 0
@@ -223,7 +223,7 @@ def test_known_falls_are_found_on_time(detect, name: str) -> None:
 @pytest.mark.parametrize("name", NEGATIVES)
 def test_hard_negatives_stay_quiet(detect, name: str) -> None:
     found = detect(name)
-    assert found.verdict() != Verdict.accident, [e.model_dump() for e in found.events]
+    assert verdict_for(found.events) != Verdict.accident, [e.model_dump() for e in found.events]
 
 
 @pytest.mark.slow
@@ -242,7 +242,7 @@ def test_the_sample_whose_figure_is_lost_mid_fall_is_not_called_safe() -> None:
 @needs_videos
 def test_the_rule_detector_is_still_there_to_compare() -> None:
     found = _runner("pose-rules")(VIDEOS / "dev05_cwlroda_b.mp4")
-    assert found.verdict() == Verdict.accident and found.accident_probability is None
+    assert verdict_for(found.events) == Verdict.accident and found.accident_probability is None
 
 
 @pytest.mark.slow

@@ -39,14 +39,6 @@ class Detection:
     # A calibrated detector's probability that the clip holds an accident (None: not calibrated).
     accident_probability: float | None = None
 
-    def verdict(self, threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:
-        """The verdict its events alone give (see `verdict_for`)."""
-        return verdict_for(self.events, threshold)
-
-    def first_event_s(self, threshold: float = ACCIDENT_CONFIDENCE) -> float | None:
-        """Start of the earliest accident-level event."""
-        return first_accident_s(self.events, threshold)
-
 
 class Detector(Protocol):
     """Turns sampled frames of one video into events and signals."""

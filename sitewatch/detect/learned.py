@@ -60,13 +60,13 @@ class LearnedDetector:
         self.fps = fps
         self.max_side = max_side
         self.model = model or load_model()
-        self._pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+        self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
 
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames of one video in time order."""
         alarms = AlarmBook()
         objects = FallingObjects()
-        observer = Observer(self._pose)
+        observer = Observer(self.pose)
         signals = {
             "fallness": BinnedSignal("fallness"),
             "people": BinnedSignal("people"),

@@ -31,7 +31,7 @@ class OnlineDetector:
         self.max_side = detector.max_side
         self._model = detector.model
         # The detector's own pose model: one interpreter per camera, since an interpreter is not shared.
-        self._observer = Observer(detector._pose)
+        self._observer = Observer(detector.pose)
         self._tracker = Tracker()
         self._features = FeatureStream(frame_aspect, detector.fps)
         self._alarms = AlarmBook()
