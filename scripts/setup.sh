@@ -28,7 +28,8 @@ torch_pin="$(sed -n 's/^torch==//p' constraints/cpu.txt)"
 if [[ ",$extras," =~ ,(vlm|all|dev), ]] && ! command -v nvidia-smi >/dev/null 2>&1 \
     && ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
   echo "setup: installing the CPU build of torch $torch_pin" >&2
-  if ! pip_install --no-index "torch==$torch_pin" >/dev/null 2>&1; then
+  # --no-deps: a local wheel folder holds torch itself; its dependencies come from the index as usual.
+  if ! pip_install --no-index --no-deps "torch==$torch_pin" >/dev/null 2>&1; then
     pip_install --index-url https://download.pytorch.org/whl/cpu "torch==$torch_pin"
   fi
 fi
