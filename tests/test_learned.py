@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from sitewatch.detect.alarms import LOST_LOOK_CONFIDENCE, AlarmBook
+from sitewatch.detect.alarms import LOST_LOOK_CONFIDENCE, SLOW_DESCENT, AlarmBook
 from sitewatch.detect.features import FEATURES, LOST_AFTER_S, Row
 from sitewatch.detect.forest import MODEL_FILE, load_model
 from sitewatch.detect.learned import recording_rows
@@ -130,12 +130,25 @@ def test_a_person_walking_out_of_view_is_not() -> None:
 def test_one_event_per_episode_until_upright_again() -> None:
     book = AlarmBook()
     for t, p, up in [(4.0, 0.9, 0.0), (4.2, 0.95, 0.0), (4.4, 0.3, 0.1), (6.0, 0.1, 1.0), (8.0, 0.8, 0.0)]:
-        row = _row(upright_now=up)
+        row = _row(upright_now=up, fall_speed=1.0)
         book.add(Row(1, t, row.values, 3.8, row.box, False), p)
     assert [(e.kind, e.start_s, e.end_s, e.confidence) for e in book.events] == [
         (EventKind.fall, 3.8, 4.4, 0.95),
         (EventKind.fall, 3.8, 8.0, 0.8),
     ]
+
+
+def test_a_slow_descent_alarms_only_once_it_stays_fallen() -> None:
+    def feed(times: list[float], probabilities: list[float]) -> list[float]:
+        book = AlarmBook()
+        for t, p in zip(times, probabilities, strict=True):
+            row = _row(fall_speed=SLOW_DESCENT / 2)
+            book.add(Row(1, t, row.values, 3.8, row.box, False), p)
+        return [e.start_s for e in book.events]
+
+    assert feed([4.0, 4.2, 4.4], [0.3, 0.9, 0.3]) == []  # one frame that looks fallen: a sit-down
+    assert feed([4.0, 4.2, 4.4, 4.6], [0.9, 0.3, 0.9, 0.3]) == []  # the wait starts again
+    assert feed([4.0, 4.2, 4.4], [0.9, 0.9, 0.9]) == [3.8]  # stayed fallen: the event starts at the onset
 
 
 def test_augmentations_mirror_and_rescale_time() -> None:
