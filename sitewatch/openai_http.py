@@ -1,7 +1,9 @@
-"""One OpenAI-compatible `POST {base_url}/chat/completions` endpoint: retries, Retry-After, clear errors, SSE.
+"""One OpenAI-compatible `POST {base_url}/chat/completions` endpoint over the official `openai` client.
 
-A model server is not trusted to behave: permanent errors are not retried, every request carries a
-token limit, and an answer cut off by that limit or by a stream that ends early is reported as such.
+The client builds the requests, parses the server-sent events and sorts the failures; this module adds
+the policy a model server that is not trusted to behave needs: permanent errors are not retried, every
+request carries a token limit, an answer cut off by that limit or by a stream that ends early is
+reported as such, and every failure gets a message that says what to check.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sitewatch.errors import BackendError, IncompleteAnswerError
 from sitewatch.optional import require
 
 if TYPE_CHECKING:
     import httpx
+    import openai
+    from openai.resources.chat.completions import Completions
+    from openai.types.chat import ChatCompletionChunk
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Statuses worth another try: the server may answer the same request once it is less busy.
 RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -79,50 +85,56 @@ class ChatEndpoint:
         self.url_setting = url_setting
         self.model_setting = model_setting
         self.hint = hint
-        self._client: httpx.Client | None = None
+        self._client: openai.OpenAI | None = None
 
     def complete(self, payload: dict[str, Any], *, max_tokens: int) -> str:
-        """POST a non-streaming request and return the first choice's text.
+        """Send a non-streaming request and return the first choice's text.
 
         Raises IncompleteAnswerError (with the text) when the answer stopped at `max_tokens`.
         """
-        response = self._open({**payload, "max_tokens": max_tokens, "stream": False})
+        chat = self._chat()
+        # The raw response keeps the body, to show when it is not a chat completion.
+        raw = self._retrying(lambda: chat.with_raw_response.create(**payload, max_tokens=max_tokens, stream=False))
         try:
-            response.read()
-        except self._httpx().TransportError as exc:
-            raise BackendError(self._broke_off(exc)) from exc
-        finally:
-            response.close()
-        content, finish_reason = self._content(response)
-        self._check_end(content, finish_reason, max_tokens, ended=True)
-        return content
+            choice = raw.parse().choices[0]
+            content = choice.message.content
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            raise BackendError(
+                f"{self._where()} sent an answer that is not a chat completion "
+                f"(no choices[0].message.content): {raw.http_response.text[:200]}"
+            ) from exc
+        if content is not None and not isinstance(content, str):
+            raise BackendError(f"{self._where()} sent a non-text message content: {raw.http_response.text[:200]}")
+        self._check_end(content or "", choice.finish_reason, max_tokens, ended=True)
+        return content or ""
 
     def stream(self, payload: dict[str, Any], *, max_tokens: int) -> Iterator[str]:
         """Yield the answer's text deltas as the server streams them (server-sent events).
 
         Raises IncompleteAnswerError after the last piece when the answer stopped at `max_tokens` or
-        the stream ended without `[DONE]` and without a finish_reason.
+        the stream ended without a finish_reason.
         """
-        response = self._open({**payload, "max_tokens": max_tokens, "stream": True})
-        answer, finish_reason, done = "", None, False
-        try:
-            for line in response.iter_lines():
-                if not line.startswith("data:"):
-                    continue
-                data = line[len("data:") :].strip()
-                if data == "[DONE]":
-                    done = True
-                    break
-                piece, reason = self._chunk(data)
-                finish_reason = reason or finish_reason
-                if piece:
-                    answer += piece
-                    yield piece
-        except self._httpx().TransportError as exc:
-            raise BackendError(self._broke_off(exc)) from exc
-        finally:
-            response.close()
-        self._check_end(answer, finish_reason, max_tokens, ended=done or finish_reason is not None)
+        openai, httpx = self._openai(), self._httpx()
+        chat = self._chat()
+        chunks = self._retrying(lambda: chat.create(**payload, max_tokens=max_tokens, stream=True))
+        answer, finish_reason = "", None
+        with chunks:
+            try:
+                for chunk in chunks:
+                    piece, reason = self._piece(chunk)
+                    finish_reason = reason or finish_reason
+                    if piece:
+                        answer += piece
+                        yield piece
+            # Older openai releases let httpx's errors out of a stream unwrapped.
+            except (openai.APIConnectionError, httpx.TransportError) as exc:
+                raise BackendError(self._broke_off(_transport_error(exc))) from exc
+            except openai.APIError as exc:
+                raise BackendError(f"{self._where()} reported an error mid-stream: {exc.message}") from exc
+            except ValueError as exc:
+                raise BackendError(f"{self._where()} streamed something that is not JSON: {exc}") from exc
+        # The client swallows `[DONE]`, so a finish_reason is the only sign that the answer is whole.
+        self._check_end(answer, finish_reason, max_tokens, ended=finish_reason is not None)
 
     def close(self) -> None:
         """Close the HTTP connection pool, if one was opened."""
@@ -130,43 +142,56 @@ class ChatEndpoint:
             self._client.close()
             self._client = None
 
-    def _open(self, payload: dict[str, Any]) -> httpx.Response:
-        """Send the request until a 2xx answer (open, body unread); transient failures are retried."""
-        httpx = self._httpx()
+    def _retrying(self, send: Callable[[], T]) -> T:
+        """Call `send` until the server accepts the request; transient failures are retried."""
+        openai = self._openai()
         failure: _Failure | None = None
         for attempt in range(self.retries + 1):
             if failure is not None:
                 self._pause(attempt, failure)
-            client = self._http()
             try:
-                response = client.send(client.build_request("POST", self.url, json=payload), stream=True)
-            except httpx.TransportError as exc:
-                failure = _transport_failure(exc)
-                continue
-            if response.status_code < 400:
-                return response
-            try:
-                status = _status(response)
-            finally:
-                response.close()
-            if not _transient(response.status_code, status):
-                raise BackendError(self._rejected(response.status_code, status))
-            failure = _Failure("status", status, response.headers.get("retry-after"))
+                return send()
+            except openai.APIStatusError as exc:
+                status = _status(exc.response)
+                if not _transient(exc.status_code, status):
+                    raise BackendError(self._rejected(exc.status_code, status)) from exc
+                failure = _Failure("status", status, exc.response.headers.get("retry-after"), exc)
+            except openai.APIConnectionError as exc:
+                failure = _transport_failure(_transport_error(exc))
         assert failure is not None
         raise BackendError(self._gave_up(failure)) from failure.cause
+
+    def _openai(self) -> ModuleType:
+        """The openai module, imported late: it is an optional extra."""
+        return require("openai", self.extra)
 
     def _httpx(self) -> ModuleType:
         """The httpx module, imported late: it is an optional extra."""
         return require("httpx", self.extra)
 
-    def _http(self) -> httpx.Client:
-        """The pooled client, opened on first use so building an endpoint needs no network stack."""
+    def _chat(self) -> Completions:
+        """The chat completions of a client opened on first use, so building an endpoint needs no network stack."""
         if self._client is None:
             httpx = self._httpx()
-            headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            timeout = httpx.Timeout(self.timeout_s, connect=self._connect_s())
-            self._client = httpx.Client(headers=headers, timeout=timeout)
-        return self._client
+            self._client = self._openai().OpenAI(
+                base_url=self.url.removesuffix(CHAT_PATH),
+                # The client insists on a key; without one, `_send_only_ours` drops the header made of this.
+                api_key=self.api_key or "no-key",
+                # Retries are ours: the client's would also repeat the 500s that say the input is unsupported.
+                max_retries=0,
+                timeout=httpx.Timeout(self.timeout_s, connect=self._connect_s()),
+                # An httpx client of our own, whichever transport this openai release defaults to: the
+                # httpx error under openai's tells a refused connection from a slow one.
+                http_client=httpx.Client(event_hooks={"request": [self._send_only_ours]}),
+            )
+        return self._client.chat.completions
+
+    def _send_only_ours(self, request: httpx.Request) -> None:
+        """Drop the credentials the client adds by itself: only the key the caller gave goes out."""
+        # OPENAI_ORG_ID and OPENAI_PROJECT_ID from the environment belong to OpenAI, not to any server.
+        dropped = ["OpenAI-Organization", "OpenAI-Project"] + ([] if self.api_key else ["Authorization"])
+        for name in dropped:
+            request.headers.pop(name, None)
 
     def _connect_s(self) -> float:
         """Seconds allowed to open a connection."""
@@ -211,7 +236,7 @@ class ChatEndpoint:
         return f"{self._where()} failed after {attempts} ({failure.detail})"
 
     def _broke_off(self, exc: Exception) -> str:
-        """The message for a connection that failed after the server had accepted the request."""
+        """The message for a connection that failed after the server had begun to answer."""
         if isinstance(exc, self._httpx().TimeoutException):
             return (
                 f"{self._where()}: no more of the answer within {self.timeout_s:g} s: "
@@ -238,34 +263,15 @@ class ChatEndpoint:
                 answer,
             )
 
-    def _content(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The first choice's text (empty when the model said nothing) and its finish_reason."""
-        try:
-            choice = response.json()["choices"][0]
-            content = choice["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise BackendError(
-                f"{self._where()} sent an answer that is not a chat completion "
-                f"(no choices[0].message.content): {response.text[:200]}"
-            ) from exc
-        if content is not None and not isinstance(content, str):
-            raise BackendError(f"{self._where()} sent a non-text message content: {response.text[:200]}")
-        return content or "", choice.get("finish_reason")
-
-    def _chunk(self, data: str) -> tuple[str, str | None]:
+    def _piece(self, chunk: ChatCompletionChunk) -> tuple[str, str | None]:
         """The text delta and finish_reason of one streamed chunk."""
         try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            raise BackendError(f"{self._where()} streamed something that is not JSON: {data[:200]}") from exc
-        if "error" in chunk:
-            raise BackendError(f"{self._where()} reported an error mid-stream: {_error_text(chunk)}")
-        try:
-            choice = chunk["choices"][0]
-            delta = choice.get("delta") or {}
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise BackendError(f"{self._where()} streamed a chunk without choices: {data[:200]}") from exc
-        return delta.get("content") or "", choice.get("finish_reason")
+            choice = chunk.choices[0]
+            delta = choice.delta.content if choice.delta else None
+        except (AttributeError, IndexError, TypeError) as exc:
+            text = chunk.to_json(indent=None)[:200]
+            raise BackendError(f"{self._where()} streamed a chunk without choices: {text}") from exc
+        return delta or "", choice.finish_reason
 
 
 def _transient(code: int, status: str) -> bool:
@@ -283,8 +289,7 @@ def _retry_after(value: str | None) -> float:
 
 
 def _status(response: httpx.Response) -> str:
-    """`HTTP <code>: <the server's own message>`, reading the body first (it may be a stream)."""
-    response.read()
+    """`HTTP <code>: <the server's own message>` (the client has read the body)."""
     try:
         message = _error_text(response.json())
     except ValueError:
@@ -315,6 +320,14 @@ def _transport_failure(exc: Exception) -> _Failure:
     if isinstance(exc, httpx.ConnectError):
         return _Failure("refused", detail, cause=exc)
     return _Failure("transport", detail, cause=exc)
+
+
+def _transport_error(exc: Exception) -> Exception:
+    """The httpx error under an openai connection error: it names what failed (ConnectError, ReadTimeout...)."""
+    import openai
+
+    cause = exc.__cause__
+    return cause if isinstance(exc, openai.APIConnectionError) and isinstance(cause, Exception) else exc
 
 
 def _describe(exc: Exception) -> str:

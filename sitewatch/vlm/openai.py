@@ -37,7 +37,8 @@ def parse_target(target: str) -> tuple[str, str]:
 
 def load(target: str, settings: Settings) -> OpenAIVideoLM:
     """Talk to the model `target` (`<model>@<base url>`) on an OpenAI-compatible server."""
-    require("httpx", "openai")
+    for module in ("openai", "httpx"):
+        require(module, "openai")
     model, base_url = parse_target(target)
     return OpenAIVideoLM(model, base_url, settings)
 
@@ -92,7 +93,7 @@ class OpenAIVideoLM:
     def _payload(
         self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions
     ) -> dict[str, Any]:
-        """The /chat/completions request body (the endpoint adds max_tokens and stream)."""
+        """The `chat.completions.create` arguments (the endpoint adds max_tokens and stream)."""
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": _messages(messages, video),
@@ -106,7 +107,7 @@ class OpenAIVideoLM:
             payload["seed"] = options.seed
         if options.repetition_penalty != 1.0:
             # Not in OpenAI's API, but vLLM and SGLang honour it; only sent when asked for.
-            payload["repetition_penalty"] = options.repetition_penalty
+            payload["extra_body"] = {"repetition_penalty": options.repetition_penalty}
         return payload
 
     def _video_data_url(self, clip: VideoClip) -> str:
