@@ -114,7 +114,7 @@ class BackendInfo:
 # The modules whose presence means an extra is installed (looked up, not imported: stays fast).
 _EXTRA_MODULES: dict[str, tuple[str, ...]] = {
     "vlm": ("torch", "transformers"),
-    "openai": ("httpx",),
+    "openai": ("openai", "httpx"),
 }
 
 _TARGET_FORMS: dict[str, str] = {
