@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -396,3 +397,55 @@ def test_stop_strings_cut_the_stream() -> None:
 
     with pytest.raises(BackendError, match="test: generation failed: out of memory"):
         joined(broken, [])
+
+
+def _has_torchvision() -> bool:
+    """Whether transformers can build video processors here."""
+    from transformers.utils import is_torchvision_available
+
+    return is_torchvision_available()
+
+
+@pytest.mark.parametrize(("count", "height", "width"), [(1, 48, 64), (3, 100, 30), (2, 37, 200)])
+def test_frame_shapes_expand_to_matching_token_counts(model_folder: Path, count: int, height: int, width: int) -> None:
+    # The model refuses a prompt whose image tokens do not match its image features.
+    backend = load_backend(f"hf:{model_folder}", SETTINGS)
+    frames = np.random.default_rng(count).integers(0, 255, (count, height, width, 3), dtype=np.uint8)
+    handle = backend.encode(VideoClip(frames=frames, times_s=[0.4 * i for i in range(count)]))
+    assert handle.mode == "images" or count > 1
+    question = [Message(role="user", content="what happened?")]
+    assert isinstance(backend.generate(handle, question, GenerationOptions(max_new_tokens=2)), str)
+
+
+@pytest.mark.skipif(_has_torchvision(), reason="torchvision gives native video")
+def test_native_video_without_torchvision_is_a_clear_error(model_folder: Path) -> None:
+    settings = Settings(device="cpu", dtype="float32", hf_video_input="video", _env_file=None)
+    with pytest.raises(ModelLoadError, match="torchvision"):
+        load_backend(f"hf:{model_folder}", settings)
+
+
+@pytest.mark.skipif(not _has_torchvision(), reason="the model's own processor needs torchvision")
+def test_frames_as_images_match_the_models_processor(model_folder: Path) -> None:
+    from transformers import AutoProcessor
+
+    from sitewatch.vlm import hf
+
+    own = hf._frames_as_images(str(model_folder), hf._load_config(str(model_folder)))
+    processor = hf._Processor(AutoProcessor.from_pretrained(model_folder))
+    for count, height, width in [(1, 48, 64), (4, 48, 64), (2, 37, 200)]:
+        frames = np.random.default_rng(count).integers(0, 255, (count, height, width, 3), dtype=np.uint8)
+        own_tensors, own_text = own.images(frames)
+        tensors, text = processor.images(frames)
+        assert own_text == text
+        assert {k: tuple(v.shape) for k, v in own_tensors.items()} == {k: tuple(v.shape) for k, v in tensors.items()}
+        video = hf.EncodedVideo("images", [0.5 * i for i in range(count)], tensors, text)
+        conversation = hf._conversation([Message(role="user", content="what happened?")], video)
+        own_ids, ids = own.tokenize(conversation, video), processor.tokenize(conversation, video)
+        assert own_ids.keys() == ids.keys()
+        assert all(own_ids[key].tolist() == ids[key].tolist() for key in ids)
+
+
+def test_backend_calls_no_private_processor_api() -> None:
+    # Issue 11: private processor methods can break with any transformers minor release.
+    source = (Path(__file__).parents[1] / "sitewatch" / "vlm" / "hf.py").read_text()
+    assert not re.search(r"processor\._", source)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
+import math
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,6 +18,8 @@ from sitewatch.vlm.frames import scale_to_budget
 from sitewatch.vlm.generation import Placement, loading_kwargs, placement, stop_kwargs, stream_generation
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,13 +30,12 @@ _METADATA_FPS = 100.0
 
 @dataclass
 class EncodedVideo:
-    """A clip preprocessed once per chat: processor tensors plus the placeholder text they expand to."""
+    """A clip preprocessed once per chat: vision tensors plus the text each of its placeholders expands to."""
 
     mode: Literal["video", "images"]
     times_s: list[float]
     tensors: dict[str, Any]
-    image_replacements: list[str] = field(default_factory=list)
-    video_replacements: list[str] = field(default_factory=list)
+    replacements: list[str] = field(default_factory=list)
 
 
 def load(target: str, settings: Settings) -> HFVideoLM:
@@ -44,7 +46,7 @@ def load(target: str, settings: Settings) -> HFVideoLM:
 
 
 class HFVideoLM:
-    """A `VideoLM` over `AutoProcessor` + `AutoModelForImageTextToText`."""
+    """A `VideoLM` over the model's processor + `AutoModelForImageTextToText`."""
 
     def __init__(self, target: str, settings: Settings) -> None:
         import torch
@@ -54,7 +56,8 @@ class HFVideoLM:
         config = _load_config(target)
         where = placement(settings, device_map=settings.hf_device_map)
         self.device, self.dtype = where.device, where.dtype
-        self.processor, native_video = _load_processor(target, config)
+        self.processor = _load_processor(target, config)
+        native_video = isinstance(self.processor, _Processor) and self.processor.native_video
         self.mode: Literal["video", "images"] = "video" if native_video else "images"
         if settings.hf_video_input == "images":
             self.mode = "images"
@@ -71,26 +74,15 @@ class HFVideoLM:
     def encode(self, clip: VideoClip) -> EncodedVideo:
         """Preprocess the clip's frames once: resize to the pixel budget and run the vision processor."""
         frames = scale_to_budget(clip.frames, self.pixel_budget)
-        kwargs = self.processor._merge_kwargs(
-            tokenizer_init_kwargs=self.processor.tokenizer.init_kwargs, return_tensors="pt"
-        )
-        if self.mode == "images" or clip.is_image or len(frames) == 1:
-            # The processor's own layout (SmolVLM nests images per sample).
-            images = self.processor.prepare_inputs_layout(images=list(frames))[0]
-            tensors, replacements = self.processor._process_images(images, **kwargs["images_kwargs"])
-            encoded = EncodedVideo("images", list(clip.times_s), dict(tensors), image_replacements=replacements)
+        # Video mode implies the model's own processor; the isinstance narrows the type for readers and checkers.
+        if self.mode == "video" and isinstance(self.processor, _Processor) and not clip.is_image and len(frames) > 1:
+            tensors, replacements = self.processor.video(frames, _metadata(clip.times_s, frames.shape))
+            mode: Literal["video", "images"] = "video"
         else:
-            video_kwargs = {
-                **kwargs["videos_kwargs"],
-                "video_metadata": [_metadata(clip.times_s, frames.shape)],
-                "do_sample_frames": False,
-                "return_metadata": True,
-            }
-            tensors, replacements = self.processor._process_videos([frames], **video_kwargs)
-            encoded = EncodedVideo("video", list(clip.times_s), dict(tensors), video_replacements=replacements)
-        encoded.tensors = {k: v for k, v in encoded.tensors.items() if k not in self.processor.unused_input_names}
-        encoded.tensors = {key: self._to_device(value) for key, value in encoded.tensors.items()}
-        return encoded
+            tensors, replacements = self.processor.images(frames)
+            mode = "images"
+        tensors = {key: self._to_device(value) for key, value in tensors.items()}
+        return EncodedVideo(mode, list(clip.times_s), tensors, replacements)
 
     def generate(self, video: EncodedVideo | None, messages: list[Message], options: GenerationOptions) -> str:
         """Answer the last user message about the encoded clip."""
@@ -112,33 +104,26 @@ class HFVideoLM:
         """Tokenise the chat with the clip's placeholders expanded, joined to the cached vision tensors."""
         # None asks a text-only question (the `model` translator): no placeholders, no vision tensors.
         video = video if video is not None else EncodedVideo("images", [], {})
-        conversation = _conversation(messages, video)
-        prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
-        text, _ = self.processor.get_text_with_replacements(
-            [prompt], list(video.image_replacements), list(video.video_replacements)
-        )
-        text_inputs = self.processor.tokenizer(text, return_tensors="pt")
-        if self.processor.return_mm_token_type_ids:
-            type_ids = self.processor.create_mm_token_type_ids(text_inputs["input_ids"].tolist())
-            text_inputs["mm_token_type_ids"] = self._torch.tensor(type_ids)
+        text_inputs = self.processor.tokenize(_conversation(messages, video), video)
         inputs = {key: value.to(self.model.device) for key, value in text_inputs.items()}
         return {**inputs, **video.tensors}
 
     def _generation_kwargs(self, options: GenerationOptions) -> dict[str, Any]:
         """Map GenerationOptions onto `model.generate` arguments."""
+        tokenizer = self.processor.tokenizer
         kwargs: dict[str, Any] = {
             "max_new_tokens": options.max_new_tokens,
             "do_sample": options.do_sample,
             "num_beams": options.num_beams,
             "repetition_penalty": options.repetition_penalty,
-            "pad_token_id": self.processor.tokenizer.pad_token_id or self.processor.tokenizer.eos_token_id,
+            "pad_token_id": tokenizer.pad_token_id or tokenizer.eos_token_id,
         }
         if options.do_sample:
             kwargs.update(temperature=options.temperature, top_p=options.top_p)
         else:
             # Greedy decoding: silence the sampling defaults some generation configs ship with.
             kwargs.update(temperature=None, top_p=None, top_k=None)
-        return {**kwargs, **stop_kwargs(options.stop, self.processor.tokenizer)}
+        return {**kwargs, **stop_kwargs(options.stop, tokenizer)}
 
     def _to_device(self, value: Any) -> Any:
         """Move a tensor to the model's device; floating tensors also take the model's dtype."""
@@ -147,6 +132,149 @@ class HFVideoLM:
         if value.is_floating_point():
             return value.to(self.model.device, dtype=self.model.dtype)
         return value.to(self.model.device)
+
+
+class _Processor:
+    """The model's own transformers processor, called through its public methods only."""
+
+    def __init__(self, processor: Any) -> None:
+        self.processor = processor
+        self.tokenizer = processor.tokenizer
+        self.native_video = getattr(processor, "video_processor", None) is not None
+
+    def images(self, frames: np.ndarray) -> tuple[dict[str, Any], list[str]]:
+        """Vision tensors of the frames as images, and what each image placeholder expands to."""
+        return self._vision(self.processor.image_token * len(frames), images=list(frames))
+
+    def video(self, frames: np.ndarray, metadata: Any) -> tuple[dict[str, Any], list[str]]:
+        """Vision tensors of the frames as one video at their own times, and what its placeholder expands to."""
+        # The frames are already sampled: the metadata only tells the processor their times.
+        return self._vision(
+            self.processor.video_token, videos=[frames], video_metadata=[metadata], do_sample_frames=False
+        )
+
+    def _vision(self, placeholders: str, **media: Any) -> tuple[dict[str, Any], list[str]]:
+        """Run the processor once on bare placeholders; keep its vision tensors and its expansions for every turn."""
+        out = self.processor(text=[placeholders], return_text_replacement_offsets=True, return_tensors="pt", **media)
+        replacements = [offset["replacement"] for offset in out["text_replacement_offsets"][0]]
+        text_keys = {*self.tokenizer.model_input_names, "mm_token_type_ids", "text_replacement_offsets"}
+        return {key: value for key, value in out.items() if key not in text_keys}, replacements
+
+    def tokenize(self, conversation: list[dict[str, Any]], video: EncodedVideo) -> dict[str, Any]:
+        """Token ids of the chat with the clip's placeholders expanded (and the modality ids Qwen's positions use)."""
+        import torch
+
+        prompt = self.processor.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        images, videos = (video.replacements, []) if video.mode == "images" else ([], video.replacements)
+        text, _ = self.processor.get_text_with_replacements([prompt], images, videos)
+        inputs = dict(self.tokenizer(text, return_tensors="pt"))
+        if self.processor.return_mm_token_type_ids:
+            type_ids = self.processor.create_mm_token_type_ids(inputs["input_ids"].tolist())
+            inputs["mm_token_type_ids"] = torch.tensor(type_ids)
+        return inputs
+
+
+@dataclass(frozen=True)
+class _Family:
+    """How a model family's processor lays out frames and expands one image placeholder (frames-as-images)."""
+
+    expand: Callable[[_FramesAsImages, Any, int], str]
+    nested: bool = False  # SmolVLM batches images per sample
+    image_kwargs: dict[str, Any] = field(default_factory=dict)
+    unused: tuple[str, ...] = ()  # image-processor outputs the model does not take
+    type_ids: bool = False  # Qwen's multimodal rope positions need mm_token_type_ids
+
+
+class _FramesAsImages:
+    """Tokenizer, image processor and the family's placeholder expansion: frames as images without torchvision."""
+
+    # transformers builds no processor of a video model without torchvision (see `_load_processor`), so the
+    # expansion that processor would compute is done here; a test checks it against the processor's own.
+    def __init__(
+        self, tokenizer: Any, image_processor: Any, config: Any, processor_config: dict[str, Any], family: _Family
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.image_processor = image_processor
+        self.processor_config = processor_config  # image_seq_len, num_image_tokens, chat_template...
+        self.family = family
+        self.image_token_id = config.image_token_id
+        self.image_token = tokenizer.convert_ids_to_tokens(config.image_token_id)
+        self.chat_template = processor_config.get("chat_template") or tokenizer.chat_template
+
+    def images(self, frames: np.ndarray) -> tuple[dict[str, Any], list[str]]:
+        """Vision tensors of the frames as images, and what each image placeholder expands to."""
+        layout = [list(frames)] if self.family.nested else list(frames)
+        out = self.image_processor(layout, return_tensors="pt", **self.family.image_kwargs)
+        replacements = [self.family.expand(self, out, index) for index in range(len(frames))]
+        return {key: value for key, value in out.items() if key not in self.family.unused}, replacements
+
+    def tokenize(self, conversation: list[dict[str, Any]], video: EncodedVideo) -> dict[str, Any]:
+        """Token ids of the chat with each image placeholder expanded in order."""
+        prompt = self.tokenizer.apply_chat_template(
+            conversation, chat_template=self.chat_template, tokenize=False, add_generation_prompt=True
+        )
+        expansions = iter(video.replacements)
+        text = re.sub(re.escape(self.image_token), lambda _: next(expansions), prompt)
+        inputs = dict(self.tokenizer([text], return_tensors="pt"))
+        if self.family.type_ids:
+            inputs["mm_token_type_ids"] = (inputs["input_ids"] == self.image_token_id).long()
+        return inputs
+
+
+def _qwen_image(frames: _FramesAsImages, out: Any, index: int) -> str:
+    """One token per merged patch group (Qwen2VLProcessor.replace_image_token)."""
+    merged = int(out["image_grid_thw"][index].prod()) // frames.image_processor.merge_size**2
+    return frames.image_token * merged
+
+
+def _llava_onevision_image(frames: _FramesAsImages, out: Any, index: int) -> str:
+    """Base features, the unpadded anyres grid and its row newlines (LlavaOnevisionProcessor, one image a sample)."""
+    from transformers.image_processing_utils import select_best_resolution
+
+    height, width = (int(side) for side in out["image_sizes"][index])
+    tile_h, tile_w = out["pixel_values"].shape[-2:]
+    best_h, best_w = select_best_resolution([height, width], frames.image_processor.image_grid_pinpoints)
+    base = frames.processor_config["num_image_tokens"]
+    patches = int(math.sqrt(base))
+    rows, cols = patches * (best_h // tile_h), patches * (best_w // tile_w)
+    if width / height > cols / rows:
+        rows -= (rows - int(round(height * cols / width, 7))) // 2 * 2
+    else:
+        cols -= (cols - int(round(width * rows / height, 7))) // 2 * 2
+    unpadded, newlines = rows * cols, rows
+    max_tiles = int(frames.processor_config.get("vision_aspect_ratio", "anyres_max_9").removeprefix("anyres_max_"))
+    ratio = math.sqrt(rows * cols / (max_tiles * patches**2))
+    if ratio > 1.1:
+        unpadded, newlines = int(rows // ratio) * int(cols // ratio), int(rows // ratio)
+    count = base + unpadded + newlines
+    if frames.processor_config.get("vision_feature_select_strategy") == "default":
+        count -= 1
+    return frames.image_token * count
+
+
+def _smolvlm_image(frames: _FramesAsImages, out: Any, index: int) -> str:
+    """The tiles row by row, then the global image, each framed by fake tokens (SmolVLMProcessor)."""
+    rows, cols = out["rows"][0][index], out["cols"][0][index]
+    fake = getattr(frames.tokenizer, "fake_image_token", "<fake_token_around_image>")
+    image = frames.image_token * frames.processor_config.get("image_seq_len", 169)  # SmolVLMProcessor's default
+    whole = f"{fake}{getattr(frames.tokenizer, 'global_image_token', '<global-img>')}{image}{fake}"
+    if rows == cols == 0:
+        return whole
+    tiles = "".join("".join(f"{fake}<row_{r + 1}_col_{c + 1}>{image}" for c in range(cols)) + "\n" for r in range(rows))
+    return f"{tiles}\n{whole}"
+
+
+_QWEN = _Family(_qwen_image, type_ids=True)
+_FAMILIES = {
+    "qwen2_vl": _QWEN,
+    "qwen2_5_vl": _QWEN,
+    "qwen3_vl": _QWEN,
+    "qwen3_vl_moe": _QWEN,
+    "llava_onevision": _Family(_llava_onevision_image),
+    "smolvlm": _Family(
+        _smolvlm_image, nested=True, image_kwargs={"return_row_col_info": True}, unused=("rows", "cols")
+    ),
+}
 
 
 def _metadata(times_s: list[float], shape: tuple[int, ...]) -> Any:
@@ -187,7 +315,7 @@ def _visual_parts(video: EncodedVideo) -> list[dict[str, Any]]:
     """One video part, or per frame its time (else the model cannot know it) and an image part."""
     if video.mode == "video":
         return [{"type": "video"}]
-    if len(video.image_replacements) == 1:
+    if len(video.replacements) == 1:
         return [{"type": "image"}]
     parts: list[dict[str, Any]] = []
     for t in video.times_s:
@@ -223,71 +351,41 @@ def _load_config(target: str) -> Any:
     return config
 
 
-def _load_processor(target: str, config: Any) -> tuple[Any, bool]:
-    """The model's processor and whether it takes native video input.
-
-    Every transformers video processor needs torchvision; without it the processor is rebuilt from its
-    tokenizer and (PIL) image processor and the frames go in as images.
-    """
+def _load_processor(target: str, config: Any) -> _Processor | _FramesAsImages:
+    """The model's processor, or without torchvision its tokenizer and image processor (frames go in as images)."""
     from transformers import AutoProcessor
+
+    # Every transformers video processor needs torchvision, and so does building any processor that has one:
+    # `ProcessorMixin.check_argument_for_proper_class` finds `VideoProcessorMixin` only among torchvision exports.
 
     try:
         processor = AutoProcessor.from_pretrained(target)
     except ImportError:
         log.warning("%s: no video processor (transformers needs torchvision for one); frames go in as images", target)
-        return _processor_without_video(target, config), False
+        return _frames_as_images(target, config)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the processor of '{target}': {exc}") from exc
     if not hasattr(processor, "image_processor") and not hasattr(processor, "video_processor"):
         raise ModelLoadError(f"'{target}' has no image or video processor")
-    return processor, getattr(processor, "video_processor", None) is not None
+    return _Processor(processor)
 
 
-def _processor_without_video(target: str, config: Any) -> Any:
-    """Build the model's processor class with an inert video processor (frames-as-images mode)."""
-    from transformers import AutoImageProcessor, AutoTokenizer
-    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING
-    from transformers.video_processing_utils import VideoProcessorMixin
+def _frames_as_images(target: str, config: Any) -> _FramesAsImages:
+    """The frames-as-images preprocessing of a supported family, from the tokenizer and the image processor."""
+    from transformers import AutoImageProcessor, AutoTokenizer, ProcessorMixin
 
+    family = _FAMILIES.get(config.model_type)
+    if family is None:
+        raise ModelLoadError(
+            f"'{target}' ({config.model_type}) needs torchvision for its processor (pip install torchvision)"
+        )
     try:
-        processor_class = PROCESSOR_MAPPING[type(config)]
-        processor_dict, _ = processor_class.get_processor_dict(target)
         tokenizer = AutoTokenizer.from_pretrained(target)
-        image_processor = AutoImageProcessor.from_pretrained(target, backend="pil")
-    except (KeyError, OSError, ValueError) as exc:
+        image_processor = AutoImageProcessor.from_pretrained(target)
+        processor_config, _ = ProcessorMixin.get_processor_dict(target)
+    except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot load the processor of '{target}': {exc}") from exc
-    kwargs: dict[str, Any] = {"image_processor": image_processor, "tokenizer": tokenizer}
-    if "video_processor" in processor_class.get_attributes():
-        kwargs["video_processor"] = _inert_video_processor(VideoProcessorMixin)
-    # processor_config.json carries init arguments such as num_image_tokens or image_seq_len.
-    accepted = inspect.signature(processor_class.__init__).parameters
-    kwargs.update({k: v for k, v in processor_dict.items() if k in accepted and k not in kwargs})
-    kwargs["chat_template"] = processor_dict.get("chat_template") or tokenizer.chat_template
-    return _images_only(processor_class)(**kwargs)
-
-
-def _inert_video_processor(base: type) -> Any:
-    """A video processor that only answers the attribute lookups processors make (num_frames, fps)."""
-
-    def preprocess(self: Any, videos: Any, **kwargs: Any) -> Any:
-        raise BackendError("this model was loaded without a video processor: install torchvision")
-
-    return type("NoVideoProcessor", (base,), {"num_frames": None, "fps": None, "preprocess": preprocess})()
-
-
-def _images_only(processor_class: type) -> type:
-    """A subclass that accepts the inert video processor (its class check needs torchvision)."""
-
-    def check_argument_for_proper_class(self: Any, argument_name: str, argument: Any) -> type:
-        if argument_name == "video_processor":
-            return type(argument)
-        return processor_class.check_argument_for_proper_class(self, argument_name, argument)
-
-    return type(
-        processor_class.__name__,
-        (processor_class,),
-        {"check_argument_for_proper_class": check_argument_for_proper_class},
-    )
+    return _FramesAsImages(tokenizer, image_processor, config, processor_config, family)
 
 
 def _load_model(target: str, where: Placement, settings: Settings) -> Any:
