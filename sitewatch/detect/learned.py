@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,40 +65,27 @@ class LearnedDetector:
 
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames of one video in time order."""
-        alarms = AlarmBook()
-        objects = FallingObjects()
-        observer = Observer(self.pose)
+        scorer = FrameScorer(self, info.width / max(info.height, 1))
         signals = {
             "fallness": BinnedSignal("fallness"),
             "people": BinnedSignal("people"),
             "motion_energy": BinnedSignal("motion_energy", how="mean"),
             "falling_object": BinnedSignal("falling_object"),
         }
-        shape: tuple[int, int] | None = None
         people_max = frames_seen = 0
         peak = float(self.model.calibration(-np.inf))
-
-        def observed() -> Iterator[Observation]:
-            nonlocal shape, people_max, frames_seen
-            for frame in frames:
-                shape = shape or frame.image.shape[:2]
-                observation = observer(frame.image, frame.time_s)
-                people = [p.box for p in observation.people]
-                signals["falling_object"].add(frame.time_s, objects.update(frame.time_s, frame.image, people))
-                signals["people"].add(frame.time_s, float(len(people)))
-                signals["motion_energy"].add(frame.time_s, observation.motion)
-                people_max = max(people_max, len(people))
-                frames_seen += 1
-                yield observation
-
-        aspect = info.width / max(info.height, 1)
-        for rows in feature_rows(observed(), aspect, self.fps):
-            probabilities = self.model.probability(np.stack([r.values for r in rows])) if rows else np.zeros(0)
-            for row, probability in zip(rows, probabilities, strict=True):
-                alarms.add(row, float(probability))
-            if rows:
-                signals["fallness"].add(rows[0].time_s, float(probabilities.max()))
-                peak = max(peak, float(probabilities.max()))
+        for frame in frames:
+            scored = scorer.step(frame)
+            people = len(scored.observation.people)
+            signals["falling_object"].add(frame.time_s, scored.falling_object)
+            signals["people"].add(frame.time_s, float(people))
+            signals["motion_energy"].add(frame.time_s, scored.observation.motion)
+            people_max = max(people_max, people)
+            frames_seen += 1
+            if scored.rows:
+                signals["fallness"].add(scored.rows[0].time_s, float(scored.probabilities.max()))
+                peak = max(peak, float(scored.probabilities.max()))
+        alarms, objects = scorer.alarms, scorer.objects
         drops = objects.finish()
         falls = [e for e in alarms.events if e.kind is EventKind.fall]
         events = sorted([*alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
@@ -109,3 +97,35 @@ class LearnedDetector:
             frames_seen=frames_seen,
             accident_probability=round(peak, 3),
         )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What one frame gave: the people and motion seen, the falling-object signal, and each track's probability."""
+
+    observation: Observation
+    falling_object: float
+    rows: list[Row]
+    probabilities: np.ndarray
+
+
+class FrameScorer:
+    """The learned decision over one video or camera, a frame at a time; its alarms and drops accumulate."""
+
+    def __init__(self, detector: LearnedDetector, frame_aspect: float) -> None:
+        self.model = detector.model
+        self.observer = Observer(detector.pose)
+        self.tracker = Tracker()
+        self.features = FeatureStream(frame_aspect, detector.fps)
+        self.alarms = AlarmBook()
+        self.objects = FallingObjects()
+
+    def step(self, frame: Frame) -> Scored:
+        """Observe one frame (in time order), score every track's window, and feed the alarms."""
+        observation = self.observer(frame.image, frame.time_s)
+        falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
+        rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
+        probabilities = self.model.probability(np.stack([r.values for r in rows])) if rows else np.zeros(0)
+        for row, probability in zip(rows, probabilities, strict=True):
+            self.alarms.add(row, float(probability))
+        return Scored(observation, falling, rows, probabilities)
