@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,6 +45,17 @@ log = logging.getLogger(__name__)
 # A job that took its server down this many times is failed instead of being run again.
 MAX_ATTEMPTS = 3
 REPORT_JSON = "report.json"
+
+
+def _page(
+    s: Session, table: Any, newest: Any, where: list[ColumnElement[bool]], limit: int, offset: int
+) -> tuple[int, list[Any]]:
+    """How many rows of `table` match `where`, and one page of them, newest first (ties by id)."""
+    total = s.scalar(select(func.count()).select_from(table).where(*where)) or 0
+    rows = s.scalars(
+        select(table).where(*where).order_by(newest.desc(), table.id).limit(limit).offset(offset)
+    ).all()
+    return total, list(rows)
 
 
 def _now() -> datetime:
@@ -325,11 +336,7 @@ class Store:
         if q.camera is not None:
             where.append(AnalysisRow.camera == q.camera)
         with self._session() as s:
-            total = s.scalar(select(func.count()).select_from(AnalysisRow).where(*where)) or 0
-            rows = s.scalars(
-                select(AnalysisRow).where(*where)
-                .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id).limit(q.limit).offset(q.offset)
-            ).all()
+            total, rows = _page(s, AnalysisRow, AnalysisRow.created_at, where, q.limit, q.offset)
             return AnalysisPage(items=[_record(r) for r in rows], total=total, limit=q.limit, offset=q.offset)
 
     def video_path(self, analysis_id: str) -> Path:
@@ -436,11 +443,7 @@ class Store:
         if q.until is not None:
             where.append(IncidentRow.started_at < q.until)
         with self._session() as s:
-            total = s.scalar(select(func.count()).select_from(IncidentRow).where(*where)) or 0
-            rows = s.scalars(
-                select(IncidentRow).where(*where)
-                .order_by(IncidentRow.started_at.desc(), IncidentRow.id).limit(q.limit).offset(q.offset)
-            ).all()
+            total, rows = _page(s, IncidentRow, IncidentRow.started_at, where, q.limit, q.offset)
             return IncidentPage(items=[_incident_record(r) for r in rows], total=total, limit=q.limit, offset=q.offset)
 
     # --- removing -----------------------------------------------------------------------------------
