@@ -63,7 +63,7 @@ def start_chat(
     model = get_model(model_name if model_name is not None else settings.vlm, settings)
     translator = get_translator(translator_name, settings, model)
     report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
-    return chat_about(report, Path(path), settings, model_name=model_name, translator_name=translator_name)
+    return _chat(report, Path(path), settings, model, translator, None)
 
 
 def chat_about(
@@ -76,10 +76,21 @@ def chat_about(
     history: list[ChatTurn] | None = None,
 ) -> ChatSession:
     """A chat about an analysed video (no new analysis), continuing `history` when there is one."""
+    model = get_model(model_name if model_name is not None else settings.vlm, settings)
+    return _chat(report, video, settings, model, get_translator(translator_name, settings, model), history)
+
+
+def _chat(
+    report: Report,
+    video: Path,
+    settings: Settings,
+    model: VideoLM | None,
+    translator: Translator | None,
+    history: list[ChatTurn] | None,
+) -> ChatSession:
+    """The session itself, with the model and translator already loaded (a translator is loaded once)."""
     from sitewatch.video.clip import load_clip
 
-    model = get_model(model_name if model_name is not None else settings.vlm, settings)
-    translator = get_translator(translator_name, settings, model)
     info = report.video.model_copy(update={"path": str(video)})
     clip = load_clip(video, info, settings.num_frames, max_pixels=settings.max_pixels) if model else None
     session = ChatSession(
