@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from sitewatch.errors import SettingsError
@@ -146,14 +146,23 @@ class Settings(BaseSettings):
         None, description="a cameras YAML file that `sitewatch serve` also watches (as `sitewatch watch --config`)"
     )
 
+    # The server SITEWATCH_OPENAI_API_KEY belongs to, fixed from what the operator configured when these
+    # settings were first read; `updated` carries it over, so no per-request model choice can move it.
+    _openai_key_home: str | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Bind the OpenAI key to its server: SITEWATCH_OPENAI_BASE_URL, else the one in SITEWATCH_VLM."""
+        super().model_post_init(context)
+        home = self.openai_base_url
+        if home is None and self.vlm and self.vlm.startswith("openai:"):
+            home = self.vlm.rpartition("@")[2]
+        self._openai_key_home = home
 
     def openai_key_for(self, base_url: str) -> str | None:
         """SITEWATCH_OPENAI_API_KEY when `base_url` is on the server it was configured for, else None."""
         if not self.openai_api_key:
             return None
-        home = self.openai_base_url
-        if home is None and self.vlm and self.vlm.startswith("openai:"):
-            home = self.vlm.rpartition("@")[2]
+        home = self._openai_key_home
         if home and _origin(home) == _origin(base_url):
             return self.openai_api_key
         log.warning(
@@ -224,9 +233,11 @@ def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> Sett
 def updated(settings: Settings, labels: dict[str, str] | None = None, **changes: Any) -> Settings:
     """A copy of `settings` with validated changes (CLI flags, page options); bad values raise SettingsError."""
     try:
-        return Settings.model_validate({**settings.model_dump(), **changes})
+        fresh = Settings.model_validate({**settings.model_dump(), **changes})
     except ValidationError as exc:
         raise _explain(exc, labels) from None
+    fresh._openai_key_home = settings._openai_key_home
+    return fresh
 
 
 @lru_cache(maxsize=1)

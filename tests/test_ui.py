@@ -455,3 +455,45 @@ def test_the_page_keeps_its_analyses_and_chats_in_the_shared_history(tmp_path: P
     with pytest.warns(UserWarning):
         missing = _named(ui, ui.open_past("no-such-id", None, "ko", "none", 16, SimpleNamespace(session_hash="c")))
     assert missing["session"] is None and t("ko", "error") in missing["status"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["offered", "typed", "reopened"])
+def test_the_real_page_sends_the_key_only_to_its_own_server(tmp_path: Path, how: str):
+    """Two OpenAI-compatible servers on loopback: whatever a visitor picks, only the key's own server sees it."""
+    from gradio_client import Client, handle_file
+    from openai_stub import OpenAIStub
+
+    from sitewatch.settings import Settings
+
+    with OpenAIStub(lambda request: "No one fell.") as home, OpenAIStub(lambda request: "No one fell.") as other:
+        own, foreign = f"openai:home@{home.base_url}", f"openai:other@{other.base_url}"
+        settings = Settings(
+            _env_file=None, lang="ko", vlm=own, models="" if how == "typed" else foreign,
+            openai_api_key="sk-operator-secret", data_dir=tmp_path / "data",
+        )  # fmt: skip
+        app = launch(port=free_port(), block=False, settings=settings, allow_any_model=how == "typed")
+        try:
+            client = Client(app.url, verbose=False)
+            clip_path = write_video(tmp_path / "upload.mp4", frames=20, fps=10)
+            first = own if how == "reopened" else foreign
+            client.predict(handle_file(str(clip_path)), None, "ko", first, 16, 200, 0.0, api_name="/start")
+            client.predict("무슨 일이 있었나요?", "ko", 200, 0.0, api_name="/ask")
+            if how == "reopened":
+                (analysis_id,) = [value for _, value in app_history_choices(settings)]
+                client.predict(analysis_id, "ko", foreign, 16, api_name="/open_past")
+                client.predict("사람이 있었나요?", "ko", 200, 0.0, api_name="/ask")
+        finally:
+            app.close()
+        assert other.requests, "the visitor's pick was not used at all"
+        assert all("authorization" not in r.headers for r in other.requests)
+        if how == "reopened":
+            assert home.requests and all(r.headers.get("authorization") == "Bearer sk-operator-secret"
+                                         for r in home.requests)  # fmt: skip
+
+
+def app_history_choices(settings) -> list[tuple[str, str]]:
+    """The page history's (label, id) choices, read from the store the page writes to."""
+    from sitewatch.ui.history import PageHistory
+
+    return PageHistory(settings).choices("ko")
