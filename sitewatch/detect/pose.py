@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,18 +52,39 @@ def movenet_bytes() -> bytes:
         return archive.read(_BUNDLE_MEMBER)
 
 
+# LiteRT prints one INFO line straight to fd 2, once per process, at its first tensor allocation.
+_RUNTIME_LINE = b"INFO: Created TensorFlow Lite"
+_runtime_announced = threading.Event()
+# fd 2 is the whole process's: camera threads allocating at once must never swap it concurrently (one thread
+# would restore another's stand-in, and the logs would go nowhere for good).
+_stderr_swap = threading.Lock()
+
+
 @contextmanager
 def _native_stderr_silenced() -> Iterator[None]:
-    """Hide what the LiteRT runtime prints straight to fd 2 (an INFO line per interpreter), not Python logs."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    """Keep LiteRT's one native INFO line off fd 2; whatever else is written meanwhile is written back after."""
+    if _runtime_announced.is_set():
         yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        return
+    with _stderr_swap, tempfile.TemporaryFile() as caught:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = []
+            for line in caught.read().splitlines(keepends=True):
+                if line.startswith(_RUNTIME_LINE):
+                    _runtime_announced.set()
+                else:
+                    kept.append(line)  # other threads' logs: late, but never lost
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def _input_shape(width: int, height: int, long_side: int) -> tuple[int, int]:
