@@ -16,6 +16,15 @@ def mask_url(url: str) -> str:
     return _USERINFO.sub("***@", url)
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without user:password@, and the (user, password) it held: logged URLs then never carry them."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=host).geturl(), (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
 @dataclass(frozen=True)
 class Source:
     """How PyAV opens one camera: the target, its demuxer (if forced), options, and whether to pace it."""

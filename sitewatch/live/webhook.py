@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sitewatch.live.alerts import Alert
-from sitewatch.live.urls import mask_url
+from sitewatch.live.urls import mask_url, split_credentials
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +36,14 @@ class Webhook:
 
         self.url = url
         self.name = f"webhook {mask_url(url)}"
+        # Credentials travel as an Authorization header, not in the URL httpx logs with every request.
+        self._target, auth = split_credentials(url)
         self._secret = secret
         self._retries = retries
         self._dead_letters = dead_letters
         self._lock = threading.Lock()
         # No redirects: the alert (and its signature) goes to the configured URL and nowhere else.
-        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False)
+        self._client = httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False, auth=auth)
 
     def send(self, alert: Alert) -> None:
         """POST the alert; retry connection errors and 408/429/5xx with doubling pauses; dead-letter on failure."""
@@ -56,7 +58,7 @@ class Webhook:
             if attempt:
                 time.sleep(BACKOFF_FIRST_S * 2 ** (attempt - 1))
             try:
-                response = self._client.post(self.url, content=body, headers=headers)
+                response = self._client.post(self._target, content=body, headers=headers)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {mask_url(str(exc))}"
                 continue

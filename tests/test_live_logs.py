@@ -1,0 +1,74 @@
+"""`sitewatch -v watch` as an operator runs it, logs to a file: the logs keep flowing and never hold a password.
+
+Three cameras on a real RTSP server (two playing a fall clip, one mount that does not exist), a webhook
+receiver and mosquitto, each URL with credentials in it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip install 'sitewatch[live]'")
+pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
+
+import test_live
+from test_live import FALL_CLIP, SECRET, RtspServer, WebhookReceiver, needs_clip, wait_until
+
+# The real servers' fixtures, shared with test_live.py.
+rtsp, mosquitto, webhook = test_live.rtsp, test_live.mosquitto, test_live.webhook
+
+PASSWORDS = ("CamPw77", "HookPw55", "MqttPw31")
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """This process's environment without any SITEWATCH_* setting, with the history in `tmp_path`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SITEWATCH_")}
+    return {**env, "SITEWATCH_DATA_DIR": str(tmp_path / "data"), "SITEWATCH_WEBHOOK_SECRET": SECRET,
+            "SITEWATCH_LANG": "en"}
+
+
+@needs_clip
+def test_three_cameras_keep_fd2_on_the_log_file_and_debug_logs_hold_no_password(
+    tmp_path: Path, rtsp: Callable[..., RtspServer], mosquitto: str, webhook: WebhookReceiver
+) -> None:
+    server = rtsp(a=FALL_CLIP, b=FALL_CLIP)
+    cameras = [server.url("a").replace("://", "://camuser:CamPw77@"), server.url("b"), server.url("missing")]
+    hook = webhook.url.replace("://", "://hookuser:HookPw55@")
+    broker = mosquitto.replace("://", "://mqttuser:MqttPw31@")
+    log_file, out_file = tmp_path / "err.log", tmp_path / "out.log"
+    with log_file.open("wb") as err, out_file.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sitewatch", "-v", "watch", *cameras, "--webhook", hook, "--mqtt", broker,
+             "--duration", "90"],
+            stdout=out, stderr=err, cwd=tmp_path, env=_environment(tmp_path),
+        )
+    try:
+        # Both playing cameras analysed their fall (each pose interpreter allocated in its own thread).
+        wait_until(lambda: {a["camera"] for a in webhook.of("new")} >= {"a", "b"}, 60, "an alert from a and b")
+        wait_until(lambda: "camera missing down" in log_file.read_text(), 20, "the missing camera's down line")
+        assert os.readlink(f"/proc/{proc.pid}/fd/2") == str(log_file)
+        # Logged after every interpreter exists: the file still receives what the process writes.
+        wait_until(lambda: log_file.read_text().count(": fall at ") + log_file.read_text().count(
+            ": person_lost_after_fall at ") >= 2, 20, "both incidents logged")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    logs = log_file.read_text()
+    assert "DEBUG " in logs and "camera a up" in logs and "camera b up" in logs
+    assert "TensorFlow Lite" not in logs, "LiteRT's native INFO line stays hidden"
+    everything = logs + out_file.read_text()
+    leaked = [p for p in PASSWORDS if p in everything]
+    assert not leaked, f"{leaked} in the output"
+    assert "***@127.0.0.1" in logs
+    assert webhook.bad_signatures == 0
