@@ -26,6 +26,17 @@ app = typer.Typer(
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
 
 
+def _not_blank(value: str | None) -> str | None:
+    """Refuse an empty --out (a script's unset variable), which a Path would read as the current folder."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("it is empty: name a folder")
+    return value
+
+
+def _out(help_text: str) -> typer.models.OptionInfo:
+    return typer.Option("--out", "-o", help=help_text, callback=_not_blank)
+
+
 def _print_json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -70,7 +81,7 @@ class SampleMode(str, Enum):
 @app.command()
 def frames(
     video: Annotated[Path, typer.Argument(help="Video or image file.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the JPEG frames.")],
+    out: Annotated[str, _out("Folder for the JPEG frames.")],
     n: Annotated[int, typer.Option("--n", min=1, max=1024, help="How many frames.")] = 16,
     mode: Annotated[SampleMode, typer.Option(help="exact (PLLaVA's sampling) or keyframe (fast).")] = SampleMode.exact,
     max_side: Annotated[int | None, typer.Option(help="Longest side of the written frames.")] = None,
@@ -87,7 +98,7 @@ def frames(
     info = probe_video(video, max_pixels=settings.max_pixels, max_duration_s=settings.max_duration_s)
     plan = uniform_plan(info, n) if mode is SampleMode.exact else keyframe_plan(info, n)
     reader = FrameReader(video, plan, size=Size(max_side=max_side), max_pixels=settings.max_pixels)
-    written = write_jpegs(reader, out)
+    written = write_jpegs(reader, Path(out))
     if as_json:
         _print_json({"frames": [str(p) for p in written], "warnings": reader.warnings})
         return
@@ -115,10 +126,10 @@ TranslatorOpt = Annotated[
 
 
 # Settings fields as this CLI's users know them, for error messages.
-FLAG_NAMES = {"lang": "--lang", "detect_fps": "--fps"}
+FLAG_NAMES = {"lang": "--lang", "detect_fps": "--fps", "translator": "--translator"}
 
 
-def _settings(lang: Lang | None = None, fps: float | None = None):
+def _settings(lang: Lang | None = None, fps: float | None = None, translator: str | None = None):
     """The environment's settings with this command's flags applied, all validated (bad values exit 2)."""
     from sitewatch.settings import get_settings, updated
 
@@ -127,6 +138,8 @@ def _settings(lang: Lang | None = None, fps: float | None = None):
         updates["lang"] = lang.value
     if fps is not None:
         updates["detect_fps"] = fps
+    if translator is not None:
+        updates["translator"] = translator
     return updated(get_settings(), labels=FLAG_NAMES, **updates) if updates else get_settings()
 
 
@@ -178,9 +191,7 @@ def _print_report(report, lang: str) -> None:
 def analyze(
     video: Annotated[Path, typer.Argument(help="Video or image file.")],
     lang: Annotated[Lang | None, typer.Option(help="Language of the answer (default: SITEWATCH_LANG or ko).")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write report.json, report.html and keyframes here.")
-    ] = None,
+    out: Annotated[str | None, _out("Write report.json, report.html and keyframes here.")] = None,
     model: ModelOpt = None,
     translator: TranslatorOpt = None,
     fps: Annotated[float | None, typer.Option(help="Frames per second the detector looks at.")] = None,
@@ -194,7 +205,7 @@ def analyze(
     from sitewatch.report.files import prepare_folder, write_report
     from sitewatch.session import get_model, get_translator
 
-    settings = _settings(lang, fps)
+    settings = _settings(lang, fps, translator)
     if out is not None:
         prepare_folder(video, out)
     vlm = get_model(model if model is not None else settings.vlm, settings)
@@ -345,12 +356,7 @@ def batch(
             "or videos."
         ),
     ],
-    out: Annotated[
-        Path,
-        typer.Option(
-            "--out", "-o", help="Folder for summary.csv, summary.json, index.html and one report folder per video."
-        ),
-    ],
+    out: Annotated[str, _out("Folder for summary.csv, summary.json, index.html and one report folder per video.")],
     include: Annotated[
         list[str] | None,
         typer.Option("--include", help="Take only files matching this glob from folders (repeatable; default: "
@@ -381,9 +387,9 @@ def batch(
     from sitewatch.batch.summary import INDEX_HTML, counts
     from sitewatch.text import language
 
-    settings = _settings(lang, fps)
-    out = prepare_out(out)
-    paths = find_videos(sources, include or (), exclude or (), skip=out)
+    settings = _settings(lang, fps, translator)
+    folder = prepare_out(Path(out))
+    paths = find_videos(sources, include or (), exclude or (), skip=folder)
     options = BatchOptions.of(settings, model if model is not None else settings.vlm, translator)
     history = None
     if save:
@@ -392,13 +398,13 @@ def batch(
         history = History(settings, options)
     try:
         with _batch_display(len(paths), settings.lang, as_json) as show:
-            summary = run_batch(paths, out, options, _runner(settings, options, workers, ray), history=history,
+            summary = run_batch(paths, folder, options, _runner(settings, options, workers, ray), history=history,
                                 on_result=show)
     finally:
         if history is not None:
             history.close()
     if as_json:
-        line = {"summary": summary.model_dump(mode="json", exclude={"results"}), "index": str(out / INDEX_HTML)}
+        line = {"summary": summary.model_dump(mode="json", exclude={"results"}), "index": str(folder / INDEX_HTML)}
         typer.echo(json.dumps(line, ensure_ascii=False))
         return
     words = language(settings.lang)
@@ -409,7 +415,7 @@ def batch(
             typer.echo(f"{words.t('batch_failed')}: {where}{result.error}", err=True)
     typer.echo(counts(summary, settings.lang))
     typer.echo(words.t("batch_done", done=summary.done, videos=summary.videos, errors=summary.errors,
-                       path=out / INDEX_HTML))
+                       path=folder / INDEX_HTML))
 
 
 @app.command()
@@ -423,7 +429,7 @@ def chat(
     from sitewatch.chat_cli import run_terminal_chat
     from sitewatch.session import start_chat
 
-    settings = _settings(lang)
+    settings = _settings(lang, translator=translator)
     bar, update = _progress_bar()
     with bar:
         session = start_chat(video, settings, model_name=model, translator_name=translator, progress=update)
@@ -625,7 +631,22 @@ def watch(
 def main() -> None:
     """Entry point: run the CLI, turning sitewatch errors into one clear line and exit code 2."""
     try:
-        app()
+        # Not standalone: usage errors come back here to be printed as one line, like every other error.
+        sys.exit(app(standalone_mode=False))
     except SitewatchError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except typer.TyperException as exc:
+        typer.echo(f"error: {_usage_message(exc)}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """Typer's message, with a hint for a file name that was read as an option (`-rf.mp4`)."""
+    message = exc.format_message().replace("Value error, ", "")
+    option = getattr(exc, "option_name", None) or ""
+    if option.startswith("-") and any(a.startswith(option) and "." in a for a in sys.argv[1:]):
+        message += " (a file whose name starts with '-' is written ./-name.mp4 or after --)"
+    return message

@@ -39,6 +39,10 @@ class ResolutionTooLargeError(VideoError):
     """The frame size is above the configured pixel limit."""
 
 
+class ResolutionTooSmallError(VideoError):
+    """The frames are too small to show a person at all (a 1x1 or 2x2 video)."""
+
+
 class NoFramesError(VideoError):
     """Not a single frame could be decoded."""
 

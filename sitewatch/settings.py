@@ -10,12 +10,19 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
+
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from sitewatch.errors import SettingsError
@@ -80,7 +87,9 @@ class Settings(BaseSettings):
         description="comma-separated backends the page may offer besides SITEWATCH_VLM (names, aliases or folders)",
     )
     device: str = Field("auto", description="auto, cpu, cuda, cuda:1, mps")
-    dtype: str = Field("auto", description="auto (bf16 on CUDA, float32 on CPU), bfloat16, float16, float32")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="auto (bf16 on CUDA, float32 on CPU), bfloat16, float16, float32"
+    )
     load_in_4bit: bool = False
     max_new_tokens: int = Field(200, ge=1, le=8192)
     temperature: float = Field(0.0, ge=0, le=2, allow_inf_nan=False)
@@ -145,6 +154,30 @@ class Settings(BaseSettings):
     watch_config: Path | None = Field(
         None, description="a cameras YAML file that `sitewatch serve` also watches (as `sitewatch watch --config`)"
     )
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value.strip()):
+            raise ValueError("expected auto, cpu, cuda, cuda:N or mps")
+        return value.strip()
+
+    @field_validator("translator")
+    @classmethod
+    def _known_translator(cls, value: str) -> str:
+        # Checked here so a typo is refused at start, not when a model is first loaded.
+        from sitewatch.translate.registry import TRANSLATORS
+
+        if value.partition(":")[0] not in TRANSLATORS:
+            raise ValueError(f"expected one of {', '.join(TRANSLATORS)} (openai:<model>, hf:<id or folder>)")
+        return value
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _blank_token_is_unset(cls, value: object) -> object:
+        # An empty SITEWATCH_API_TOKEN= would bind every route behind a token nobody can send.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if isinstance(text, str) and not text.strip() else value
 
     # The server SITEWATCH_OPENAI_API_KEY belongs to, fixed from what the operator configured when these
     # settings were first read; `updated` carries it over, so no per-request model choice can move it.
@@ -223,7 +256,8 @@ def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> Sett
             problems.append(f"{field}: unknown setting in the config file{_closest(field, prefix='')}")
             continue
         allowed = err.get("ctx", {}).get("expected")
-        what = f"expected {allowed}" if allowed else err["msg"].lower()
+        message = err["msg"].removeprefix("Value error, ")
+        what = f"expected {allowed}" if allowed else message[:1].lower() + message[1:]
         given = err.get("input")
         shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(repr(given)) < 60 else ""
         problems.append(f"{name}: {what}{shown}")
@@ -251,3 +285,17 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         raise _explain(exc) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{config_file()}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line, column = _position(exc.object, exc.start)
+        raise SettingsError(
+            f"{config_file()}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at line {line}, column "
+            f"{column})"
+        ) from None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a byte offset."""
+    before = data[:offset]
+    return before.count(b"\n") + 1, offset - (before.rfind(b"\n") + 1) + 1

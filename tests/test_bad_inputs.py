@@ -236,6 +236,7 @@ def matroska(d: Path) -> Path:
 
 NOT_MEDIA = r"not a video or image sitewatch can read"
 TOO_LONG = r"above the limit of 43,200 s \(raise SITEWATCH_MAX_DURATION_S to allow it\)"
+TOO_SMALL = r"is too small to show a person \(at least 16 pixels on each side\)"
 TOO_BIG = r"above the limit of 33,177,600 pixels per frame \(raise SITEWATCH_MAX_PIXELS to allow it\)"
 DAMAGED_IMAGE = r"the image (is damaged|header is damaged)"
 
@@ -277,6 +278,12 @@ CASES: dict[str, Case] = {
         video("v.mp4", frames=60), r"needs 12 frames, above the limit of 5 \(raise SITEWATCH_MAX_PLANNED_FRAMES",
         commands=("analyze",), env={"SITEWATCH_MAX_PLANNED_FRAMES": "5"},
     ),
+    "1x1 video": Case(video("dot.mkv", frames=3, width=1, height=1, codec="ffv1"), "1x1 " + TOO_SMALL),
+    "2x2 video": Case(video("two.mkv", frames=3, width=2, height=2, codec="ffv1"), "2x2 " + TOO_SMALL),
+    "8-pixel-high strip": Case(
+        video("strip.mp4", frames=3, width=640, height=8), r"640x8 is too small to show a person \(at least 16 pixels"
+    ),
+    "2x2 bmp": Case(picture("dot.bmp", (2, 2)), r"dot\.bmp: 2x2 is too small to show a person"),
     "8K+ video": Case(
         video("huge.mkv", frames=1, width=8192, height=4352, codec="mjpeg", pix_fmt="yuvj420p"),
         r"8192x4352 is " + TOO_BIG, heavy=True,
@@ -309,7 +316,6 @@ WORKS: dict[str, Case] = {
     "jpeg named .mov": Case(picture("photo.mov", fmt="JPEG"), None),
     "still gif": Case(gif("still.gif", 1), None),
     "animated gif": Case(gif("anim.gif", 6), None),
-    "1x1 video": Case(video("dot.mkv", frames=3, width=1, height=1, codec="ffv1"), None),
     "one-frame video": Case(video("one.mp4", frames=1), None),
     "eleven-hour gap between frames": Case(gapped, None),
     "path with spaces and Korean": Case(in_odd_folder, None),
@@ -317,7 +323,7 @@ WORKS: dict[str, Case] = {
     "cmyk jpeg": Case(picture("print.jpg", mode="CMYK"), None),
     "palette png": Case(picture("pal.png", mode="P"), None),
     "png with alpha": Case(picture("alpha.png", mode="RGBA"), None),
-    "tiny 2x2 bmp": Case(picture("dot.bmp", (2, 2)), None),
+    "16x16 bmp, the smallest accepted": Case(picture("dot.bmp", (16, 16)), None),
     "webp": Case(picture("photo.webp"), None),
     "tiff": Case(picture("scan.tiff"), None),
     "rotated video": Case(video("turned.mp4", frames=30, rotation=90), None),

@@ -23,13 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "synthetic_trip.mp4"
 
 
-def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "sitewatch", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
     )
 
@@ -73,11 +75,58 @@ def test_bad_fps_is_refused_before_any_work(clip: Path, flags: list[str], needle
         ("SITEWATCH_TIMEOUT_S", "-1", "SITEWATCH_TIMEOUT_S: input should be greater than 0"),
         ("SITEWATCH_RETRIES", "many", "SITEWATCH_RETRIES: input should be a valid integer"),
         ("SITEWATCH_LOAD_IN_4BIT", "perhaps", "SITEWATCH_LOAD_IN_4BIT: input should be a valid boolean"),
+        ("SITEWATCH_TRANSLATOR", "bogus", "SITEWATCH_TRANSLATOR: expected one of none, openai, hf, model"),
+        ("SITEWATCH_DEVICE", "tpu9", "SITEWATCH_DEVICE: expected auto, cpu, cuda, cuda:N or mps (got 'tpu9')"),
+        ("SITEWATCH_DTYPE", "fp8", "SITEWATCH_DTYPE: expected 'auto', 'bfloat16', 'float16' or 'float32'"),
     ],
 )
 def test_bad_environment_names_the_variable(clip: Path, variable: str, value: str, needle: str) -> None:
     for command in (["probe", str(clip)], ["analyze", str(clip)]):
         assert_one_line_error(run(*command, env={variable: value}), needle)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["analyze", "{clip}", "--lang", "xx"], "Invalid value for '--lang': 'xx' is not one of 'ko', 'en'."),
+        (["history", "--limit", "-1"], "Invalid value for '--limit': Input should be greater than or equal to 1"),
+        (["analyze", "-rf.mp4"], "No such option: -r (a file whose name starts with '-' is written ./-name.mp4"),
+        (["analyze", "{clip}", "--out", ""], "Invalid value for '--out' / '-o': it is empty: name a folder"),
+        (["frames", "{clip}", "--out", " "], "Invalid value for '--out' / '-o': it is empty: name a folder"),
+        (["batch", "{clip}", "--out", ""], "Invalid value for '--out' / '-o': it is empty: name a folder"),
+        (["analyze", "{clip}", "--translator", "bogus"], "--translator: expected one of none, openai, hf, model"),
+        (["chat", "{clip}", "--translator", "hff:x"], "--translator: expected one of none, openai, hf, model"),
+        (["analyse", "{clip}"], "No such command 'analyse'."),
+        (["probe"], "Missing argument 'video'."),
+    ],
+)
+def test_bad_flags_are_one_error_line(clip: Path, tmp_path: Path, args: list[str], needle: str) -> None:
+    out = run(*[a.format(clip=clip) for a in args], cwd=tmp_path)
+    assert_one_line_error(out, needle)
+    assert out.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b'lang = "en\n', "sitewatch.toml: not valid TOML: Illegal character '\\n' (at line 1, column 11)"),
+        (b"lang = 'en'\ndetect_fps = = 3\n", "not valid TOML: Invalid value (at line 2, column 14)"),
+        (b"lang = 'en'\n\xff\xfe\x00\x01", "sitewatch.toml: not a UTF-8 text file (byte 0xff at line 2, column 1)"),
+    ],
+    ids=["unclosed string", "double equals", "binary bytes"],
+)
+def test_a_broken_config_file_is_one_line_naming_file_line_and_column(
+    clip: Path, tmp_path: Path, content: bytes, needle: str
+) -> None:
+    (tmp_path / "sitewatch.toml").write_bytes(content)
+    for command in (["probe", str(clip)], ["analyze", str(clip)]):
+        assert_one_line_error(run(*command, cwd=tmp_path), needle)
+    named = tmp_path / "named" / "site.toml"
+    named.parent.mkdir()
+    named.write_bytes(content)
+    assert_one_line_error(
+        run("probe", str(clip), env={"SITEWATCH_CONFIG": str(named)}), needle.replace("sitewatch.toml", str(named))
+    )
 
 
 def test_settings_updates_are_validated() -> None:

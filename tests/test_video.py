@@ -142,7 +142,7 @@ def test_still_images_are_one_frame_videos(tmp_path: Path) -> None:
     frames, _, _ = read_frames(path, uniform_plan(info, 16), Size(max_side=20))
     assert frames.shape == (16, 16, 20, 3)
     png = tmp_path / "shot.png"
-    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(png)
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(png)
     assert probe(png).is_image
 
 
@@ -324,10 +324,10 @@ def test_content_decides_image_or_video_not_the_suffix(tmp_path: Path) -> None:
     assert not info.is_image and info.frame_count == 30
     assert len(list(FrameReader(disguised, uniform_plan(info, 4)))) == 4
     png = tmp_path / "shot.mp4"
-    Image.fromarray(np.zeros((8, 12, 3), np.uint8)).save(png, format="PNG")
+    Image.fromarray(np.zeros((16, 24, 3), np.uint8)).save(png, format="PNG")
     info = probe(png)
-    assert info.is_image and (info.width, info.height) == (12, 8)
-    assert read_frames(png, uniform_plan(info, 2))[0].shape == (2, 8, 12, 3)
+    assert info.is_image and (info.width, info.height) == (24, 16)
+    assert read_frames(png, uniform_plan(info, 2))[0].shape == (2, 16, 24, 3)
 
 
 def test_oversize_png_is_refused_from_its_header(tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_oversize_png_is_refused_from_its_header(tmp_path: Path) -> None:
     with pytest.raises(errors.ResolutionTooLargeError, match="12000x12000"):
         probe(path)
     with pytest.raises(errors.ResolutionTooLargeError):
-        list(FrameReader(path, uniform_plan(probe(write_png(tmp_path / "ok.png", 8, 8)), 1)))
+        list(FrameReader(path, uniform_plan(probe(write_png(tmp_path / "ok.png", 16, 16)), 1)))
 
 
 def test_damaged_jpeg_body_is_found_by_probe_and_by_the_reader(tmp_path: Path) -> None:

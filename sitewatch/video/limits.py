@@ -11,12 +11,18 @@ from sitewatch.settings import Settings
 DEFAULT_MAX_PIXELS: int = Settings.model_fields["max_pixels"].default
 DEFAULT_MAX_DURATION_S: float = Settings.model_fields["max_duration_s"].default
 DEFAULT_MAX_PLANNED_FRAMES: int = Settings.model_fields["max_planned_frames"].default
+# Below this many pixels on a side no detector or model can see a person; such a file is a mistake, not footage.
+MIN_SIDE = 16
 
 
 def check_resolution(path: Path | str, width: int, height: int, max_pixels: int) -> None:
-    """Refuse frames bigger than `max_pixels` before any of them is decoded."""
+    """Refuse frames bigger than `max_pixels`, or too small to show anyone, before any of them is decoded."""
     if width <= 0 or height <= 0:
         raise errors.NotAVideoError(f"{path}: not a video or image sitewatch can read (frame size {width}x{height})")
+    if min(width, height) < MIN_SIDE:
+        raise errors.ResolutionTooSmallError(
+            f"{path}: {width}x{height} is too small to show a person (at least {MIN_SIDE} pixels on each side)"
+        )
     if width * height > max_pixels:
         raise errors.ResolutionTooLargeError(
             f"{path}: {width}x{height} is above the limit of {max_pixels:,} pixels per frame "

@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 
     from sitewatch.settings import Settings
 
-_DTYPES = ("bfloat16", "float16", "float32")
-
-
 @dataclass(frozen=True)
 class Placement:
     """Where the weights go: one device, or a device_map across GPUs."""
@@ -44,10 +41,8 @@ def placement(settings: Settings, device_map: str | None = None) -> Placement:
             raise ModelLoadError(f"device '{settings.device}' asked for, but CUDA is not available")
     if settings.dtype == "auto":
         dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
-    elif settings.dtype in _DTYPES:
-        dtype = getattr(torch, settings.dtype)
     else:
-        raise ModelLoadError(f"unknown dtype '{settings.dtype}'; use auto, {', '.join(_DTYPES)}")
+        dtype = getattr(torch, settings.dtype)
     if device_map is None:
         multi_gpu = settings.device == "auto" and cuda and torch.cuda.device_count() > 1
         device_map = "auto" if multi_gpu or settings.load_in_4bit else None
