@@ -306,6 +306,66 @@ def test_bad_requests_get_problem_details(server: Server, client: httpx.Client, 
     assert_problem(client.get("/v1/nothing-here"), 404)
 
 
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:")) / 1024
+
+
+def _raw_post(server: Server, path: str, head: str, body_chunks: Iterator[bytes]) -> tuple[int, bytes]:
+    """POST over a raw socket, sending body chunks until the server answers or closes; (status, response)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode())
+        try:
+            for chunk in body_chunks:
+                sock.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server refused and closed: what a client sending too much should see
+        sock.settimeout(30)
+        answer = b""
+        try:
+            while b"\r\n\r\n" not in answer or len(answer) < 200:
+                piece = sock.recv(65536)
+                if not piece:
+                    break
+                answer += piece
+        except (ConnectionResetError, TimeoutError):
+            pass
+    return int(answer.split(b" ", 2)[1]), answer
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(server: Server, client: httpx.Client,
+                                                        clips: list[Path]) -> None:
+    done = upload(client, clips[3]).json()["id"]
+    finish(client, done)
+    assert server.proc is not None
+    before = _rss_mb(server.proc.pid)
+    path = f"/v1/analyses/{done}/chat"
+    declared = 250 << 20
+    # 250 MB declared, 4 MB actually sent: the answer comes from the header, not after reading the body.
+    status, answer = _raw_post(server, path, f"Content-Type: application/json\r\nContent-Length: {declared}\r\n",
+                               iter([b"x" * (1 << 20)] * 4))
+    assert status == 413 and b"application/problem+json" in answer and b"larger than this route" in answer
+    # Chunked (no length): refused once the cap is passed, while at most 20 MB of it was offered.
+    chunk = b"x" * (1 << 20)
+    chunked = (f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" for _ in range(20))
+    status, _ = _raw_post(server, path, "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", chunked)
+    assert status == 413
+    assert _rss_mb(server.proc.pid) - before < 50, "the refused bodies reached server memory"
+    big_upload = (UPLOAD_LIMIT_MB + 1) << 20
+    status, _ = _raw_post(server, "/v1/analyses", f"Content-Type: multipart/form-data; boundary=b\r\n"
+                          f"Content-Length: {big_upload}\r\n", iter([b"--b\r\n"]))
+    assert status == 413
+    # A normal question still gets its answer after all that.
+    answer = client.post(path, json={"question": "what happened?"})
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize("route", ["/v1/analyses", "/v1/incidents"])
+@pytest.mark.parametrize("offset", ["9223372036854775808", "2147483648", "-1", "1e3", "99999999999999999999999"])
+def test_paging_beyond_any_integer_is_a_problem_not_a_crash(client: httpx.Client, route: str, offset: str) -> None:
+    assert_problem(client.get(route, params={"offset": offset}), 422, "offset")
+
+
 def test_delete_removes_the_record_and_its_files(server: Server, client: httpx.Client, clips: list[Path]) -> None:
     analysis_id = upload(client, clips[2], site="delete-me").json()["id"]
     finish(client, analysis_id)
@@ -382,6 +442,14 @@ def test_binding_beyond_loopback_needs_a_token(tmp_path: Path) -> None:
                              cwd=REPO, env={**env, "SITEWATCH_DATA_DIR": str(tmp_path)}, capture_output=True,
                              text=True, timeout=60)
     assert refused.returncode == 2 and "SITEWATCH_API_TOKEN" in refused.stderr
+    for blank in ("", "   "):
+        blank_env = {**env, "SITEWATCH_DATA_DIR": str(tmp_path), "SITEWATCH_API_TOKEN": blank}
+        refused = subprocess.run([sys.executable, "-m", "sitewatch", "serve", "--host", "0.0.0.0", "--port", "9"],
+                                 cwd=REPO, env=blank_env, capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.strip().splitlines() == [
+            "error: binding 0.0.0.0 exposes the API to the network: set SITEWATCH_API_TOKEN first"
+        ]
 
 
 def test_an_offered_model_verifies_and_chats_and_the_chat_survives_a_restart(tmp_path: Path,

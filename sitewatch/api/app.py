@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from sitewatch import __version__
 from sitewatch.api import analyses, conversation, incidents, problems
 from sitewatch.api.auth import TokenGate
+from sitewatch.api.body_limit import BodyLimit, json_limit
 from sitewatch.api.chats import ChatSessions
 from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
@@ -63,6 +64,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="sitewatch", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
+    # The upload streams to disk with its own cap; slack for the multipart headers and option fields.
+    upload = {("POST", "/v1/analyses"): (settings.upload_limit_mb << 20) + (256 << 10)}
+    app.add_middleware(BodyLimit, limit_bytes=json_limit(settings.max_question_chars), streamed=upload)
+    # Added last, so it runs first: a client without the token is refused before any body is considered.
     app.add_middleware(TokenGate, token=settings.api_token)
     app.include_router(analyses.router, prefix="/v1")
     app.include_router(conversation.router, prefix="/v1")

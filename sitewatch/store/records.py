@@ -13,6 +13,8 @@ from sitewatch.schema import Event, EventKind, Verdict
 from sitewatch.text.languages import DEFAULT_LANG, Lang
 
 # A free label an operator files analyses under (a site, a camera).
+# Far beyond any history, and far below SQLite's and PostgreSQL's 64-bit OFFSET.
+MAX_OFFSET = 2**31 - 1
 Tag = Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[\w .:/@-]+$")]
 
 
@@ -88,7 +90,14 @@ class ChatRecord(BaseModel):
     created_at: datetime
 
 
-class AnalysisQuery(BaseModel):
+class Paging(BaseModel):
+    """Which slice of a newest-first list; the offset is bounded so no database integer can overflow."""
+
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+class AnalysisQuery(Paging):
     """Filters and paging for listing analyses (newest first)."""
 
     verdict: Verdict | None = None
@@ -98,8 +107,6 @@ class AnalysisQuery(BaseModel):
     until: datetime | None = Field(None, description="created before")
     site: str | None = None
     camera: str | None = None
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
 
 
 class AnalysisPage(BaseModel):
@@ -131,15 +138,13 @@ class IncidentRecord(BaseModel):
     updated_at: datetime
 
 
-class IncidentQuery(BaseModel):
+class IncidentQuery(Paging):
     """Filters and paging for listing incidents (newest first)."""
 
     camera: str | None = None
     kind: EventKind | None = None
     since: datetime | None = Field(None, description="started at or after")
     until: datetime | None = Field(None, description="started before")
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
 
 
 class IncidentPage(BaseModel):
