@@ -89,8 +89,9 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        assert current(engine) == "0002"
-        assert {"analyses", "analysis_events", "chat_turns", "incidents"} <= set(inspect(engine).get_table_names())
+        assert current(engine) == "0003"
+        tables = {"analyses", "analysis_events", "chat_turns", "incidents", "deliveries"}
+        assert tables <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
         assert diff == [], "the migrations and the ORM tables disagree"
@@ -98,7 +99,7 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         assert current(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
-        assert current(engine) == "0002"
+        assert current(engine) == "0003"
     finally:
         engine.dispose()
 

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from sitewatch.errors import SettingsError
 from sitewatch.live.alerts import Alert
+from sitewatch.live.outbox import DeliveryError
 from sitewatch.optional import require
 
 
@@ -22,9 +23,9 @@ class AppriseChannel:
         self.name = "apprise " + ",".join(sorted({urlsplit(u).scheme for u in urls}))
 
     def send(self, alert: Alert) -> None:
-        """Notify every service; raise when none took it."""
+        """Notify every service; a failure when none took it."""
         if not self._apprise.notify(title=alert.title, body=alert.message):
-            raise RuntimeError("no apprise service accepted the alert")
+            raise DeliveryError("no apprise service accepted the alert")
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,18 +1,20 @@
-"""From detector events to incidents: one alert per fall at once, then its clip, report and an updated alert.
+"""From detector events to incidents: an alert the moment a fall opens, then its clip, report and an update.
 
-The first alert goes out the moment the detector opens an event (the store write follows it, so a slow
-database never delays it). After the post-roll the clip is cut from the camera's ring, analysed as any
-uploaded video is (the detector again, and the video-language model when one is configured: it
-describes and confirms the clip), kept in the history with its report, and the alert is sent again
-as an `update` carrying the verdict and the summary.
+Every change of an incident and the alerts it calls for are written in one transaction (the outbox)
+before anything is sent. The clip is written as the camera's frames come (pre-roll from the ring, then
+live until the post-roll ends) into the data folder, then analysed as any uploaded video is (the
+detector again, and the video-language model when one is configured), kept in the history with its
+report, and the alert goes out again as an `update`. A more severe event within the cooldown (a fall
+after a falling object) upgrades the incident: an `update` with the new kind, the clip made longer.
+
+A process killed mid-incident leaves the row owned by a dead process and the clip written so far; the
+next start analyses that clip (or says why there is none) and sends the update.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
-import shutil
-import tempfile
 import threading
 import time
 import uuid
@@ -21,14 +23,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sitewatch.live.alerts import alert_for
+from sitewatch.live.alerts import AlertType, alert_for
 from sitewatch.live.camera import CameraState, CameraWatch
-from sitewatch.live.clip import write_clip
+from sitewatch.live.clip import ClipWriter
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.outbox import Outbox
-from sitewatch.schema import Event
+from sitewatch.schema import Event, EventKind, Report
 from sitewatch.settings import Settings
-from sitewatch.store import AnalysisOptions, IncidentRecord, Store
+from sitewatch.store import AnalysisOptions, AnalysisRecord, IncidentRecord, Store
+from sitewatch.store.database import data_dir
+from sitewatch.store.records import DeliveryRecord
+from sitewatch.store.store import Deliveries
 
 if TYPE_CHECKING:
     from sitewatch.detect.base import Detector
@@ -36,33 +41,85 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PENDING_CLIPS = 16  # incidents waiting for their clip; more at once than this on one process is a flood
+CLIPS_DIR = "incident-clips"  # in the data folder: clips being written or waiting for their analysis
+PENDING_CLIPS = 16  # incidents being recorded at once; more than this on one process is a flood
 POLL_S = 0.1
+# Which event makes the incident's kind when several come within one cooldown (higher wins).
+SEVERITY = {
+    EventKind.object_drop: 0,
+    EventKind.person_lost_after_fall: 1,
+    EventKind.person_down: 2,
+    EventKind.struck_by: 3,
+    EventKind.fall: 4,
+}
 
 
-@dataclass(frozen=True)
-class _ClipJob:
-    incident: IncidentRecord
+@dataclass
+class _Clip:
+    """One incident's clip being recorded: camera times from `start_s` to `end_s` (moved by an upgrade)."""
+
+    incident_id: str
     camera: CameraWatch
     start_s: float
     end_s: float
+    path: Path
+
+
+@dataclass
+class _Open:
+    """A camera's latest incident, while its cooldown lasts."""
+
+    clip: _Clip
+    kind: EventKind
+    start_s: float
 
 
 class IncidentDesk:
-    """Raises incidents from every camera's events, with cooldown, and makes their clips in one background thread."""
+    """Raises incidents from every camera's events, with cooldown and upgrades; records and analyses their clips."""
 
-    def __init__(self, config: WatchConfig, settings: Settings, store: Store, outboxes: list[Outbox]) -> None:
+    def __init__(
+        self, config: WatchConfig, settings: Settings, store: Store, outboxes: list[Outbox], worker: str
+    ) -> None:
         self.config = config
         self.settings = settings
         self.lang = config.lang or settings.lang
         self.store = store
         self.outboxes = outboxes
+        self.worker = worker
+        self.clips_dir = data_dir(settings) / CLIPS_DIR
         self.suppressed = 0
-        self._last: dict[str, float] = {}  # camera -> camera time of its last alerted event
+        self._open: dict[str, _Open] = {}
         self._lock = threading.Lock()
-        self._jobs: queue.Queue[_ClipJob | None] = queue.Queue(PENDING_CLIPS)
-        self._worker = threading.Thread(target=self._clip_loop, name="incident-clips", daemon=True)
-        self._worker.start()
+        self._recorders: list[threading.Thread] = []
+        self._analyses: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        self._analyser = threading.Thread(target=self._analyse_loop, name="incident-clips", daemon=True)
+        self._analyser.start()
+
+    # --- alerts ---------------------------------------------------------------------------------------------
+
+    def _deliveries(self, type: AlertType) -> Deliveries:
+        """The rows that send one alert (one id on every channel) about an incident's new state."""
+
+        def rows(incident: IncidentRecord) -> list[DeliveryRecord]:
+            alert = alert_for(incident, self.lang, type)
+            return [outbox.delivery(alert) for outbox in self.outboxes]
+
+        return rows
+
+    def _wake_outboxes(self) -> None:
+        for outbox in self.outboxes:
+            outbox.wake()
+
+    def _finish(
+        self, incident_id: str, analysis: AnalysisRecord | None, report: Report | None = None, error: str | None = None
+    ) -> None:
+        """Link the clip's analysis (or why there is none) and send the update."""
+        incident = self.store.link_incident(incident_id, analysis, self._deliveries("update"), report, error)
+        self._wake_outboxes()
+        log.info("incident %s: %s, alert updated", incident.id,
+                 f"clip analysed ({report.verdict.value})" if report else f"no clip ({error})")
+
+    # --- events ---------------------------------------------------------------------------------------------
 
     def on_event(self, camera: CameraWatch, event: Event) -> None:
         """Called by a camera's analysis thread for each event that just opened."""
@@ -70,45 +127,109 @@ class IncidentDesk:
             log.debug("camera %s: %s at %.1f s below the alert threshold", camera.name, event.kind.value, event.start_s)
             return
         with self._lock:
-            last = self._last.get(camera.name)
-            if last is not None and event.start_s - last < self.config.cooldown_s:
-                # The same fall seen again (another track, the lost-after-fall look, an object): one alert.
-                self.suppressed += 1
-                return
-            self._last[camera.name] = event.start_s
+            current = self._open.get(camera.name)
+            if current is not None and event.start_s - current.start_s < self.config.cooldown_s:
+                if SEVERITY[event.kind] <= SEVERITY[current.kind]:
+                    # The same accident seen again (another track, the lost-after-fall look): one alert.
+                    self.suppressed += 1
+                    return
+                current.kind = event.kind
+                current.clip.end_s = max(current.clip.end_s, event.start_s + self.config.post_roll_s)
+                upgraded: _Open | None = current
+            else:
+                upgraded = None
+        if upgraded is not None:
+            self._upgrade(camera, upgraded.clip.incident_id, event)
+        else:
+            self._raise(camera, event)
+
+    def _upgrade(self, camera: CameraWatch, incident_id: str, event: Event) -> None:
+        try:
+            self.store.upgrade_incident(incident_id, event.model_copy(deep=True), self._deliveries("update"))
+        except Exception:
+            log.exception("camera %s: incident %s could not be upgraded", camera.name, incident_id)
+            return
+        self._wake_outboxes()
+        log.warning("camera %s: incident %s is now a %s (at stream %.1f s)", camera.name, incident_id,
+                    event.kind.value, camera.stream_s(event.start_s))
+
+    def _raise(self, camera: CameraWatch, event: Event) -> None:
         now = datetime.now(timezone.utc)
         incident = IncidentRecord(
             id=uuid.uuid4().hex, camera=camera.name, site=camera.config.site, kind=event.kind,
             confidence=event.confidence, started_at=camera.wall_at(event.start_s), detected_at=now,
             stream_s=round(camera.stream_s(event.start_s), 3), event=event.model_copy(deep=True), updated_at=now,
+            worker=self.worker,
         )
-        self._send(incident)
+        try:
+            self.store.add_incident(incident, self._deliveries("new"))
+        except Exception:
+            log.exception("camera %s: incident %s could not be stored; no alert", camera.name, incident.id)
+            return
+        self._wake_outboxes()
         camera.count_incident()
         log.warning("camera %s: %s at %s (stream %.1f s, confidence %.2f)", camera.name, event.kind.value,
                     incident.started_at.isoformat(), incident.stream_s, event.confidence)
+        clip = _Clip(incident.id, camera, event.start_s - self.config.pre_roll_s,
+                     event.start_s + self.config.post_roll_s, self._clip_path(incident))
+        with self._lock:
+            self._open[camera.name] = _Open(clip, event.kind, event.start_s)
+            self._recorders = [t for t in self._recorders if t.is_alive()]
+            flood = len(self._recorders) >= PENDING_CLIPS
+            if not flood:
+                recorder = threading.Thread(target=self._record, args=(clip,), name=f"clip-{incident.id[:8]}",
+                                            daemon=True)
+                self._recorders.append(recorder)
+                recorder.start()
+        if flood:
+            self._finish(incident.id, None, error="too many incidents at once; no clip was made")
+
+    def _clip_path(self, incident: IncidentRecord) -> Path:
+        return self.clips_dir / f"{incident.camera}_{incident.id}.mp4"
+
+    # --- clips ----------------------------------------------------------------------------------------------
+
+    def resume(self, incidents: list[IncidentRecord]) -> None:
+        """Finish incidents a stopped process left: analyse the clip it had written, or say there is none."""
+        for incident in incidents:
+            path = self._clip_path(incident)
+            if path.is_file() and path.stat().st_size > 0:
+                log.warning("incident %s: analysing the clip a stopped process left", incident.id)
+                self._analyses.put((incident.id, path))
+            else:
+                self._finish(incident.id, None, error="the watcher stopped before the incident clip was kept")
+
+    def _post_roll_over(self, clip: _Clip) -> bool:
+        """The clip's last frame is in, or will not come (the camera went silent or stopped)."""
+        camera = clip.camera
+        return ((camera.ring.latest_s or 0.0) >= clip.end_s or camera.now_s() >= clip.end_s + self.config.stall_s
+                or camera.status().state in (CameraState.stopped, CameraState.ended))
+
+    def _record(self, clip: _Clip) -> None:
+        """Write the clip as its frames reach the ring, until the post-roll is over; then queue its analysis."""
+        writer = ClipWriter(clip.path)
+        last_s: float | None = None
         try:
-            self.store.add_incident(incident)
-            self._jobs.put_nowait(_ClipJob(
-                incident, camera, event.start_s - self.config.pre_roll_s, event.start_s + self.config.post_roll_s
-            ))
-        except queue.Full:
-            self.store.link_incident(incident.id, None, error="too many incidents at once; no clip was made")
-        except Exception:
-            log.exception("camera %s: incident %s could not be stored", camera.name, incident.id)
+            while True:
+                over = self._post_roll_over(clip)  # decided before reading, so the frames up to the end are in
+                for kept in clip.camera.ring.between(clip.start_s, clip.end_s):
+                    if last_s is None or kept.time_s > last_s:
+                        writer.add(kept)
+                        last_s = kept.time_s
+                if over:
+                    break
+                time.sleep(POLL_S)
+            writer.close()
+        except Exception as exc:
+            log.exception("incident %s: the clip could not be written", clip.incident_id)
+            self._finish(clip.incident_id, None, error=f"{type(exc).__name__}: {exc}"[:500])
+            return
+        if writer.frames == 0:
+            self._finish(clip.incident_id, None, error="no video was kept around the incident")
+        else:
+            self._analyses.put((clip.incident_id, clip.path))
 
-    def _send(self, incident: IncidentRecord) -> None:
-        alert = alert_for(incident, self.lang)
-        for outbox in self.outboxes:
-            outbox.put(alert)
-
-    def close(self, wait_s: float = 120.0) -> None:
-        """Finish the clips of incidents already raised (cameras are stopped: with the frames there are)."""
-        self._jobs.put(None)
-        self._worker.join(wait_s)
-
-    # --- the clip worker ----------------------------------------------------------------------------------
-
-    def _clip_loop(self) -> None:
+    def _analyse_loop(self) -> None:
         from sitewatch.detect.registry import get_detector
         from sitewatch.session import get_model
 
@@ -119,36 +240,36 @@ class IncidentDesk:
                 model = get_model(self.settings.vlm, self.settings)
             except Exception as exc:
                 log.error("the video-language model could not be loaded; clips get the detector only: %s", exc)
-        while (job := self._jobs.get()) is not None:
+        while (job := self._analyses.get()) is not None:
+            incident_id, path = job
             try:
-                self._make_clip(job, detector, model)
+                self._analyse(incident_id, path, detector, model)
             except Exception as exc:
-                log.exception("incident %s: no clip or report", job.incident.id)
-                self.store.link_incident(job.incident.id, None, error=f"{type(exc).__name__}: {exc}"[:500])
+                log.exception("incident %s: no report", incident_id)
+                try:
+                    self._finish(incident_id, None, error=f"{type(exc).__name__}: {exc}"[:500])
+                except Exception:
+                    log.exception("incident %s: the failure could not be recorded", incident_id)
 
-    def _make_clip(self, job: _ClipJob, detector: Detector, model: VideoLM | None) -> None:
+    def _analyse(self, incident_id: str, clip: Path, detector: Detector, model: VideoLM | None) -> None:
         from sitewatch.assess import analyze
 
-        # Wait for the post-roll, but not for a camera that went silent or was stopped: cut what there is.
-        camera = job.camera
-        while ((camera.ring.latest_s or 0.0) < job.end_s and camera.now_s() < job.end_s + self.config.stall_s
-               and camera.status().state not in (CameraState.stopped, CameraState.ended)):
-            time.sleep(POLL_S)
-        frames = job.camera.ring.between(job.start_s, job.end_s)
-        if not frames:
-            self.store.link_incident(job.incident.id, None, error="no video was kept around the incident")
-            return
-        folder = Path(tempfile.mkdtemp(prefix="sitewatch-incident-"))
-        try:
-            clip = write_clip(frames, folder / f"{job.incident.camera}_{job.incident.id[:8]}.mp4")
-            report = analyze(clip, self.settings, detector=detector, model=model)
-            options = AnalysisOptions(
-                lang=self.lang, model=getattr(model, "name", None), frames=self.settings.num_frames,
-                site=job.incident.site, camera=job.incident.camera,
-            )
-            analysis = self.store.save(clip, report, options, source="camera")
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        incident = self.store.link_incident(job.incident.id, analysis, report)
-        log.info("incident %s: clip analysed (%s), alert updated", incident.id, report.verdict.value)
-        self._send(incident)
+        incident = self.store.get_incident(incident_id)
+        report = analyze(clip, self.settings, detector=detector, model=model)
+        options = AnalysisOptions(
+            lang=self.lang, model=getattr(model, "name", None), frames=self.settings.num_frames,
+            site=incident.site, camera=incident.camera,
+        )
+        analysis = self.store.save(clip, report, options, source="camera")
+        self._finish(incident_id, analysis, report=report)
+        clip.unlink(missing_ok=True)  # kept in the history now
+
+    def close(self, wait_s: float = 120.0) -> None:
+        """Finish the clips of incidents already raised (cameras are stopped: with the frames there are)."""
+        deadline = time.monotonic() + wait_s
+        with self._lock:
+            recorders = list(self._recorders)
+        for recorder in recorders:
+            recorder.join(max(0.0, deadline - time.monotonic()))
+        self._analyses.put(None)
+        self._analyser.join(max(0.0, deadline - time.monotonic()))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from pathlib import Path
 
 from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
@@ -14,25 +13,25 @@ from sitewatch.live.outbox import Channel, Outbox
 from sitewatch.settings import Settings
 from sitewatch.store import Store
 from sitewatch.store.database import data_dir
+from sitewatch.store.jobs import worker_alive
+from sitewatch.store.store import worker_name
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTERS = "webhook-dead-letters.jsonl"
+DEAD_LETTERS = "dead-letters.jsonl"  # alerts every attempt failed for, one JSON line each, in the data folder
 RING_MARGIN_S = 3.0  # the ring holds pre-roll + post-roll + this, so a clip cut a little late is still whole
 
 
-def build_channels(config: WatchConfig, settings: Settings, dead_letters: Path) -> list[Channel]:
+def build_channels(config: WatchConfig, settings: Settings) -> list[Channel]:
     """The notification channels the operator configured (webhooks, MQTT, apprise)."""
     from sitewatch.live.webhook import Webhook
 
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    channels: list[Channel] = [
-        Webhook(url, secret, settings.webhook_retries, settings.timeout_s, dead_letters) for url in config.webhooks
-    ]
+    channels: list[Channel] = [Webhook(url, secret, settings.timeout_s) for url in config.webhooks]
     if config.mqtt:
         from sitewatch.live.mqtt import Mqtt
 
-        channels.append(Mqtt(config.mqtt))
+        channels.append(Mqtt(config.mqtt, [c.name for c in config.cameras]))
     if config.notify:
         from sitewatch.live.apprise_push import AppriseChannel
 
@@ -51,11 +50,14 @@ class Watcher:
 
         self.config = config
         self._on_status = on_status
-        channels = build_channels(config, settings, data_dir(settings) / DEAD_LETTERS)
+        channels = build_channels(config, settings)
         # Channels that also carry camera states (MQTT's retained status topics).
         self._status_channels = [c for c in channels if hasattr(c, "status")]
-        self.outboxes = [Outbox(c) for c in channels]
-        self.desk = IncidentDesk(config, settings, store, self.outboxes)
+        self.store = store
+        self.worker = worker_name()
+        dead_letters = data_dir(settings) / DEAD_LETTERS
+        self.outboxes = [Outbox(c, store, self.worker, settings.webhook_retries, dead_letters) for c in channels]
+        self.desk = IncidentDesk(config, settings, store, self.outboxes, self.worker)
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
         options = {"fps": settings.detect_fps} if settings.detect_fps else {}
         self.cameras = [
@@ -75,7 +77,11 @@ class Watcher:
             self._done.set()
 
     def start(self) -> Watcher:
-        """Start every camera."""
+        """Take over what a stopped process left unsent or unfinished, start sending, start every camera."""
+        unfinished = self.store.adopt_unfinished(self.worker, worker_alive)
+        for outbox in self.outboxes:
+            outbox.start()
+        self.desk.resume(unfinished)
         for camera in self.cameras:
             log.info("watching %s (%s)", camera.name, camera.status().url)
             camera.start()

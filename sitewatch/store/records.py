@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -136,6 +136,32 @@ class IncidentRecord(BaseModel):
     summary_ko: str | None = None
     error: str | None = Field(None, description="why the clip or its analysis could not be made")
     updated_at: datetime
+    worker: str | None = Field(None, description="host:pid of the process making its clip", exclude=True)
+
+
+class DeliveryState(str, Enum):
+    """Where one alert to one channel is."""
+
+    pending = "pending"
+    sent = "sent"
+    dead = "dead"  # every attempt failed: kept for a person (and in the dead-letter file)
+
+
+class DeliveryRecord(BaseModel):
+    """One alert to one channel, from the outbox."""
+
+    alert_id: str
+    channel: str
+    incident_id: str
+    type: str
+    payload: dict[str, Any]
+    state: DeliveryState = DeliveryState.pending
+    attempts: int = 0
+    next_at: datetime
+    error: str | None = None
+    worker: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
 
 
 class IncidentQuery(Paging):

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitewatch.content import sha256_file
-from sitewatch.schema import Report, VideoInfo
+from sitewatch.schema import Event, Report, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
 from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
@@ -29,18 +29,23 @@ from sitewatch.store.records import (
     AnalysisQuery,
     AnalysisRecord,
     ChatRecord,
+    DeliveryRecord,
+    DeliveryState,
     IncidentPage,
     IncidentQuery,
     IncidentRecord,
     Progress,
     Status,
 )
-from sitewatch.store.tables import AnalysisRow, ChatRow, EventRow, IncidentRow
+from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow
 
 if TYPE_CHECKING:
     from sitewatch.chat import ChatTurn
 
 log = logging.getLogger(__name__)
+
+# Builds the alerts an incident's new state calls for (one delivery per channel), inside its transaction.
+Deliveries = Callable[[IncidentRecord], list[DeliveryRecord]]
 
 # A job that took its server down this many times is failed instead of being run again.
 MAX_ATTEMPTS = 3
@@ -94,6 +99,10 @@ def _chat_record(row: ChatRow) -> ChatRecord:
 
 def _incident_record(row: IncidentRow) -> IncidentRecord:
     return IncidentRecord.model_validate(row, from_attributes=True)
+
+
+def _delivery_row(delivery: DeliveryRecord) -> DeliveryRow:
+    return DeliveryRow(**delivery.model_dump(exclude={"state"}), state=delivery.state.value)
 
 
 class Store:
@@ -398,30 +407,111 @@ class Store:
 
     # --- incidents from watched cameras ------------------------------------------------------------------
 
-    def add_incident(self, incident: IncidentRecord) -> IncidentRecord:
-        """Keep a new incident (its clip's analysis is linked later by `link_incident`)."""
+    def add_incident(self, incident: IncidentRecord, deliveries: Deliveries) -> IncidentRecord:
+        """Keep a new incident and its first alerts in one transaction (its analysis is linked later)."""
         row = IncidentRow(**incident.model_dump(mode="json", exclude={"started_at", "detected_at", "updated_at"}),
                           started_at=incident.started_at, detected_at=incident.detected_at,
-                          updated_at=incident.updated_at)
+                          updated_at=incident.updated_at, worker=incident.worker)
         with self._session.begin() as s:
             s.add(row)
-        return _incident_record(row)
+            s.flush()
+            record = _incident_record(row)
+            s.add_all(_delivery_row(d) for d in deliveries(record))
+        return record
 
-    def link_incident(
-        self, incident_id: str, analysis: AnalysisRecord | None, report: Report | None = None,
-        error: str | None = None,
-    ) -> IncidentRecord:
-        """Attach the incident clip's analysis and its verdict and summaries, or why there is none."""
+    def _change_incident(self, incident_id: str, change: Callable[[IncidentRow], None], deliveries: Deliveries
+                         ) -> IncidentRecord:
+        """Apply `change` to an incident and queue the alerts its new state calls for, in one transaction."""
         with self._session.begin() as s:
             row = s.get(IncidentRow, incident_id)
             if row is None:
                 raise AnalysisNotFoundError(f"no incident with id {incident_id!r}")
+            change(row)
+            row.updated_at = _now()
+            s.flush()
+            record = _incident_record(row)
+            s.add_all(_delivery_row(d) for d in deliveries(record))
+        return record
+
+    def link_incident(
+        self, incident_id: str, analysis: AnalysisRecord | None, deliveries: Deliveries, report: Report | None = None,
+        error: str | None = None,
+    ) -> IncidentRecord:
+        """Attach the incident clip's analysis and its verdict and summaries, or why there is none; it is done."""
+
+        def change(row: IncidentRow) -> None:
             row.analysis_id = analysis.id if analysis else None
             if report is not None:
                 row.verdict, row.summary_en, row.summary_ko = report.verdict.value, report.summary_en, report.summary_ko
+            row.error, row.worker = error, None
+
+        return self._change_incident(incident_id, change, deliveries)
+
+    def upgrade_incident(self, incident_id: str, event: Event, deliveries: Deliveries) -> IncidentRecord:
+        """Make a more severe event, seen within the incident's cooldown, the incident's kind."""
+
+        def change(row: IncidentRow) -> None:
+            row.kind, row.confidence = event.kind.value, event.confidence
+            row.event = event.model_dump(mode="json")
+
+        return self._change_incident(incident_id, change, deliveries)
+
+    def adopt_unfinished(self, worker: str, alive: Callable[[str], bool]) -> list[IncidentRecord]:
+        """After a crash: take over the deliveries and unfinished incidents of processes that are gone.
+
+        Returns the incidents whose clip or analysis never finished (`worker` now owns them).
+        """
+        with self._session.begin() as s:
+            deliveries = s.scalars(select(DeliveryRow).where(DeliveryRow.state == DeliveryState.pending.value)).all()
+            moved = [d for d in deliveries if d.worker != worker and not (d.worker and alive(d.worker))]
+            for row in moved:
+                row.worker = worker
+            unfinished = s.scalars(select(IncidentRow).where(
+                IncidentRow.analysis_id.is_(None), IncidentRow.error.is_(None), IncidentRow.worker.is_not(None)
+            )).all()
+            adopted = [r for r in unfinished if r.worker != worker and not alive(r.worker or "")]
+            for row in adopted:
+                row.worker = worker
+            records = [_incident_record(r) for r in adopted]
+        if moved or records:
+            log.warning("resuming %d alert delivery(ies) and %d unfinished incident(s) of a stopped process",
+                        len(moved), len(records))
+        return records
+
+    # --- the alert outbox ------------------------------------------------------------------------------
+
+    def next_delivery(self, channel: str, worker: str) -> DeliveryRecord | None:
+        """The oldest pending alert this process is to send on `channel` (alerts go out in order)."""
+        with self._session() as s:
+            row = s.scalars(
+                select(DeliveryRow)
+                .where(DeliveryRow.channel == channel, DeliveryRow.worker == worker,
+                       DeliveryRow.state == DeliveryState.pending.value)
+                .order_by(DeliveryRow.created_at, DeliveryRow.alert_id).limit(1)
+            ).first()
+            return DeliveryRecord.model_validate(row, from_attributes=True) if row else None
+
+    def delivery_tried(self, alert_id: str, channel: str, error: str | None, next_at: datetime | None) -> None:
+        """Record one attempt: sent (no `error`), to be tried again at `next_at`, or given up (no `next_at`)."""
+        with self._session.begin() as s:
+            row = s.get(DeliveryRow, (alert_id, channel))
+            if row is None:
+                return
+            row.attempts += 1
             row.error = error
-            row.updated_at = _now()
-        return _incident_record(row)
+            if error is None:
+                row.state, row.sent_at = DeliveryState.sent.value, _now()
+            elif next_at is None:
+                row.state = DeliveryState.dead.value
+            else:
+                row.next_at = next_at
+
+    def deliveries(self, incident_id: str) -> list[DeliveryRecord]:
+        """Every alert queued for an incident, on every channel, oldest first."""
+        with self._session() as s:
+            rows = s.scalars(select(DeliveryRow).where(DeliveryRow.incident_id == incident_id)
+                             .order_by(DeliveryRow.created_at, DeliveryRow.channel)).all()
+            return [DeliveryRecord.model_validate(r, from_attributes=True) for r in rows]
 
     def get_incident(self, incident_id: str) -> IncidentRecord:
         """One incident; AnalysisNotFoundError when there is none with this id."""

@@ -125,3 +125,23 @@ class IncidentRow(Base):
     summary_ko: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    worker: Mapped[str | None] = mapped_column(String(128), doc="host:pid of the process making its clip")
+
+
+class DeliveryRow(Base):
+    """One alert to one channel (the outbox): written before it is sent, so a killed process resumes it."""
+
+    __tablename__ = "deliveries"
+
+    alert_id: Mapped[str] = mapped_column(String(32), primary_key=True, doc="the receivers' idempotency key")
+    channel: Mapped[str] = mapped_column(String(300), primary_key=True, doc="the channel's name (no credentials)")
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, doc="the alert as sent")
+    state: Mapped[str] = mapped_column(String(8), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="not tried again before this")
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128), doc="host:pid of the process sending it")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
