@@ -7,9 +7,7 @@ bash scripts/setup.sh dev
 
 if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -i "noto sans cjk" >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing chromium and fonts-noto-cjk for the browser tests" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    bash scripts/apt_install.sh "the browser tests" chromium fonts-noto-cjk
   else
     echo "test: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
   fi
@@ -18,9 +16,7 @@ fi
 # The API and store tests also run against a real PostgreSQL server that they start themselves.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing postgresql for the API and store tests" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    bash scripts/apt_install.sh "the API and store tests" postgresql
   else
     echo "test: PostgreSQL missing and not root: its API and store tests will be skipped" >&2
   fi
@@ -31,10 +27,8 @@ fi
 if [ ! -x /usr/sbin/mosquitto ] || ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" \
     2>/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test: installing GStreamer's RTSP server and mosquitto for the live-camera tests" >&2
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gir1.2-gst-rtsp-server-1.0 python3-gi \
-      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad mosquitto >/dev/null
+    bash scripts/apt_install.sh "the live-camera tests" gir1.2-gst-rtsp-server-1.0 python3-gi \
+      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad mosquitto
   else
     echo "test: RTSP server or mosquitto missing and not root: those live-camera tests will be skipped" >&2
   fi

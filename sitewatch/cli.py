@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -144,20 +144,25 @@ def _settings(lang: Lang | None = None, fps: float | None = None, translator: st
 
 
 def _progress_bar():
-    """A transient rich progress bar on stderr, fed by the pipeline's progress callback."""
+    """Progress on stderr, fed by the pipeline's callback: a transient rich bar, or plain lines into a log file."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
+    labels = {"detect": "detecting", "verify": "asking the model"}
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        from sitewatch.plain_progress import PlainProgress
+
+        return nullcontext(), PlainProgress(labels).update
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        console=console, transient=True,
     )
     tasks: dict[str, int] = {}
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            label = {"detect": "detecting", "verify": "asking the model"}.get(stage, stage)
-            tasks[stage] = bar.add_task(label, total=total)
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
     return bar, update
@@ -338,11 +343,20 @@ def _batch_display(total: int, lang: str, as_json: bool):
 
     from sitewatch.text import language
 
+    label = language(lang).t("batch_progress")
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        from sitewatch.plain_progress import PlainProgress
+
+        lines = PlainProgress({"batch": label})
+        finished = iter(range(1, total + 1))
+        yield lambda result: lines.update("batch", next(finished, total), total)
+        return
     bar = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TimeRemainingColumn(), TextColumn("{task.fields[last]}"), console=Console(stderr=True), transient=True,
+        TimeRemainingColumn(), TextColumn("{task.fields[last]}"), console=console, transient=True,
     )
-    task = bar.add_task(language(lang).t("batch_progress"), total=total, last="")
+    task = bar.add_task(label, total=total, last="")
     with bar:
         yield lambda result: bar.update(task, advance=1, last=Path(result.file).name)
 

@@ -331,6 +331,10 @@ WORKS: dict[str, Case] = {
         video("vfr.mp4", frames=45, pts_seconds=[i * 0.02 if i < 30 else 0.6 + (i - 30) * 0.2 for i in range(45)]),
         None,
     ),
+    "variable frame rate mkv": Case(
+        video("vfr.mkv", frames=45, pts_seconds=[i * 0.02 if i < 30 else 0.6 + (i - 30) * 0.2 for i in range(45)]),
+        None,
+    ),
 }
 
 

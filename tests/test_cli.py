@@ -98,3 +98,26 @@ def test_chat_answers_from_the_report_in_korean(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "사고를 발견하지 못했습니다" in out.stdout and "SITEWATCH_" not in out.stdout
+
+
+def test_a_long_job_writes_plain_progress_lines_into_a_log_file() -> None:
+    """stderr that is a file gets progress lines (a rich bar draws nothing there), counting up to the end."""
+    import io
+    import re
+
+    from sitewatch.assess import analyze
+    from sitewatch.cli import _progress_bar
+    from sitewatch.plain_progress import PlainProgress
+    from sitewatch.settings import get_settings
+
+    _, update = _progress_bar()  # pytest captures stderr: not a terminal
+    assert isinstance(getattr(update, "__self__", None), PlainProgress)
+    log = io.StringIO()
+    lines = PlainProgress({"detect": "detecting"}, out=log, first_after_s=0, every_s=0)
+    analyze(SHARED_VIDEOS / "dev06_cwlroda_c.mp4", get_settings(), progress=lines.update)
+    written = log.getvalue().splitlines()
+    counts = [re.fullmatch(r"detecting: (\d+)/(\d+) \(\d+%\), 0:\d\d elapsed(, about 0:\d\d left)?", line)
+              for line in written]
+    assert written and all(counts), written[:3]
+    done = [int(m[1]) for m in counts if m]
+    assert done == sorted(done) and done[-1] >= int(counts[-1][2]) - 1

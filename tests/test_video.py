@@ -123,11 +123,12 @@ def test_rotation_metadata_swaps_the_size_and_turns_the_frames(tmp_path: Path) -
     assert np.array_equal(frames[0], np.rot90(plain)) or np.array_equal(frames[0], np.rot90(plain, -1))
 
 
-def test_variable_frame_rate_is_reported_and_sampled_by_real_timestamps(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_variable_frame_rate_is_reported_and_sampled_by_real_timestamps(tmp_path: Path, suffix: str) -> None:
     times = [i * 0.02 if i < 30 else 0.6 + (i - 30) * 0.2 for i in range(45)]
-    path = write_video(tmp_path / "vfr.mp4", frames=45, fps=30, pts_seconds=times)
+    path = write_video(tmp_path / f"vfr{suffix}", frames=45, fps=30, pts_seconds=times)
     info = probe(path)
-    assert info.variable_frame_rate
+    assert info.variable_frame_rate and info.fps == pytest.approx(44 / times[-1], rel=0.01)
     assert np.allclose(scan_frames(path).times_s, times, atol=1e-3)
     plan = uniform_plan(info, 16)
     got = [f.time_s for f in FrameReader(path, plan)]
@@ -328,6 +329,12 @@ def test_content_decides_image_or_video_not_the_suffix(tmp_path: Path) -> None:
     info = probe(png)
     assert info.is_image and (info.width, info.height) == (24, 16)
     assert read_frames(png, uniform_plan(info, 2))[0].shape == (2, 16, 24, 3)
+
+
+@pytest.mark.parametrize(("suffix", "fps"), [(".mkv", 30), (".mkv", 25), (".mp4", 30), (".mkv", 24)])
+def test_a_steady_rate_is_not_called_variable(tmp_path: Path, suffix: str, fps: int) -> None:
+    info = probe(write_video(tmp_path / f"steady{suffix}", frames=90, fps=fps))
+    assert not info.variable_frame_rate and info.fps == pytest.approx(fps, rel=1e-3)
 
 
 def test_oversize_png_is_refused_from_its_header(tmp_path: Path) -> None:

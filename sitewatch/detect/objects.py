@@ -114,7 +114,8 @@ class FallingObjects:
         while self._history and now - self._history[0][0] > cfg.quiet_s + 0.5:
             self._history.popleft()
         span = [a for t, a in self._history if now - t <= cfg.quiet_s]
-        covered = bool(self._history) and now - self._history[0][0] >= cfg.quiet_s
+        # After a stall (no frames for a while) nothing recent is known: that is not a still scene.
+        covered = bool(span) and now - self._history[0][0] >= cfg.quiet_s
         return covered and float(np.median(span)) <= cfg.quiet_activity
 
     def _close_burst(self) -> None:

@@ -152,6 +152,18 @@ def scan_frames(path: str | Path, max_span_s: float = float("inf")) -> FrameInde
     return index
 
 
+def frame_timing(times_s: np.ndarray) -> tuple[float | None, bool]:
+    """The mean frame rate the timestamps show, and whether their spacing is uneven (variable frame rate)."""
+    gaps = np.diff(times_s)
+    gaps = gaps[gaps > 0]
+    if len(gaps) < 2:
+        return None, False
+    median = float(np.median(gaps))
+    # Millisecond timestamps (Matroska) jitter by 1 ms at any steady rate; that is not a variable rate.
+    off = np.abs(gaps - median) > max(0.1 * median, 0.0015)
+    return len(gaps) / float(gaps.sum()), bool(off.mean() > 0.05)
+
+
 def _format_name(container: av.container.InputContainer, path: Path) -> str:
     # FFmpeg names demuxers by family ("mov,mp4,m4a,..."): show the member matching the file.
     names = container.format.name.split(",")
@@ -202,8 +214,11 @@ def probe(
         base = _rate(stream.base_rate) or _rate(stream.guessed_rate)
         fps = avg or base or FALLBACK_FPS
         # Containers store a nominal rate (base) and the measured one (average); when they disagree
-        # the frames are not evenly spaced.
-        vfr = bool(avg and base and abs(avg - base) / base > 0.01)
+        # the frames are not evenly spaced. Matroska stores no average: the packets themselves tell.
+        measured, uneven = frame_timing(index.times_s)
+        vfr = bool(avg and base and abs(avg - base) / base > 0.01) or uneven
+        if measured and vfr:
+            fps = measured
 
         tb = float(stream.time_base) if stream.time_base else 0.0
         start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
