@@ -280,6 +280,11 @@ def test_bad_requests_get_problem_details(server: Server, client: httpx.Client, 
     assert_problem(upload(client, clips[0], lang="fr"), 422, "lang")
     assert_problem(upload(client, clips[0], frames="0"), 422, "frames")
     assert_problem(upload(client, clips[0], url="http://x"), 422, "unknown form field")
+    tiny = write_video(tmp_path / "dot.mkv", frames=3, width=2, height=2, codec="ffv1")
+    assert_problem(upload(client, tiny), 422, "dot.mkv: 2x2 is too small to show a person")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    assert_problem(upload(client, empty), 415, "the file is empty")
     big = tmp_path / "big.mp4"
     big.write_bytes(os.urandom((UPLOAD_LIMIT_MB + 1) << 20))
     assert_problem(upload(client, big), 413, "limit")

@@ -119,6 +119,44 @@ def test_bad_upload_gives_a_clear_message(ui: SitewatchUI, tmp_path: Path):
         assert _start(ui, None, "ccc")["status"] == t("ko", "no_upload")
 
 
+def _tiny(d: Path) -> Path:
+    return write_video(d / "dot.mkv", frames=3, width=2, height=2, codec="ffv1")
+
+
+def _empty(d: Path) -> Path:
+    (d / "empty.mp4").write_bytes(b"")
+    return d / "empty.mp4"
+
+
+def _voice(d: Path) -> Path:
+    from media import write_audio_only
+
+    return write_audio_only(d / "voice.m4a")
+
+
+def _cut(d: Path) -> Path:
+    whole = write_video(d / "whole.mp4", frames=60).read_bytes()
+    (d / "cut.mp4").write_bytes(whole[:2000])
+    return d / "cut.mp4"
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_tiny, "2x2 is too small to show a person"),
+        (_empty, "the file is empty (0 bytes)"),
+        (_voice, "audio only, there is no video stream"),
+        (_cut, "not a video or image sitewatch can read"),
+    ],
+    ids=["2x2 video", "0-byte upload", "audio only", "mp4 cut before its index"],
+)
+def test_bad_uploads_on_the_page_are_one_clear_status(ui: SitewatchUI, tmp_path: Path, make, says: str):
+    with pytest.warns(UserWarning):
+        result = _start(ui, make(tmp_path), "bad")
+    assert result["session"] is None and says in result["status"] and t("ko", "error") in result["status"]
+    assert not any(ui.temp_root.iterdir())
+
+
 def test_relabel_switches_language(ui: SitewatchUI):
     english = _named(ui, ui.relabel("en", None))
     korean = _named(ui, ui.relabel("ko", None))

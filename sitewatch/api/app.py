@@ -12,12 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from sitewatch import __version__
 from sitewatch.api import analyses, conversation, incidents, problems
 from sitewatch.api.auth import TokenGate
-from sitewatch.api.body_limit import BodyLimit, json_limit
+from sitewatch.api.body_limit import BodyLimit, Cap, json_limit
 from sitewatch.api.chats import ChatSessions
 from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
-from sitewatch.api.upload import remove_leftovers
+from sitewatch.api.upload import remove_leftovers, too_large
 from sitewatch.settings import Settings
 from sitewatch.store import Store
 from sitewatch.store.database import data_dir
@@ -65,7 +65,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="sitewatch", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     problems.install(app)
     # The upload streams to disk with its own cap; slack for the multipart headers and option fields.
-    upload = {("POST", "/v1/analyses"): (settings.upload_limit_mb << 20) + (256 << 10)}
+    upload_cap = Cap((settings.upload_limit_mb << 20) + (256 << 10), too_large(settings.upload_limit_mb << 20).detail)
+    upload = {("POST", "/v1/analyses"): upload_cap}
     app.add_middleware(BodyLimit, limit_bytes=json_limit(settings.max_question_chars), streamed=upload)
     # Added last, so it runs first: a client without the token is refused before any body is considered.
     app.add_middleware(TokenGate, token=settings.api_token)

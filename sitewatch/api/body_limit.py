@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,16 +21,24 @@ def json_limit(max_question_chars: int) -> int:
     return max(MIN_JSON_LIMIT, max_question_chars * BYTES_PER_CHAR + JSON_OVERHEAD)
 
 
+@dataclass(frozen=True)
+class Cap:
+    """How large a route's body may be, and what a client sending more is told."""
+
+    limit_bytes: int
+    detail: str
+
+
 class BodyLimit:
     """ASGI middleware answering 413 to bodies over the limit: from Content-Length, else as they stream in.
 
-    `streamed` routes ((method, path) -> limit) read their own body in chunks with their own cap; they are
+    `streamed` routes ((method, path) -> Cap) read their own body in chunks with their own cap; they are
     only refused early from a Content-Length over theirs, never buffered here.
     """
 
-    def __init__(self, app: ASGIApp, limit_bytes: int, streamed: dict[tuple[str, str], int]) -> None:
+    def __init__(self, app: ASGIApp, limit_bytes: int, streamed: dict[tuple[str, str], Cap]) -> None:
         self.app = app
-        self.limit = limit_bytes
+        self.default = Cap(limit_bytes, f"the request body is larger than this route accepts ({limit_bytes:,} bytes)")
         self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -36,13 +46,13 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         route = (scope["method"], scope["path"].rstrip("/"))
-        limit = self.streamed.get(route, self.limit)
+        cap = self.streamed.get(route, self.default)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():
                 await problem_response(400, "the Content-Length header is not a number")(scope, receive, send)
-            elif int(declared) > limit:
-                await self._refuse(limit, scope, receive, send)
+            elif int(declared) > cap.limit_bytes:
+                await self._refuse(cap, scope, receive, send)
             else:
                 await self.app(scope, receive, send)
             return
@@ -57,8 +67,8 @@ class BodyLimit:
             if message["type"] != "http.request":
                 break
             size += len(message.get("body", b""))
-            if size > limit:
-                await self._refuse(limit, scope, receive, send)
+            if size > cap.limit_bytes:
+                await self._refuse(cap, scope, receive, send)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -76,7 +86,6 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     @staticmethod
-    async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is larger than this route accepts ({limit:,} bytes)"
+    async def _refuse(cap: Cap, scope: Scope, receive: Receive, send: Send) -> None:
         # Connection: close, so the client stops sending what is left of the body.
-        await problem_response(413, detail, {"Connection": "close"})(scope, receive, send)
+        await problem_response(413, cap.detail, {"Connection": "close"})(scope, receive, send)

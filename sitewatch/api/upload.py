@@ -26,7 +26,8 @@ MAX_FIELD_BYTES = 4096
 MAX_FIELDS = 32
 
 
-def _too_large(limit_bytes: int) -> Problem:
+def too_large(limit_bytes: int) -> Problem:
+    """The 413 an upload over `limit_bytes` gets."""
     megabytes = limit_bytes // (1 << 20)
     return Problem(413, f"the upload is larger than the limit of {megabytes} MB (SITEWATCH_UPLOAD_LIMIT_MB)")
 
@@ -98,7 +99,7 @@ class _Receiver:
         if self._is_file:
             self.size += len(chunk)
             if self.size > self.limit:
-                raise _too_large(self.limit)
+                raise too_large(self.limit)
             self.digest.update(chunk)
             assert self.file is not None
             self.file.write(chunk)
@@ -129,7 +130,7 @@ async def receive_upload(request: Request, folder: Path, limit_bytes: int) -> Up
     declared = request.headers.get("content-length", "")
     # Multipart framing adds a little; a body declared well past the limit is refused before it is read.
     if declared.isdigit() and int(declared) > limit_bytes + 64 * 1024:
-        raise _too_large(limit_bytes)
+        raise too_large(limit_bytes)
     folder.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-", suffix=".part", dir=folder)
     os.close(fd)
