@@ -417,3 +417,23 @@ def test_serve_with_a_cameras_file_shows_them_in_healthz(tmp_path: Path) -> None
             lambda: [c for c in client.get("/healthz").json()["cameras"] if c["state"] == "up"], 15, "the camera up"
         )
         assert cameras[0]["camera"] == "lobby" and cameras[0]["url"] == f"file://{FALL_CLIP}"
+
+
+def test_webhooks_without_a_secret_are_warned_about_once_and_in_healthz(
+    tmp_path: Path, webhook: WebhookReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from sitewatch.api.app import create_app
+
+    config = tmp_path / "cameras.yaml"
+    config.write_text(json.dumps({"cameras": [{"name": "lobby", "url": str(FALL_CLIP)}], "webhooks": [webhook.url]}))
+    settings = _settings(tmp_path).model_copy(update={"watch_config": config, "webhook_secret": None})
+    with caplog.at_level("WARNING", logger="sitewatch.live"), TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").json()["warnings"] == ["webhooks_unsigned"]
+    assert [r.message for r in caplog.records if "unsigned" in r.message] == [
+        "webhooks go out unsigned: set SITEWATCH_WEBHOOK_SECRET so receivers can check them"
+    ]
+    signed = _settings(tmp_path).model_copy(update={"watch_config": config})
+    with TestClient(create_app(signed)) as client:
+        assert "warnings" not in client.get("/healthz").json()

@@ -78,7 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
     def healthz(request: Request) -> Health:
         """The process answers (no token needed); with SITEWATCH_WATCH_CONFIG, each camera's state."""
         watcher = request.app.state.watcher
-        return Health(cameras=watcher.statuses() if watcher is not None else None)
+        if watcher is None:
+            return Health()
+        return Health(cameras=watcher.statuses(), warnings=watcher.warnings or None)
 
     @app.get("/readyz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     def readyz(request: Request) -> Health:

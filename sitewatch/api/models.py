@@ -30,3 +30,6 @@ class Health(BaseModel):
 
     status: Literal["ok"] = "ok"
     cameras: list[CameraStatus] | None = Field(None, description="each camera's state (up, down, ...) and counters")
+    warnings: list[str] | None = Field(
+        None, description="what the operator should fix: webhooks_unsigned (SITEWATCH_WEBHOOK_SECRET is not set)"
+    )

@@ -18,6 +18,8 @@ from sitewatch.store.store import worker_name
 
 log = logging.getLogger(__name__)
 
+# What /healthz lists for the operator to fix (codes, not sentences: programs read them).
+UNSIGNED_WEBHOOKS = "webhooks_unsigned"
 DEAD_LETTERS = "dead-letters.jsonl"  # alerts every attempt failed for, one JSON line each, in the data folder
 RING_MARGIN_S = 3.0  # the ring holds pre-roll + post-roll + this, so a clip cut a little late is still whole
 
@@ -55,6 +57,7 @@ class Watcher:
         self._status_channels = [c for c in channels if hasattr(c, "status")]
         self.store = store
         self.worker = worker_name()
+        self.warnings = [UNSIGNED_WEBHOOKS] if config.webhooks and settings.webhook_secret is None else []
         dead_letters = data_dir(settings) / DEAD_LETTERS
         self.outboxes = [Outbox(c, store, self.worker, settings.webhook_retries, dead_letters) for c in channels]
         self.desk = IncidentDesk(config, settings, store, self.outboxes, self.worker)
@@ -78,6 +81,8 @@ class Watcher:
 
     def start(self) -> Watcher:
         """Take over what a stopped process left unsent or unfinished, start sending, start every camera."""
+        if UNSIGNED_WEBHOOKS in self.warnings:
+            log.warning("webhooks go out unsigned: set SITEWATCH_WEBHOOK_SECRET so receivers can check them")
         unfinished = self.store.adopt_unfinished(self.worker, worker_alive)
         for outbox in self.outboxes:
             outbox.start()
