@@ -34,7 +34,7 @@ class ChatTurn(BaseModel):
     question: str
     question_en: str  # the text the model saw: English when translated ("" for report-only Korean)
     answer: str  # in `lang`; "" while a Korean answer is still streaming in English
-    answer_en: str  # the model's own answer (or the English report answer)
+    answer_en: str  # the model's own English answer; "" when no model spoke (no English original to show)
     lang: Lang  # the language of `answer`
     source: Literal["model", "report"] = "model"
     complete: bool = True  # False on the partial turns `ChatSession.stream` yields
@@ -205,19 +205,16 @@ class ChatSession:
         )
 
     def _report_turn(self, question: str, asked_in: Lang, lang: Lang, failure: str | None = None) -> ChatTurn:
-        """Answer from the report in the user's language and in English; no translation needed.
+        """Answer from the report in the user's language; no model spoke, so there is no English original.
 
         `failure` is why the model could not answer; the answer then says so.
         """
-
-        def note(code: Lang) -> str:
-            return "" if failure is None else language(code).t("chat_model_failed")
-
+        note = "" if failure is None else language(lang).t("chat_model_failed")
         return ChatTurn(
             question=question,
             question_en=question if asked_in == "en" else "",
-            answer=answer_from_report(question, asked_in, self.report, lang, note(lang)),
-            answer_en=answer_from_report(question, asked_in, self.report, "en", note("en")),
+            answer=answer_from_report(question, asked_in, self.report, lang, note),
+            answer_en="",
             lang=lang,
             source="report",
             warnings=[failure] if failure is not None else [],

@@ -6,9 +6,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-from sitewatch.chat import ChatSession
+from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.errors import SitewatchError
-from sitewatch.text import Lang, language
+from sitewatch.text import Lang, Language, language
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def run_terminal_chat(
             continue
         if line.lower() == "/en":
             history = session.history
-            output_fn((history[-1].answer_en if history else words.t("chat_no_answer_yet")) + "\n")
+            output_fn(_english_original(history[-1] if history else None, words) + "\n")
             continue
         try:
             _answer(session, line, output_fn, answer_lang)
@@ -61,6 +61,13 @@ def run_terminal_chat(
             output_fn(f"\nerror: {exc}\n")
             continue
         answered += 1
+
+
+def _english_original(turn: ChatTurn | None, words: Language) -> str:
+    """What /en prints: the model's English answer, or why there is none."""
+    if turn is None:
+        return words.t("chat_no_answer_yet")
+    return turn.answer_en or words.t("chat_no_original")
 
 
 def _answer(session: ChatSession, question: str, output_fn: Callable[[str], None], lang: Lang | None) -> None:

@@ -99,24 +99,24 @@ class ModelOpinion(BaseModel):
 
 
 class Report(BaseModel):
-    """The result of analysing one video."""
+    """The result of analysing one video: the findings first (the order of report.json), then the metadata."""
 
-    video: VideoInfo
     verdict: Verdict
     confidence: float = Field(ge=0.0, le=1.0)
     events: list[Event] = Field(default_factory=list)
     summary_en: str
     summary_ko: str
+    warnings: list[str] = Field(default_factory=list)
+    coverage: float = Field(1.0, ge=0.0, le=1.0, description="fraction of the video that could be read")
+    people_max: int = 0
     detector: str
     model: str | None = None
     opinions: list[ModelOpinion] = Field(default_factory=list)
     scene_en: str = ""
     # The model's scene description in the other languages it was translated into (language code -> text).
     scene_translations: dict[str, str] = Field(default_factory=dict)
-    people_max: int = 0
+    video: VideoInfo
     signals: list[SignalSeries] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    coverage: float = Field(1.0, ge=0.0, le=1.0, description="fraction of the video that could be read")
     timings: dict[str, float] = Field(default_factory=dict)
     # Paths (relative to the report folder) that sitewatch wrote there: the only files it may replace or delete.
     outputs: list[str] = Field(default_factory=list)

@@ -7,13 +7,16 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from media import SHARED_VIDEOS
 from openai_stub import OpenAIStub, RecordedRequest, unused_port
 
+from sitewatch.assess import analyze
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.chat_cli import run_terminal_chat
 from sitewatch.errors import SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
 from sitewatch.schema import Event, EventKind, GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo
+from sitewatch.settings import get_settings
 from sitewatch.text import detect_intents, language
 from sitewatch.translate.model import ModelTranslator
 from sitewatch.translate.openai import OpenAITranslator
@@ -296,7 +299,7 @@ def test_translation_failure_answers_from_the_report_and_says_why():
     [
         ("What happened?", ["Accident detected. A person fell at 12.0 s, then lay on the ground until 30.0 s "
                             "(confidence 91%).", "Please check on the worker"]),
-        ("When did it happen?", ["The fall started at 12.0 s and lasted until 30.0 s."]),
+        ("When did it happen?", ["A person fell at 12.0 s, then lay on the ground until 30.0 s (confidence 91%)."]),
         ("How many people were there?", ["Up to 2 people were visible at once. One of them was involved."]),
         ("Is someone down?", ["Yes. A person fell at 12.0 s, then lay on the ground until 30.0 s"]),
         ("Hello", ["Accident detected.", "You can ask what happened"]),
@@ -320,7 +323,7 @@ def test_report_only_answers_in_english(question, expected):
                 "12.0초에 사람이 넘어졌고, 이후 30.0초까지 바닥에 쓰러져 있었습니다(신뢰도 91%).",
             ],
         ),
-        ("언제 일어났어요?", ["넘어짐은 12.0초에 시작되어 30.0초까지 이어졌습니다."]),
+        ("언제 일어났어요?", ["12.0초에 사람이 넘어졌고, 이후 30.0초까지 바닥에 쓰러져 있었습니다(신뢰도 91%)."]),
         ("사람이 몇 명 있었나요?", ["화면에는 동시에 최대 2명이 보였습니다.", "관련된 사람은 1명입니다."]),
         ("쓰러진 사람이 있나요?", ["네. 12.0초에 사람이 넘어졌고"]),
     ],
@@ -332,7 +335,7 @@ def test_report_only_answers_in_polite_korean(question, expected):
         assert text in turn.answer
     assert "SITEWATCH_" not in turn.answer and "SITEWATCH_" not in turn.answer_en
     assert turn.answer.endswith(("니다.", "%).")), turn.answer
-    assert turn.answer_en  # the English original is kept too
+    assert turn.answer_en == ""  # no model spoke: there is no English original to offer
 
 
 def test_report_only_without_events_or_report():
@@ -432,3 +435,74 @@ def test_a_resumed_chat_gives_the_model_its_earlier_turns():
     assert [m.content for m in messages[1:3]] == ["What happened?", first.history[0].answer_en]
     again.reset()
     assert again.history == [] and len(first.history) == 1
+
+
+# --- answers read as a person would say them (issue 21) -------------------------------------------
+
+
+def _lost_report() -> Report:
+    """The report a site manager saw: one person lost from view after a fast drop, not sure."""
+    lost = Event(kind=EventKind.person_lost_after_fall, start_s=5.8, end_s=7.7, confidence=0.42, keyframe_s=6.0,
+                 people=[1])
+    return _report(events=[lost]).model_copy(update={"verdict": Verdict.uncertain, "confidence": 0.42})
+
+
+# Event labels said as if they were the grammatical subject ("넘어진 뒤 사라짐은 …", "The lost from view …").
+LABEL_AS_SUBJECT = ("짐은 ", "짐이 ", "물은 ", "힘은 ", "The fall ", "The person down ", "The lost ", "The falling ")
+
+
+def _reads_naturally(answer: str) -> None:
+    assert not any(label in answer for label in LABEL_AS_SUBJECT), answer
+    # "네." / "Yes." only opens an answer; it never sits after a sentence that already answered.
+    assert "니다. 네." not in answer and ". Yes." not in answer, answer
+
+
+@pytest.mark.parametrize("report", [_report(), _lost_report()], ids=["fall", "lost"])
+def test_when_did_they_fall_is_answered_with_the_time_and_no_stray_yes(report: Report) -> None:
+    first = report.events[0]
+    when_ko = ChatSession(report=report).ask("언제 넘어졌나요?").answer
+    when_en = ChatSession(report=report).ask("When did the worker fall?").answer
+    assert when_ko.startswith(f"{first.start_s:.1f}초에 사람이 ") and when_ko.endswith("%).")
+    assert when_en.startswith("A person ") and f"at {first.start_s:.1f} s" in when_en
+    for answer in (when_ko, when_en):
+        _reads_naturally(answer)
+        assert not answer.startswith(("네", "Yes", "Possibly", "확실"))
+
+
+def test_is_someone_down_says_yes_or_hedges_by_the_verdict() -> None:
+    sure = ChatSession(report=_report()).ask("쓰러진 사람이 있나요?").answer
+    assert sure.startswith("네. 12.0초에 사람이 넘어졌고")
+    unsure = ChatSession(report=_lost_report()).ask("쓰러진 사람이 있나요?").answer
+    assert unsure.startswith("확실하지는 않지만") and "5.8초에 사람이 빠르게" in unsure and "네." not in unsure
+    assert ChatSession(report=_lost_report()).ask("Is anyone down?").answer.startswith("Possibly")
+
+
+@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="shared clips absent")
+@pytest.mark.parametrize("clip", ["dev01_sriram2226.mp4", "dev04_yugesh_kc.mp4"])
+def test_answers_about_real_clips_read_naturally(clip: str) -> None:
+    """Real clips through the real detector: every answer is natural polite Korean and plain English."""
+    report = analyze(SHARED_VIDEOS / clip, get_settings())
+    questions = {
+        "ko": ("언제 넘어졌나요?", "쓰러진 사람이 있나요?", "무슨 일이 있었나요?", "몇 명이 다쳤나요?", "언제였나요?"),
+        "en": ("When did the worker fall?", "Is someone down?", "What happened?", "How many people were hurt?"),
+    }
+    for lang, asked in questions.items():
+        for question in asked:
+            turn = ChatSession(report=report).ask(question)
+            _reads_naturally(turn.answer)
+            assert turn.answer_en == "" and turn.lang == lang
+            if lang == "ko":
+                assert turn.answer.endswith(("니다.", "%).")), turn.answer
+
+
+def test_report_answers_offer_no_english_original_and_en_says_why() -> None:
+    """Only a model's answer has an English original: report answers leave it empty, /en explains."""
+    turn = ChatSession(report=_report()).ask("무슨 일이 있었나요?")
+    assert turn.source == "report" and turn.answer_en == ""
+    _, out = _run(ChatSession(report=_report()), ["무슨 일이 있었나요?", "/en"])
+    assert language("ko").t("chat_no_original") in out
+    failed = ChatSession(_clip(), _report(), model=FakeVLM(lambda m: ""))
+    degraded = failed.ask("What happened?")
+    assert degraded.source == "report" and degraded.answer_en == ""
+    spoke = ChatSession(_clip(), model=FakeVLM(lambda m: "A worker fell.")).ask("What happened?")
+    assert spoke.source == "model" and spoke.answer_en == "A worker fell."

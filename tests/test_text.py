@@ -10,7 +10,6 @@ import pytest
 from sitewatch.schema import Event, EventKind, Report, Verdict, VideoInfo
 from sitewatch.text import LANGS, answer_from_report, describe, detect_intents, group_incidents, language
 from sitewatch.text.base import Intent
-from sitewatch.text.ko import has_final_consonant, josa
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sitewatch"
 HANGUL = re.compile("[\uac00-\ud7a3]")
@@ -102,15 +101,6 @@ def test_english_counts_people_in_good_english(most: int, involved: int, expecte
     assert language("en").people_seen(most, involved) == expected
 
 
-def test_korean_particles_follow_the_final_consonant() -> None:
-    assert josa("넘어짐", "은", "는") == "넘어짐은" and josa("낙하물", "이", "가") == "낙하물이"
-    assert josa("상태", "이", "가") == "상태가" and josa("3초", "이", "가") == "3초가"
-    assert has_final_consonant("넘어진 뒤 사라짐") and not has_final_consonant("부딪혀")
-    assert has_final_consonant("1") and not has_final_consonant("2")
-    when = language("ko").when(group_incidents([_event(EventKind.object_drop, 20.0, 20.4, 0.5, [])])[0])
-    assert when == "낙하물은 20.0초에 감지되었습니다."
-
-
 def test_no_accident_and_uncertain_summaries() -> None:
     quiet = describe(_report([], Verdict.no_accident, people=2), "ko").summary
     assert quiet == (
@@ -142,7 +132,7 @@ def test_report_answers_do_not_end_in_setup_hints() -> None:
         answer = answer_from_report(question, lang, report, lang)
         assert "SITEWATCH_" not in answer and "--model" not in answer
     when = answer_from_report("사고가 언제 일어났어?", "ko", report, "ko")
-    assert when == "넘어짐은 3.7초에 시작되어 11.2초까지 이어졌습니다."
+    assert when == "3.7초에 사람이 넘어졌고, 이후 11.2초까지 바닥에 쓰러져 있었습니다(신뢰도 92%)."
     assert answer_from_report("쓰러진 사람 있어?", "ko", report, "ko").startswith("네. 3.7초에 사람이 넘어졌고")
     assert detect_intents("사고가 언제 일어났어?", "ko") == [Intent.when]
     assert answer_from_report("What happened?", "en", None, "ko").startswith("아직 이 영상의 분석 결과가 없어서")

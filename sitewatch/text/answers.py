@@ -32,18 +32,28 @@ def _what(report: Report, words: Language, incidents: list[Incident]) -> list[st
 
 
 def _when(report: Report, words: Language, incidents: list[Incident]) -> list[str]:
-    return [words.when(i) for i in incidents] or [words.t("chat_no_time")]
+    # Each incident's sentence opens with its time and says what happened, as a person would answer "when?".
+    return [words.incident(i) for i in incidents] or [words.t("chat_no_time")]
 
 
 def _people(report: Report, words: Language, incidents: list[Incident]) -> list[str]:
     return [words.people_seen(report.people_max, len({p for i in incidents for p in i.people}))]
 
 
+def _down_incidents(incidents: list[Incident]) -> list[Incident]:
+    return [i for i in incidents if {e.kind for e in i.phases} & _DOWN_KINDS]
+
+
 def _down(report: Report, words: Language, incidents: list[Incident]) -> list[str]:
-    down = [i for i in incidents if {e.kind for e in i.phases} & _DOWN_KINDS]
+    down = _down_incidents(incidents)
     if not down:
         return [words.t("chat_nobody_down")]
-    return [words.t("chat_yes"), *(words.incident(i) for i in down)]
+    return [words.incident(i) for i in down]
+
+
+def _yes(report: Report, words: Language) -> str:
+    """The "yes" that opens an answer to a yes-or-no question, hedged when the detector is not sure."""
+    return words.t("chat_yes" if report.verdict is Verdict.accident else "chat_maybe")
 
 
 _ANSWERS = {Intent.what: _what, Intent.when: _when, Intent.people: _people, Intent.down: _down}
@@ -60,6 +70,9 @@ def answer_from_report(question: str, question_lang: str, report: Report | None,
         sentences: list[str] = []
         for intent in intents or [Intent.what]:
             sentences += [s for s in _ANSWERS[intent](report, words, incidents) if s not in sentences]
+        if intents == [Intent.down] and _down_incidents(incidents):
+            # Only "is someone down?" is a yes-or-no question; "when did they fall?" is answered with the time.
+            sentences.insert(0, _yes(report, words))
         if not intents:
             sentences.append(words.t("chat_help"))
         body = " ".join(sentences)

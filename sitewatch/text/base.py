@@ -63,7 +63,3 @@ class Language(ABC):
     @abstractmethod
     def accident_opening(self, incidents: int) -> str:
         """The first sentence of an accident verdict that names how many incidents there were."""
-
-    @abstractmethod
-    def when(self, incident: Incident) -> str:
-        """One sentence saying when an incident started (and until when it lasted)."""

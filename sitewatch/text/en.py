@@ -79,6 +79,7 @@ class English(Language):
         "chat_no_time": "The detector found no accident, so there is no time to give.",
         "chat_nobody_down": "No: the detector saw nobody fall or lie on the ground.",
         "chat_yes": "Yes.",
+        "chat_maybe": "Possibly: the detector saw something like it, but it is not sure.",
         "chat_help": "You can ask what happened, when, how many people were there, or whether someone is down.",
         "chat_no_report": "There is no analysis of this video yet, so I cannot answer. Please analyse the video first.",
         "chat_no_translator": "",
@@ -96,6 +97,7 @@ class English(Language):
         ),
         "chat_cleared": "Chat cleared.",
         "chat_no_answer_yet": "No answer yet.",
+        "chat_no_original": "This answer comes from the detector's report, not a model: there is no English original.",
         "question_too_long": "The question is too long ({length:,} characters). Please keep it under {limit:,}.",
         "signal_max": "max {value:.2f}",
         "col_number": "#",
@@ -235,14 +237,6 @@ class English(Language):
     def accident_opening(self, incidents: int) -> str:
         """Accident detected / N possible accidents were detected."""
         return "Accident detected." if incidents <= 1 else f"{incidents} possible accidents were detected."
-
-    def when(self, incident: Incident) -> str:
-        """The fall started at 3.7 s and lasted until 11.2 s."""
-        start, end = self.seconds(incident.start_s), self.seconds(incident.end_s)
-        name = self.events[incident.kind]
-        if incident.end_s - incident.start_s <= 1.0:
-            return f"The {name} was detected at {start}."
-        return f"The {name} started at {start} and lasted until {end}."
 
 
 ENGLISH = English()

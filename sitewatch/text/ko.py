@@ -1,4 +1,4 @@
-"""Korean: polite formal style (합니다체), the site-safety glossary, and particles chosen by the final consonant."""
+"""Korean: polite formal style (합니다체) and the site-safety glossary."""
 
 from __future__ import annotations
 
@@ -8,25 +8,6 @@ from typing import ClassVar
 from sitewatch.schema import Event, EventKind, Verdict
 from sitewatch.text.base import Intent, Language
 from sitewatch.text.incidents import Incident
-
-
-def has_final_consonant(word: str) -> bool:
-    """True if the last Hangul syllable of `word` ends in a consonant (받침), which picks 이/은/을."""
-    for ch in reversed(word.strip()):
-        if "가" <= ch <= "힣":
-            return (ord(ch) - ord("가")) % 28 != 0
-        if ch.isdigit():
-            # Numbers are read aloud: 1 일, 3 삼, 6 육, 7 칠, 8 팔, 0 영/십 end in a consonant.
-            return ch in "013678"
-        if ch.isalnum():
-            return False
-    return False
-
-
-def josa(word: str, with_final: str, without_final: str) -> str:
-    """`word` followed by the particle form that suits it: josa("상태", "이", "가") -> "상태가"."""
-    return word + (with_final if has_final_consonant(word) else without_final)
-
 
 # Each kind as the opening clause of a sentence, in final and connective (…고) form; {t} is the time.
 _HEAD: dict[EventKind, tuple[str, str]] = {
@@ -105,6 +86,7 @@ class Korean(Language):
         "chat_no_time": "감지된 사고가 없어서 알려 드릴 시각이 없습니다.",
         "chat_nobody_down": "아니요, 넘어지거나 쓰러진 사람은 감지되지 않았습니다.",
         "chat_yes": "네.",
+        "chat_maybe": "확실하지는 않지만 그렇게 보이는 장면이 있습니다.",
         "chat_help": "무슨 일이 있었는지, 언제였는지, 몇 명이 있었는지, 쓰러진 사람이 있는지 물어보실 수 있습니다.",
         "chat_no_report": "아직 이 영상의 분석 결과가 없어서 답변드리기 어렵습니다. 먼저 영상을 분석해 주세요.",
         "chat_no_translator": (
@@ -124,6 +106,7 @@ class Korean(Language):
         ),
         "chat_cleared": "대화를 지웠습니다.",
         "chat_no_answer_yet": "아직 답변이 없습니다.",
+        "chat_no_original": "이 답변은 모델이 아니라 감지기 보고서에서 나온 것이라 영어 원문이 없습니다.",
         "question_too_long": "질문이 너무 깁니다({length:,}자). {limit:,}자 이내로 줄여 주세요.",
         # tables (CLI, page, HTML report)
         "signal_max": "최대 {value:.2f}",
@@ -264,14 +247,6 @@ class Korean(Language):
     def accident_opening(self, incidents: int) -> str:
         """사고가 감지되었습니다 / 사고로 보이는 장면이 N건 감지되었습니다."""
         return "사고가 감지되었습니다." if incidents <= 1 else f"사고로 보이는 장면이 {incidents}건 감지되었습니다."
-
-    def when(self, incident: Incident) -> str:
-        """넘어짐은 3.7초에 시작되어 11.2초까지 이어졌습니다."""
-        kind = josa(self.events[incident.kind], "은", "는")
-        start, end = self.seconds(incident.start_s), self.seconds(incident.end_s)
-        if incident.end_s - incident.start_s <= 1.0:
-            return f"{kind} {start}에 감지되었습니다."
-        return f"{kind} {start}에 시작되어 {end}까지 이어졌습니다."
 
 
 KOREAN = Korean()
