@@ -68,9 +68,10 @@ class CameraWatch:
 
     def __init__(
         self, config: CameraConfig, detector: LearnedDetector, ring_s: float, stall_s: float,
-        on_event: EventSink, on_status: StatusSink,
+        on_event: EventSink, on_status: StatusSink, down_alert_s: float = 0.0,
     ) -> None:
         self.config = config
+        self._down_alert_s = down_alert_s
         self.name = config.name
         self.ring = FrameRing(ring_s)
         self._detector = detector
@@ -213,7 +214,7 @@ class CameraWatch:
                 item_generation, aspect, frame = self._queue.popleft()
             if online is None or item_generation != generation:
                 # A new connection: people and motion are followed afresh.
-                online, generation = OnlineDetector(self._detector, aspect), item_generation
+                online, generation = OnlineDetector(self._detector, aspect, self._down_alert_s), item_generation
             try:
                 events = online.push(frame)
             except Exception:

@@ -43,6 +43,10 @@ class WatchConfig(_Strict):
     cooldown_s: float = Field(30.0, ge=0, le=3600, description="one alert per camera within this many seconds")
     min_confidence: float = Field(ACCIDENT_CONFIDENCE, ge=0, le=1, description="events below it raise no alert")
     stall_s: float = Field(5.0, gt=0, le=300, description="a camera silent this long is reconnected")
+    down_alert_s: float = Field(
+        10.0, ge=0, le=600, description="a person lying this long, never seen upright (lying when watching "
+        "started), raises person_down; 0: never",
+    )
 
     @field_validator("cameras")
     @classmethod

@@ -66,7 +66,7 @@ class Watcher:
         self.cameras = [
             # One detector (one pose interpreter) per camera: cameras are analysed in parallel threads.
             CameraWatch(camera, get_detector(settings.detector, threads=1, **options), ring_s, config.stall_s,
-                        self.desk.on_event, self._status_changed)
+                        self.desk.on_event, self._status_changed, config.down_alert_s)
             for camera in config.cameras
         ]
         self._done = threading.Event()
