@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -283,12 +284,22 @@ def test_a_configured_model_describes_the_incident_clip_and_the_alert_is_updated
                          "severity": "serious", "description": "A worker carrying a box slips and falls."})
     with OpenAIStub(lambda request: answer) as stub:
         model = {"vlm": f"openai:stub-vlm@{stub.base_url}"}
-        with Watching(tmp_path, [{"name": "dock-2", "url": str(FALL_CLIP)}], model, webhooks=[webhook.url]) as w:
+        with Watching(tmp_path, [{"name": "dock-2", "url": str(FALL_CLIP)}], model, webhooks=[webhook.url],
+                      public_url="https://sitewatch.example/") as w:
             update = wait_until(lambda: webhook.of("update"), 40, "the model-checked alert")[0]
             report = w.store.report(update["analysis_id"])
         assert stub.requests, "the model was asked about the clip"
     assert "stub-vlm" in (report.model or "") and "slips and falls" in report.scene_en
-    assert update["verdict"] == "accident" and update["message"]
+    assert update["verdict"] == "accident"
+    link = f"https://sitewatch.example/v1/analyses/{update['analysis_id']}/report.html"
+    assert update["report_url"] == link
+    # Each thing said once: the wall-clock time with its zone, the verdict, the model's words, the link;
+    # no time inside the clip ("3.0 s"), which means nothing to the reader.
+    message = update["message"]
+    assert message.count("Accident detected") == 1 and message.count("slips and falls") == 1, message
+    when = datetime.fromisoformat(update["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    assert message.endswith(f"Report: {link}") and when in message and " s " not in message, message
+    assert webhook.of("new")[0]["report_url"] is None
 
 
 def test_an_unknown_config_key_is_one_clear_line(tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ class WatchConfig(_Strict):
     mqtt: str | None = Field(None, description="mqtt://user:pass@host:1883 (mqtts:// for TLS)")
     notify: list[str] = Field(default_factory=list, description="apprise URLs (slack://, tgram://, mailto://, ...)")
     lang: Lang | None = Field(None, description="alert language (default SITEWATCH_LANG)")
+    public_url: str | None = Field(
+        None, pattern=r"^https?://[^\s/@]+(/\S*)?$",
+        description="where receivers reach `sitewatch serve` (https://sitewatch.example): alerts link to reports",
+    )
     pre_roll_s: float = Field(5.0, ge=0, le=60, description="seconds of video kept before an incident")
     post_roll_s: float = Field(5.0, ge=0, le=60, description="seconds of video kept after it")
     cooldown_s: float = Field(30.0, ge=0, le=3600, description="one alert per camera within this many seconds")

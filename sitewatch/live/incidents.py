@@ -97,11 +97,11 @@ class IncidentDesk:
 
     # --- alerts ---------------------------------------------------------------------------------------------
 
-    def _deliveries(self, type: AlertType) -> Deliveries:
+    def _deliveries(self, type: AlertType, report: Report | None = None) -> Deliveries:
         """The rows that send one alert (one id on every channel) about an incident's new state."""
 
         def rows(incident: IncidentRecord) -> list[DeliveryRecord]:
-            alert = alert_for(incident, self.lang, type)
+            alert = alert_for(incident, self.lang, type, report, self.config.public_url)
             return [outbox.delivery(alert) for outbox in self.outboxes]
 
         return rows
@@ -114,7 +114,7 @@ class IncidentDesk:
         self, incident_id: str, analysis: AnalysisRecord | None, report: Report | None = None, error: str | None = None
     ) -> None:
         """Link the clip's analysis (or why there is none) and send the update."""
-        incident = self.store.link_incident(incident_id, analysis, self._deliveries("update"), report, error)
+        incident = self.store.link_incident(incident_id, analysis, self._deliveries("update", report), report, error)
         self._wake_outboxes()
         log.info("incident %s: %s, alert updated", incident.id,
                  f"clip analysed ({report.verdict.value})" if report else f"no clip ({error})")

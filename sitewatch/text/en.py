@@ -206,7 +206,9 @@ class English(Language):
         "alert_title": "{event} on camera {camera}",
         "alert_body": "Possible accident on camera {camera}{site} at {time}: {event} ({confidence}).",
         "alert_site": " (site {site})",
-        "alert_update": "The incident clip was checked: {verdict}. {summary}",
+        "alert_update": "The incident clip was checked: {verdict}.",
+        "alert_no_clip": "The incident clip could not be checked.",
+        "alert_report": "Report: {url}",
     }
 
     def seconds(self, s: float) -> str:

@@ -216,7 +216,9 @@ class Korean(Language):
         "alert_title": "{camera} 카메라: {event} 감지",
         "alert_body": "{time}, {camera} 카메라{site}에서 사고가 의심됩니다: {event}({confidence}).",
         "alert_site": "({site} 현장)",
-        "alert_update": "사고 영상을 확인했습니다: {verdict}. {summary}",
+        "alert_update": "사고 영상을 확인했습니다: {verdict}.",
+        "alert_no_clip": "사고 영상을 확인하지 못했습니다.",
+        "alert_report": "보고서: {url}",
     }
 
     def seconds(self, s: float) -> str:
