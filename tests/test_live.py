@@ -384,6 +384,10 @@ def test_rtsp_server_restarted_mid_stream_is_reconnected(
         alert = wait_until(lambda: webhook.of("new"), 20, "the alert after reconnecting")[0]
         _check_alert(alert, "yard", FALL_AT_S)
         assert w.watcher.statuses()[0].reconnects >= 1
+    errors = {s.error for s in w.statuses if s.state is CameraState.down}
+    # Said plainly: the stream ended, nothing listening while the server was away, or the read timing out.
+    assert errors and errors <= {"the stream ended", "connection refused: nothing listens at that address and port",
+                                 "no data for 2 s", "the camera closed the connection"}, errors
 
 
 @needs_clip
@@ -395,6 +399,7 @@ def test_a_stalled_stream_is_reported_down_then_recovers(tmp_path: Path, rtsp: C
         paused = time.monotonic()
         wait_until(lambda: CameraState.down in w.states("crane"), 10, "the stall reported")
         assert time.monotonic() - paused < 2 + 3, "reported within the stall timeout (2 s) and a margin"
+        assert next(s.error for s in w.statuses if s.state is CameraState.down) == "no data for 2 s"
         server.resume()
         wait_until(lambda: w.states("crane")[-1] is CameraState.up, 20, "the camera back up")
         before = w.watcher.statuses()[0].frames_read

@@ -52,7 +52,8 @@ def test_three_cameras_keep_fd2_on_the_log_file_and_debug_logs_hold_no_password(
     try:
         # Both playing cameras analysed their fall (each pose interpreter allocated in its own thread).
         wait_until(lambda: {a["camera"] for a in webhook.of("new")} >= {"a", "b"}, 60, "an alert from a and b")
-        wait_until(lambda: "camera missing down" in log_file.read_text(), 20, "the missing camera's down line")
+        wait_until(lambda: "camera missing down: no such stream on the camera (404)" in log_file.read_text(), 20,
+                   "the missing camera's down line")
         assert os.readlink(f"/proc/{proc.pid}/fd/2") == str(log_file)
         # Logged after every interpreter exists: the file still receives what the process writes.
         wait_until(lambda: log_file.read_text().count(": fall at ") + log_file.read_text().count(

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from sitewatch.detect.learned import LearnedDetector
 from sitewatch.live.config import CameraConfig
+from sitewatch.live.failures import explain
 from sitewatch.live.online import OnlineDetector
 from sitewatch.live.reader import StreamEnded, read_frames
 from sitewatch.live.ring import FrameRing
@@ -160,7 +161,7 @@ class CameraWatch:
                     continue  # --loop: the file starts again at once
                 error = "the stream ended"
             except (av.error.FFmpegError, OSError) as exc:
-                error = f"{type(exc).__name__}: {mask_url(str(exc))}"[:300]
+                error = explain(exc, self._stall_s)
             if self._stop.is_set():
                 return
             if self._status.frames_read > read_before:
