@@ -170,26 +170,10 @@ def _progress_bar():
 
 def _print_report(report, lang: str) -> None:
     from rich.console import Console
-    from rich.table import Table
 
-    from sitewatch.text import describe, language
-    from sitewatch.text.style import VERDICT_TERMINAL
+    from sitewatch.cli_render import print_report
 
-    words = language(lang)
-    text = describe(report, lang)
-    console = Console()
-    console.print(f"[{VERDICT_TERMINAL[report.verdict]}]{text.verdict}[/] ({text.confidence})")
-    console.print(text.summary, markup=False)
-    if text.rows:
-        head, cells = text.table()
-        table = Table(*head)
-        for row in cells:
-            table.add_row(*row)
-        console.print(table)
-    for warning in report.warnings:
-        console.print(f"[yellow]{words.t('warning')}:[/] {warning}", markup=True, highlight=False)
-    total = words.seconds(report.timings.get("total_s", 0.0))
-    console.print(f"[dim]{words.t('terminal_footer', detector=report.detector, total=total)}[/]")
+    print_report(report, lang, Console())
 
 
 @app.command()
@@ -457,18 +441,15 @@ def models(as_json: JsonFlag = False) -> None:
     from dataclasses import asdict
 
     from rich.console import Console
-    from rich.table import Table
 
+    from sitewatch.cli_render import models_table
     from sitewatch.vlm.registry import describe_backends
 
     rows = describe_backends()
     if as_json:
         _print_json([asdict(r) for r in rows])
         return
-    table = Table("name", "target", "extra", "installed", "needs")
-    for r in rows:
-        table.add_row(r.name, r.target, r.extra, "yes" if r.installed else "no", r.needs)
-    Console().print(table)
+    Console().print(models_table(rows))
 
 
 @app.command("convert-pllava")
@@ -508,16 +489,26 @@ def ui(
             "SITEWATCH_MODELS are offered. Only for a page that you alone can reach.",
         ),
     ] = False,
+    no_history: Annotated[
+        bool,
+        typer.Option(
+            "--no-history",
+            help="Keep no uploads, analyses or chats in the history (default: SITEWATCH_PAGE_HISTORY, on).",
+        ),
+    ] = False,
 ) -> None:
     """Open the web page: upload a video, see the verdict, timeline and keyframes, and chat about it."""
+    from sitewatch.settings import get_settings, updated
     from sitewatch.ui.app import launch
 
+    settings = updated(get_settings(), page_history=False) if no_history else get_settings()
     launch(
         host=host,
         port=port,
         share=share,
         lang=lang.value if lang else None,
         examples_dir=examples,
+        settings=settings,
         allow_any_model=allow_any_model,
     )
 
@@ -544,29 +535,54 @@ def _save_to_history(video: Path, report, settings, model: str | None) -> None:
     typer.echo(f"saved to the history as {record.id}", err=True)
 
 
-@app.command()
+history_app = typer.Typer(no_args_is_help=False)
+app.add_typer(history_app, name="history")
+
+
+def _verdict_option(value: str | None) -> str | None:
+    """--verdict as users write it: a code or a label in any language and case."""
+    if value is None:
+        return None
+    from sitewatch.text.verdicts import parse_verdict, verdict_words
+
+    verdict = parse_verdict(value)
+    if verdict is None:
+        accepted = ", ".join(f'"{w}"' if " " in w else w for w in verdict_words())
+        raise SitewatchError(f"--verdict: unknown verdict {value!r}; accepted (any case): {accepted}")
+    return verdict.value
+
+
+@history_app.callback(invoke_without_command=True)
 def history(
+    ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many analyses (newest first).")] = 20,
-    verdict: Annotated[str | None, typer.Option(help="Only this verdict: accident, uncertain, no_accident.")] = None,
+    verdict: Annotated[
+        str | None,
+        typer.Option(help="Only this verdict: its label as shown, in any language and case (\"possible accident\"), "
+                     "or its code (accident, uncertain, no_accident)."),
+    ] = None,
     event: Annotated[str | None, typer.Option(help="Only analyses with an event of this kind (fall, ...).")] = None,
     site: Annotated[str | None, typer.Option(help="Only this site tag.")] = None,
     camera: Annotated[str | None, typer.Option(help="Only this camera tag.")] = None,
+    lang: Annotated[Lang | None, typer.Option(help="Language of the table (default: SITEWATCH_LANG or ko).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List the analyses kept in the history (analyze --save, sitewatch serve)."""
+    """List the analyses kept in the history (analyze --save, serve), in local time; `history show ID` opens one."""
+    if ctx.invoked_subcommand is not None:
+        return
     from pydantic import ValidationError
     from rich.console import Console
-    from rich.table import Table
 
-    from sitewatch.settings import get_settings
+    from sitewatch.cli_render import print_history
     from sitewatch.store import AnalysisQuery
 
+    settings = _settings(lang)
     try:
-        query = AnalysisQuery(limit=limit, verdict=verdict, event=event, site=site, camera=camera)
+        query = AnalysisQuery(limit=limit, verdict=_verdict_option(verdict), event=event, site=site, camera=camera)
     except ValidationError as exc:
         problems = "; ".join(f"--{e['loc'][0]}: {e['msg'].lower()}" for e in exc.errors())
         raise SitewatchError(f"invalid option: {problems}") from None
-    store = _open_store(get_settings())
+    store = _open_store(settings)
     try:
         page = store.query(query)
     finally:
@@ -574,16 +590,38 @@ def history(
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
-    shown = f" (newest {len(page.items)})" if page.total > len(page.items) else ""
-    table = Table("id", "created (UTC)", "status", "verdict", "events", "video", "site/camera",
-                  title=f"{page.total} analyses{shown}")
-    for r in page.items:
-        tags = "/".join(t for t in (r.options.site, r.options.camera) if t)
-        table.add_row(
-            r.id, r.created_at.strftime("%Y-%m-%d %H:%M"), r.status.value, r.verdict.value if r.verdict else "",
-            ", ".join(k.value for k in r.event_kinds), r.video_name, tags,
-        )
-    Console().print(table)
+    print_history(page, settings.lang, Console())
+
+
+@history_app.command("show")
+def history_show(
+    analysis_id: Annotated[str, typer.Argument(help="The analysis id, or its first characters as listed.")],
+    lang: Annotated[Lang | None, typer.Option(help="Language of the report (default: SITEWATCH_LANG or ko).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """One analysis from the history: its verdict, summary and incidents, and the path of its report.html."""
+    from rich.console import Console
+
+    from sitewatch.cli_render import print_history_entry
+    from sitewatch.report.files import REPORT_HTML
+    from sitewatch.store.records import Status
+
+    settings = _settings(lang)
+    store = _open_store(settings)
+    try:
+        record = store.get(store.resolve_id(analysis_id.strip().lower()))
+        report = store.report(record.id) if record.status is Status.done else None
+        html = store.report_folder(record.id) / REPORT_HTML if report is not None else None
+    finally:
+        store.close()
+    if as_json:
+        _print_json({
+            "analysis": record.model_dump(mode="json"),
+            "report_html": str(html) if html is not None else None,
+            "report": report.model_dump(mode="json") if report is not None else None,
+        })
+        return
+    print_history_entry(record, report, html, settings.lang, Console())
 
 
 @app.command()

@@ -90,8 +90,27 @@ def test_analyze_prints_a_korean_verdict_for_a_real_fall() -> None:
 
 def test_models_lists_backends_as_json() -> None:
     out = run("models", "--json")
-    names = {row["name"] for row in json.loads(out.stdout)}
+    rows = json.loads(out.stdout)
+    names = {row["name"] for row in rows}
     assert {"pllava-7b", "pllava-34b"} <= names and any(n.startswith("hf") for n in names)
+    hardware = {row["name"]: row["hardware"] for row in rows}
+    assert hardware["pllava-7b"] == "a GPU with 16 GB" and "72 GB" in hardware["pllava-34b"]
+
+
+def test_models_says_each_size_once_and_fits_80_columns() -> None:
+    import os
+
+    from sitewatch.vlm.registry import ALIASES, BACKENDS
+
+    out = subprocess.run([sys.executable, "-m", "sitewatch", "models"], capture_output=True, text=True, timeout=60,
+                         cwd=REPO, env={**os.environ, "COLUMNS": "80"})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and "…" not in out.stdout
+    for name in ALIASES:
+        assert sum(line.split()[:1] == [name] for line in lines) == 1, name  # one row each, name whole
+    assert out.stdout.count("with 16 GB") == 1 and out.stdout.count("with 72 GB") == 1  # pllava-7b, -34b
+    assert all(out.stdout.count(f"{b}:<") == 1 for b in BACKENDS)
 
 
 def test_chat_answers_from_the_report_in_korean(tmp_path: Path) -> None:
@@ -125,3 +144,87 @@ def test_a_long_job_writes_plain_progress_lines_into_a_log_file() -> None:
     assert written and all(counts), written[:3]
     done = [int(m[1]) for m in counts if m]
     assert done == sorted(done) and done[-1] >= int(counts[-1][2]) - 1
+
+
+# --- sitewatch history (issue 21) -------------------------------------------------------------------
+
+
+def _history_env(data: Path, **extra: str) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "SITEWATCH_DATA_DIR": str(data), "TZ": "Asia/Seoul", "COLUMNS": "80", **extra}
+
+
+def _sitewatch(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sitewatch", *args], capture_output=True, text=True, timeout=300,
+                          cwd=REPO, env=env)
+
+
+@pytest.fixture(scope="module")
+def saved_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """Two real clips analysed by the real detector and kept in a history of their own."""
+    data = tmp_path_factory.mktemp("history")
+    ids = []
+    for clip in ("dev01_sriram2226.mp4", "dev04_yugesh_kc.mp4"):
+        out = _sitewatch("analyze", str(SHARED_VIDEOS / clip), "--save", env=_history_env(data))
+        assert out.returncode == 0, out.stderr
+        ids.append(out.stderr.split("saved to the history as ")[1].split()[0])
+    return data, ids
+
+
+@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="shared clips absent")
+def test_history_speaks_korean_in_local_time_and_keeps_whole_cells_at_80_columns(saved_history) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    data, _ = saved_history
+    listed = json.loads(_sitewatch("history", "--json", env=_history_env(data)).stdout)["items"]
+    for lang, verdict_words in (("ko", "사고 감지"), ("en", "Accident detected")):
+        out = _sitewatch("history", "--lang", lang, env=_history_env(data))
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines)
+        assert "KST" in out.stdout and "UTC" not in out.stdout  # the zone is named, and it is the local one
+        for item in listed:
+            seoul = datetime.fromisoformat(item["created_at"]).astimezone(ZoneInfo("Asia/Seoul"))
+            row = next(line for line in lines if line.startswith(item["id"][:8]))
+            assert seoul.strftime("%Y-%m-%d %H:%M") in row and verdict_words in row and item["video_name"] in row
+            assert f"{item['confidence']:.0%}" in row
+    korean = _sitewatch("history", env=_history_env(data)).stdout
+    assert "분석 기록 2건" in korean and "신뢰도" in korean and "넘어짐" in korean
+    assert "created" not in korean and "verdict" not in korean
+
+
+@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="shared clips absent")
+@pytest.mark.parametrize("word", ["사고 감지", "accident detected", "ACCIDENT", "Accident_Detected"])
+def test_history_verdict_takes_the_words_users_see(saved_history, word: str) -> None:
+    data, ids = saved_history
+    out = _sitewatch("history", "--json", "--verdict", word, env=_history_env(data))
+    assert out.returncode == 0, out.stderr
+    assert {item["id"] for item in json.loads(out.stdout)["items"]} == set(ids)
+    for same in ("사고 의심", "possible accident", "Uncertain"):
+        unsure = _sitewatch("history", "--json", "--verdict", same, env=_history_env(data))
+        assert unsure.returncode == 0 and json.loads(unsure.stdout)["total"] == 0
+
+
+def test_history_refuses_an_unknown_verdict_with_the_accepted_words(tmp_path: Path) -> None:
+    out = _sitewatch("history", "--verdict", "broken", env=_history_env(tmp_path))
+    assert out.returncode == 2 and out.stderr.startswith("error: --verdict: unknown verdict 'broken'")
+    assert len(out.stderr.strip().splitlines()) == 1
+    for accepted in ("uncertain", "사고 의심", "Possible accident", "no_accident"):
+        assert accepted in out.stderr
+
+
+@pytest.mark.skipif(not SHARED_VIDEOS.is_dir(), reason="shared clips absent")
+def test_history_show_opens_one_entry_by_its_listed_id(saved_history) -> None:
+    data, ids = saved_history
+    shown = _sitewatch("history", "show", ids[0][:8], env=_history_env(data))
+    assert shown.returncode == 0, shown.stderr
+    assert "dev01_sriram2226.mp4" in shown.stdout and "KST" in shown.stdout and "사고 감지" in shown.stdout
+    html = next(line for line in shown.stdout.splitlines() if line.startswith("보고서: ")).removeprefix("보고서: ")
+    assert Path(html).is_file() and Path(html).name == "report.html"
+    as_json = json.loads(_sitewatch("history", "show", ids[0], "--json", env=_history_env(data)).stdout)
+    assert as_json["analysis"]["id"] == ids[0] and as_json["report_html"] == html
+    assert as_json["report"]["verdict"] == "accident"
+    missing = _sitewatch("history", "show", "ffffffff", env=_history_env(data))
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no analysis with id")

@@ -322,6 +322,16 @@ class Store:
             raise AnalysisNotFoundError(f"no analysis with id {analysis_id!r}")
         return row
 
+    def resolve_id(self, prefix: str) -> str:
+        """The one analysis id that starts with `prefix` (ids are shown shortened); not found when none or several."""
+        with self._session() as s:
+            found = s.scalars(select(AnalysisRow.id).where(AnalysisRow.id.startswith(prefix, autoescape=True)).limit(2))
+            ids = list(found)
+        if len(ids) != 1:
+            several = f"several analyses start with {prefix!r}: give more of the id" if ids else ""
+            raise AnalysisNotFoundError(several or f"no analysis with id {prefix!r}")
+        return ids[0]
+
     def get(self, analysis_id: str) -> AnalysisRecord:
         """One analysis; AnalysisNotFoundError when there is none with this id."""
         with self._session() as s:

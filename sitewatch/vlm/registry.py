@@ -29,18 +29,38 @@ BACKENDS: dict[str, BackendSpec] = {
     "pllava": BackendSpec(
         "sitewatch.vlm.pllava.backend:load",
         "vlm",
-        "torch + transformers; a GPU with 16 GB (7B), 30 GB (13B) or 72 GB (34B), or --4bit",
+        "torch + transformers",
     ),
     "hf": BackendSpec(
         "sitewatch.vlm.hf:load",
         "vlm",
-        "torch + transformers; an AutoModelForImageTextToText with video input",
+        "torch + transformers; an image-text-to-text model with video input",
     ),
     "openai": BackendSpec(
         "sitewatch.vlm.openai:load",
         "openai",
         "an OpenAI-compatible server (vLLM, SGLang, Ollama, llama.cpp, OpenAI)",
     ),
+}
+
+# The hardware each alias needs (bfloat16 weights and working memory).
+HARDWARE: dict[str, str] = {
+    "pllava-7b": "a GPU with 16 GB",
+    "pllava-13b": "a GPU with 30 GB",
+    "pllava-34b": "a GPU with 72 GB",
+    "qwen2.5-vl-3b": "a GPU with about 8 GB",
+    "qwen2.5-vl-7b": "a GPU with about 17 GB",
+    "qwen3-vl-8b": "a GPU with about 18 GB",
+    "llava-onevision-7b": "a GPU with about 16 GB",
+    "llava-next-video-7b": "a GPU with about 16 GB",
+    "smolvlm2": "a GPU with about 6 GB",
+    "smolvlm2-500m": "a GPU with about 2 GB, or the CPU (slow)",
+}
+# What a backend form needs from the hardware itself, when it is not one size.
+_FORM_HARDWARE: dict[str, str] = {
+    "pllava": "a GPU by model size (below); about a third with SITEWATCH_LOAD_IN_4BIT=1 (extra quant)",
+    "hf": "a GPU by model size (below); about a third with SITEWATCH_LOAD_IN_4BIT=1 (extra quant)",
+    "openai": "none here: the server runs the model",
 }
 
 ALIASES: dict[str, str] = {
@@ -109,6 +129,7 @@ class BackendInfo:
     extra: str
     needs: str
     installed: bool
+    hardware: str = ""
 
 
 # The modules whose presence means an extra is installed (looked up, not imported: stays fast).
@@ -130,12 +151,13 @@ def _extra_installed(extra: str) -> bool:
 
 
 def describe_backends() -> list[BackendInfo]:
-    """Every backend form and alias with its extra, its needs, and whether the extra is installed."""
+    """Every backend form, each followed by its aliases: extra, software needs, hardware, extra installed."""
     rows = []
     for backend, spec in BACKENDS.items():
         target = _TARGET_FORMS.get(backend, f"{backend}:<target>")
-        rows.append(BackendInfo(backend, target, spec.extra, spec.needs, _extra_installed(spec.extra)))
-    for alias, full in ALIASES.items():
-        spec = BACKENDS[full.partition(":")[0]]
-        rows.append(BackendInfo(alias, full, spec.extra, spec.needs, _extra_installed(spec.extra)))
+        installed = _extra_installed(spec.extra)
+        rows.append(BackendInfo(backend, target, spec.extra, spec.needs, installed, _FORM_HARDWARE.get(backend, "")))
+        for alias, full in ALIASES.items():
+            if full.partition(":")[0] == backend:
+                rows.append(BackendInfo(alias, full, spec.extra, spec.needs, installed, HARDWARE.get(alias, "")))
     return rows
