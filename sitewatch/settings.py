@@ -133,6 +133,9 @@ class Settings(BaseSettings):
     retries: int = Field(3, ge=0, le=10)
 
     upload_limit_mb: int = Field(500, gt=0)
+    page_history: bool = Field(
+        True, description="the page keeps each upload, its analysis and its chat in the history (false: none)"
+    )
     max_question_chars: int = Field(2000, gt=0, description="longest chat question accepted, in characters")
 
     data_dir: Path = Field(

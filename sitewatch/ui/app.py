@@ -39,6 +39,8 @@ SHOWN = (
     "session", "status", "verdict", "events", "timeline", "gallery", "chatbot", "question", "send", "history_pick",
 )  # fmt: skip
 VIDEO_EXAMPLE_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm")
+# How often an open page looks for analyses other browsers added to the history, in seconds.
+HISTORY_REFRESH_S = 30
 # Files gradio keeps (uploads, shown keyframes) are swept this often once they are this old, in seconds.
 CACHE_SWEEP = (1800, 3600)
 
@@ -47,6 +49,12 @@ CSS = """
 .sw-verdict .sw-summary {margin: 6px 0 0 0}
 .sw-verdict .sw-warning {color: #8a6d00}
 .sw-timeline svg {width: 100%; height: auto}
+/* gradio writes its own drop hint in the browser's language, not the page's; the label says it instead */
+#sw-video [data-testid="upload-text"] {font-size: 0}
+#sw-video [data-testid="upload-text"] .icon-wrap {font-size: initial}
+.sw-note {color: var(--body-text-color-subdued); font-size: var(--text-sm)}
+/* the analysis' one progress display appears over the status line: room for it */
+#sw-status {min-height: 3.2em}
 """
 
 
@@ -84,10 +92,11 @@ class SitewatchUI:
 
     def _progress(self, progress: Any, lang: str) -> Progress:
         # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
+        strings = language(lang).strings
+
         def update(stage: str, done: int, total: int) -> None:
-            key = f"stage_{stage}"
-            desc = t(lang, key) if key in language(lang).strings else stage
-            progress((done, max(total, 1)), desc=desc)
+            desc = strings.get(f"stage_{stage}", stage)
+            progress((done, max(total, 1)), desc=desc, unit=strings.get(f"unit_{stage}", t(lang, "unit_start")))
 
         return update
 
@@ -132,8 +141,11 @@ class SitewatchUI:
         for warning in warnings:
             log.warning("keyframes: %s", warning)
         analysis_id = self.history.save(Path(path), chat.report, settings)
-        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes, analysis_id=analysis_id)
-        return self._opened(new, lang, t(lang, "status_ready", name=Path(path).name))
+        new = UiSession(
+            folder=folder, settings=settings, chat=chat, name=Path(path).name, keyframes=keyframes,
+            analysis_id=analysis_id,
+        )  # fmt: skip
+        return self._opened(new, lang, t(lang, "status_ready", name=new.name))
 
     def _opened(self, session: UiSession, lang: str, status: str) -> dict[Any, Any]:
         """Everything the page shows of a session's analysis and chat, ready for questions."""
@@ -161,7 +173,7 @@ class SitewatchUI:
     ) -> dict[Any, Any]:
         """Reopen a stored analysis: its report, keyframes and conversation, to chat on about it."""
         if not analysis_id:
-            return self.page.named(status=t(lang, "history_pick"))
+            return self.page.named(status=t(lang, "history_choose_first"))
         close_session(session)
         folder = session_folder(self.temp_root, request.session_hash)
         try:
@@ -176,12 +188,21 @@ class SitewatchUI:
             message = f"{t(lang, 'error')}: {exc}"
             gr.Warning(message)
             return self.page.named(status=f"**{message}**", **self._cleared(lang))
-        new = UiSession(folder=folder, settings=settings, chat=chat, keyframes=keyframes, analysis_id=analysis_id)
+        new = UiSession(
+            folder=folder, settings=settings, chat=chat, name=past.name, keyframes=keyframes, analysis_id=analysis_id
+        )
         return self._opened(new, lang, t(lang, "history_opened", name=past.name))
 
     def refresh_history(self, lang: str) -> dict[Any, Any]:
-        """The newest stored analyses in the picker."""
+        """The newest stored analyses in the picker (also those another browser made meanwhile)."""
         return self.page.named(history_pick=gr.update(choices=self.history.choices(lang)))
+
+    def begin(self) -> dict[Any, Any]:
+        """Clear the status line, where the analysis' one progress display is about to appear."""
+        return self.page.named(status="")
+
+    def _history_note(self, lang: str) -> str:
+        return t(lang, "history_kept" if self.history.available else "history_not_kept")
 
     def ask(
         self, question: str, session: UiSession | None, lang: str, max_tokens: float, temperature: float
@@ -234,10 +255,10 @@ class SitewatchUI:
             name: gr.update(label=t(lang, key))
             for name, key in (
                 ("video_tab", "tab_video"), ("image_tab", "tab_image"), ("video", "upload_video"),
-                ("image", "upload_image"), ("settings_box", "settings"), ("lang_box", "lang"),
+                ("settings_box", "settings"), ("lang_box", "lang"),
                 ("frames", "frames"), ("max_tokens", "max_tokens"), ("temperature", "temperature"),
                 ("analysis_box", "analysis"), ("timeline_tab", "timeline_tab"), ("events_tab", "events"),
-                ("status", "status"), ("history_box", "history"), ("history_pick", "history_pick"),
+                ("history_box", "history"),
             )
         }  # fmt: skip
         text = {name: gr.update(value=t(lang, name)) for name in ("start", "restart", "send", "clear")}
@@ -261,6 +282,11 @@ class SitewatchUI:
                 label=t(lang, "question"), placeholder=t(lang, "placeholder_ready" if ready else "placeholder_wait")
             ),
             question_examples=gr.update(label=t(lang, "examples_questions"), samples=_question_examples(lang)),
+            history_note=self._history_note(lang),
+            status=t(lang, "status_ready", name=session.name) if session else t(lang, "status_idle"),
+            history_pick=gr.update(label=t(lang, "history_pick"), choices=self.history.choices(lang)),
+            **({"video_examples": gr.update(label=t(lang, "examples_videos"))} if self.examples else {}),
+            image=gr.update(label=t(lang, "upload_image"), placeholder=t(lang, "upload_image")),
         )
 
     def unload(self, request: gr.Request) -> None:
@@ -290,6 +316,7 @@ class SitewatchUI:
                         with gr.Tab(t(lang, "tab_image")) as image_tab:
                             image = gr.Image(
                                 label=t(lang, "upload_image"),
+                                placeholder=t(lang, "upload_image"),
                                 sources=["upload"],
                                 type="filepath",
                                 height=300,
@@ -299,6 +326,9 @@ class SitewatchUI:
                         start = gr.Button(t(lang, "start"), variant="primary", scale=2, elem_id="sw-start")
                         restart = gr.Button(t(lang, "restart"), scale=1, elem_id="sw-restart")
                     status = gr.Markdown(t(lang, "status_idle"), label=t(lang, "status"), elem_id="sw-status")
+                    history_note = gr.Markdown(
+                        self._history_note(lang), elem_classes=["sw-note"], elem_id="sw-history-note"
+                    )
                     with gr.Accordion(t(lang, "settings"), open=False, elem_id="sw-settings") as settings_box:
                         lang_box = gr.Radio(
                             [(w.native_name, code) for code, w in LANGUAGES.items()],
@@ -317,10 +347,13 @@ class SitewatchUI:
                         temperature = gr.Slider(
                             0.0, 2.0, value=self.settings.temperature, step=0.1, label=t(lang, "temperature")
                         )
-                    if self.examples:
+                    video_examples = (
                         gr.Examples(
                             [[path] for path in self.examples], inputs=[video], label=t(lang, "examples_videos")
-                        )
+                        ).dataset
+                        if self.examples
+                        else None
+                    )
                 with gr.Column(scale=3):
                     verdict = gr.HTML("", elem_id="sw-verdict")
                     chatbot = gr.Chatbot(
@@ -360,12 +393,13 @@ class SitewatchUI:
                     interactive=False,
                     elem_id="sw-keyframes",
                 )
-            with gr.Accordion(t(lang, "history"), open=False, elem_id="sw-history") as history_box, gr.Row():
+            with gr.Accordion(
+                t(lang, "history"), open=False, visible=self.history.available, elem_id="sw-history"
+            ) as history_box, gr.Row():
                 history_pick = gr.Dropdown(
                     self.history.choices(lang),
                     value=None,
                     label=t(lang, "history_pick"),
-                    info=None if self.history.available else t(lang, "history_unavailable"),
                     scale=5,
                     elem_id="sw-history-pick",
                 )
@@ -382,21 +416,29 @@ class SitewatchUI:
                     "question_examples": question_examples.dataset, "analysis_box": analysis_box,
                     "timeline_tab": timeline_tab, "timeline": timeline, "events_tab": events_tab, "events": events,
                     "gallery": gallery, "history_box": history_box, "history_pick": history_pick,
-                    "history_open": history_open, "history_refresh": history_refresh,
+                    "history_open": history_open, "history_refresh": history_refresh, "history_note": history_note,
+                    **({"video_examples": video_examples} if video_examples is not None else {}),
                 }
             )  # fmt: skip
             video.upload(lambda: None, outputs=[image], queue=False)
             image.upload(lambda: None, outputs=[video], queue=False)
             # Handlers return {component: update}; each event lists every component its handler may touch.
-            start.click(
+            # One progress display, in the status line (emptied first so no idle hint shows under it).
+            start.click(self.begin, None, [status], queue=False).then(
                 self.start,
                 [video, image, session, lang_box, backend, frames, max_tokens, temperature],
                 self.page.parts(*SHOWN),
+                show_progress_on=[status],
             )
             history_open.click(
                 self.open_past, [history_pick, session, lang_box, backend, frames], self.page.parts(*SHOWN)
             )
             history_refresh.click(self.refresh_history, [lang_box], [history_pick], queue=False)
+            # Analyses made in other browsers show up without pressing refresh.
+            history_box.expand(self.refresh_history, [lang_box], [history_pick], queue=False)
+            gr.Timer(HISTORY_REFRESH_S, active=self.history.available).tick(
+                self.refresh_history, [lang_box], [history_pick], queue=False, show_progress="hidden"
+            )
             for trigger in (question.submit, send.click):
                 trigger(self.ask, [question, session, lang_box, max_tokens, temperature], [chatbot, question, status])
             # The chatbot's own trash icon must forget the conversation too, not just empty the view.
@@ -484,7 +526,7 @@ class RunningApp:
 
     def close(self) -> None:
         """Stop the server and delete every session's temp files."""
-        self.demo.close()
+        self.demo.close(verbose=False)
         shutil.rmtree(self.temp_root, ignore_errors=True)
 
 
@@ -498,30 +540,43 @@ def launch(
     settings: Settings | None = None,
     block: bool = True,
     allow_any_model: bool = False,
-) -> RunningApp:
+) -> RunningApp | None:
     """Serve the page on host:port (no public share link unless `share`); by default until stopped."""
     settings = settings or get_settings()
-    demo, root = build_app(settings, lang=lang, examples_dir=examples_dir, allow_any_model=allow_any_model)
+    page_lang = lang or settings.lang
+    demo, root = build_app(settings, lang=page_lang, examples_dir=examples_dir, allow_any_model=allow_any_model)
     if block and threading.current_thread() is threading.main_thread():
         # gradio stops cleanly on Ctrl-C only; make `kill` (SIGTERM) take the same path so `finally` runs.
         signal.signal(signal.SIGTERM, _interrupt)
     running = None
     try:
-        _, url, _ = demo.launch(
+        # quiet: gradio's own start-up lines name launch() arguments, not this command's flags; ours follow.
+        _, url, share_url = demo.launch(
             server_name=host,
             server_port=port,
             share=share,
             max_file_size=f"{settings.upload_limit_mb}mb",
             allowed_paths=[str(root)],
             ssr_mode=False,
-            prevent_thread_lock=not block,
+            prevent_thread_lock=True,
             css=CSS,
-            quiet=not block,
+            quiet=True,
+            footer_links=[],
         )
         running = RunningApp(demo=demo, url=url, temp_root=root)
+        if block:
+            print(t(page_lang, "page_running", url=share_url or url), flush=True)
+            threading.Event().wait()
+        return running
+    except KeyboardInterrupt:
+        # Ctrl-C or SIGTERM, also while starting: one line instead of gradio's note about the main thread.
+        if not block:
+            raise
+        print(t(page_lang, "page_stopped"), flush=True)
         return running
     finally:
         if block or running is None:
+            demo.close(verbose=False)
             shutil.rmtree(root, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 HISTORY_ROWS = 50
 
 
+def _local(moment: datetime) -> datetime:
+    """A stored time (UTC) in this machine's time zone, as the operator reads clocks."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone()
+
+
 @dataclass(frozen=True)
 class PastAnalysis:
     """A stored analysis reopened: its report, its stored video and its conversation so far."""
@@ -40,7 +46,8 @@ class PageHistory:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.available = importlib.util.find_spec("sqlalchemy") is not None
+        # The operator may keep the page out of the history (SITEWATCH_PAGE_HISTORY=false): then nothing is kept.
+        self.available = settings.page_history and importlib.util.find_spec("sqlalchemy") is not None
         self._store: Store | None = None
         self._lock = threading.Lock()
 
@@ -93,7 +100,7 @@ class PageHistory:
                 " · ".join(
                     part
                     for part in (
-                        record.created_at.strftime("%Y-%m-%d %H:%M"),
+                        _local(record.created_at).strftime("%Y-%m-%d %H:%M"),
                         record.video_name,
                         words.verdicts[record.verdict] if record.verdict else "",
                         words.percent(record.confidence) if record.confidence is not None else "",

@@ -22,6 +22,7 @@ class UiSession:
     folder: Path
     settings: Settings
     chat: ChatSession
+    name: str  # the file name the visitor uploaded (or that a reopened analysis was uploaded under)
     keyframes: list[Keyframe] = field(default_factory=list)
     # The analysis in the shared history (None when the page keeps no history).
     analysis_id: str | None = None
