@@ -137,7 +137,7 @@ def test_kill_9_mid_incident_and_mid_retry_then_restart_delivers_new_and_update_
     assert {k for k, _ in receiver.attempts} == {key} and not receiver.accepted
 
     # The broker published the dead connection's will.
-    assert _retained(mosquitto, "sitewatch/dock/status")["state"] == "offline"
+    wait_until(lambda: _retained(mosquitto, "sitewatch/dock/status")["state"] == "offline", 15, "the will")
     store = Store.open(Settings(data_dir=tmp_path / "data"))
     try:
         [incident] = store.incidents(IncidentQuery(camera="dock")).items

@@ -83,7 +83,8 @@ class Watcher:
         """Take over what a stopped process left unsent or unfinished, start sending, start every camera."""
         if UNSIGNED_WEBHOOKS in self.warnings:
             log.warning("webhooks go out unsigned: set SITEWATCH_WEBHOOK_SECRET so receivers can check them")
-        unfinished = self.store.adopt_unfinished(self.worker, worker_alive)
+        channels = {outbox.channel.name for outbox in self.outboxes}
+        unfinished = self.store.adopt_unfinished(self.worker, worker_alive, channels)
         for outbox in self.outboxes:
             outbox.start()
         self.desk.resume(unfinished)

@@ -466,16 +466,19 @@ class Store:
 
         return self._change_incident(incident_id, change, deliveries)
 
-    def adopt_unfinished(self, worker: str, alive: Callable[[str], bool]) -> list[IncidentRecord]:
+    def adopt_unfinished(self, worker: str, alive: Callable[[str], bool], channels: set[str]) -> list[IncidentRecord]:
         """After a crash: take over the deliveries and unfinished incidents of processes that are gone.
 
-        Returns the incidents whose clip or analysis never finished (`worker` now owns them).
+        Deliveries to a channel no longer in `channels` are given up (`dead`): an alert goes only where the
+        operator now sends them. Returns the incidents whose clip or analysis never finished (now `worker`'s).
         """
         with self._session.begin() as s:
             deliveries = s.scalars(select(DeliveryRow).where(DeliveryRow.state == DeliveryState.pending.value)).all()
             moved = [d for d in deliveries if d.worker != worker and not (d.worker and alive(d.worker))]
             for row in moved:
                 row.worker = worker
+                if row.channel not in channels:
+                    row.state, row.error = DeliveryState.dead.value, "the channel is no longer configured"
             unfinished = s.scalars(select(IncidentRow).where(
                 IncidentRow.analysis_id.is_(None), IncidentRow.error.is_(None), IncidentRow.worker.is_not(None)
             )).all()
