@@ -16,8 +16,7 @@ AlertType = Literal["new", "update"]
 
 
 class Alert(BaseModel):
-    """One message about one incident: `new` within seconds of it, `update` when it changed (a more severe kind,
-    its clip analysed, or why there is no clip)."""
+    """One message about one incident: `new` within seconds of it, `update` each time the incident changes."""
 
     type: AlertType
     alert_id: str  # this message's own id: receivers drop a message they already have (delivery is at least once)
