@@ -148,6 +148,9 @@ def test_kill_9_mid_incident_and_mid_retry_then_restart_delivers_new_and_update_
         receiver.failing = False
         second = WatchProcess(tmp_path, config, 2)
         try:
+            # The new connection's birth message replaces the will.
+            wait_until(lambda: _retained(mosquitto, "sitewatch/dock/status")["state"] != "offline", 30,
+                       "the camera's status published again")
             update = wait_until(
                 lambda: [a for a in receiver.accepted if a["id"] == incident.id and a["type"] == "update"], 90,
                 "the update of the killed process's incident")[0]
