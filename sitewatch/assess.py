@@ -73,10 +73,9 @@ def verdict_of(
 ) -> tuple[Verdict, float]:
     """The clip's verdict and how sure it is (a calibrated detector's all-clear is 1 - its probability)."""
     verdict = verdict_for(events)
-    if verdict is Verdict.accident:
+    if events:
+        # As sure as its strongest event: the verdict and its incident show one and the same number.
         return verdict, max(e.confidence for e in events)
-    if verdict is Verdict.uncertain:
-        return verdict, 0.5
     # With nobody in view the detector can vouch for less of what may have happened.
     if not people_max:
         return Verdict.no_accident, 0.7

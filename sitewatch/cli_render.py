@@ -43,7 +43,7 @@ def print_report(report: Report, lang: str, console: Console) -> None:
     for warning in report.warnings:
         console.print(f"[yellow]{words.t('warning')}:[/] {warning}", markup=True, highlight=False)
     total = words.seconds(report.timings.get("total_s", 0.0))
-    console.print(f"[dim]{words.t('terminal_footer', detector=report.detector, total=total)}[/]")
+    console.print(f"[dim]{words.t('terminal_footer', detector=text.detector, total=total)}[/]")
 
 
 def _verdict_cell(record: AnalysisRecord, lang: str) -> str:

@@ -86,6 +86,7 @@ def test_analyze_prints_a_korean_verdict_for_a_real_fall() -> None:
     out = run("analyze", str(SHARED_VIDEOS / "dev01_sriram2226.mp4"), "--lang", "ko")
     assert out.returncode == 0, out.stderr
     assert "사고 감지" in out.stdout and "사람이 넘어졌습니다" in out.stdout
+    assert "자세 분석, 초당 " in out.stdout and "pose (fps" not in out.stdout  # the detector in plain words
 
 
 def test_models_lists_backends_as_json() -> None:

@@ -41,7 +41,7 @@ class _Images(HTMLParser):
 
 def test_verdict_and_confidence_follow_the_strongest_event() -> None:
     assert verdict_of([event(EventKind.fall, 1, 0.8), event(EventKind.fall, 5, 0.6)], 2) == (Verdict.accident, 0.8)
-    assert verdict_of([event(EventKind.fall, 1, 0.3)], 1) == (Verdict.uncertain, 0.5)
+    assert verdict_of([event(EventKind.fall, 1, 0.3)], 1) == (Verdict.uncertain, 0.3)
     assert verdict_of([], 3)[0] is Verdict.no_accident
 
 
@@ -101,3 +101,99 @@ def test_a_folder_holding_another_videos_report_is_not_overwritten(tmp_path: Pat
         write_report(b, tmp_path / "out")
     assert (tmp_path / "out" / "report.json").read_text() == before
     write_report(a, tmp_path / "out")
+
+
+# --- what a site manager reads (issue 21) ------------------------------------------------------------
+
+LOST_CLIP = SHARED_VIDEOS / "dev04_yugesh_kc.mp4"  # the person drops and leaves the picture
+UNSURE_CLIP = SHARED_VIDEOS / "dev25_pllava_1917.mp4"  # a weak event: the verdict is not sure
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Report, Path]]:
+    """Real clips through the real detector, their report folders written as `analyze --out` does."""
+    from sitewatch.settings import get_settings
+
+    folders = {}
+    for clip in (LOST_CLIP, UNSURE_CLIP):
+        report = analyze(clip, get_settings())
+        folder = tmp_path_factory.mktemp(clip.stem)
+        write_report(report, folder, lang="ko")
+        folders[clip.stem] = (report, folder)
+    return folders
+
+
+@needs_shared
+def test_the_verdict_and_its_incidents_show_one_confidence(real_reports) -> None:
+    from sitewatch.text import describe, group_incidents
+
+    for report, folder in real_reports.values():
+        if not report.events:
+            continue
+        strongest = max(i.confidence for i in group_incidents(report.events))
+        assert report.confidence == strongest, report.video.path
+        text = describe(report, "ko")
+        page = (folder / "report.html").read_text(encoding="utf-8")
+        badge = re.search(r'class="badge"[^>]*>[^<]*</span>&nbsp;([^<]+)</p>', page)
+        assert badge is not None and badge[1] == text.confidence
+        assert f"<td>{text.rows[0].confidence}</td>" in page and text.confidence.endswith(text.rows[0].confidence)
+
+
+def test_an_unsure_verdict_is_as_sure_as_its_event() -> None:
+    """Hand-built: one weak event, the verdict 'uncertain' with that event's confidence, not a fixed 50%."""
+    from sitewatch.text import describe
+
+    lost = event(EventKind.person_lost_after_fall, 5.8, 0.42, end=7.7)
+    verdict, confidence = verdict_of([lost], 1)
+    report = Report(video=info(11.0), verdict=verdict, confidence=confidence, events=[lost], summary_en="",
+                    summary_ko="", detector="pose (fps 6)", people_max=1)
+    text = describe(report, "ko")
+    assert (text.verdict, text.confidence, text.rows[0].confidence) == ("사고 의심", "신뢰도 42%", "42%")
+
+
+@needs_shared
+def test_timeline_lines_reach_the_end_with_plain_scales(real_reports) -> None:
+    from sitewatch.report.timeline import PAD, WIDTH
+
+    report, folder = real_reports[LOST_CLIP.stem]
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    end = f"{WIDTH - PAD:.1f}"
+    lines = re.findall(r'<polyline[^>]*stroke="([^"]+)"[^>]*points="([^"]+)"', svg)
+    assert len(lines) == len([s for s in report.signals if s.times_s])
+    dashed = dict(re.findall(r'<line [^>]*x2="([\d.]+)"[^>]*stroke="([^"]+)"[^>]*stroke-dasharray', svg))
+    for colour, points in lines:
+        last_x = points.split()[-1].split(",")[0]
+        assert last_x == end or dashed.get(end) == colour, f"the {colour} line stops at x={last_x}"
+    fallness = next(s for s in report.signals if s.name == "fallness")
+    if fallness.times_s[-1] < report.video.duration_s - 1:  # nobody in view at the end: said, not hidden
+        assert "점선: 측정값 없음(화면에 사람이 보이지 않음)" in svg
+    labels = re.findall(r'<text x="[\d.]+" y="[\d.]+" font-size="12" fill="[^"]+">([^<]+)</text>', svg)
+    assert "넘어짐 점수(0~1, 최고 " in " ".join(labels) and any(label.startswith("사람 수(최대 ") for label in labels)
+    assert all(re.search(r"0~1|%|명|도\)|점선", label) for label in labels), labels
+    assert "선마다 그 신호의 최댓값이 그래프 맨 위에 오도록" in page
+
+
+@needs_shared
+def test_report_times_are_local_with_the_zone_named_and_the_detector_in_plain_words(
+    real_reports, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+    from zoneinfo import ZoneInfo
+
+    from sitewatch.report.html import render_html
+
+    report, folder = real_reports[LOST_CLIP.stem]
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        korean = render_html(report, [], folder, "ko")
+        english = render_html(report, [], folder, "en")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    seoul = report.created_at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"{seoul} KST 작성" in korean and f"made {seoul} KST" in english and "UTC" not in korean
+    assert re.search(r"<td>자세 분석, 초당 \d+장</td>", korean)
+    assert re.search(r"<td>pose analysis, \d+ frames a second</td>", english)
+    assert "pose (fps" not in korean and "pose (fps" not in english

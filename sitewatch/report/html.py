@@ -12,6 +12,7 @@ from sitewatch.report.timeline import timeline_svg
 from sitewatch.schema import Report
 from sitewatch.text import LANGS, describe, keyframe_caption, language
 from sitewatch.text.base import Language
+from sitewatch.text.clock import local_time
 from sitewatch.text.describe import TABLE_COLUMNS
 from sitewatch.text.style import VERDICT_COLOURS
 
@@ -28,7 +29,7 @@ def _video_rows(report: Report, words: Language) -> list[tuple[str, str]]:
         (words.t("frame_size"), size),
         (words.t("duration"), duration),
         (words.t("format"), fmt),
-        (words.t("detector"), report.detector),
+        (words.t("detector"), words.detector_name(report.detector)),
         (words.t("model"), report.model or words.t("model_none")),
     ]
     total, speed = report.timings.get("total_s"), report.timings.get("speed_x")
@@ -82,4 +83,5 @@ def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: s
         timeline=Markup(timeline_svg(report, lang)),
         opinions=_opinions(report, words),
         video_rows=_video_rows(report, words),
+        made_at=local_time(report.created_at, seconds=True),
     )

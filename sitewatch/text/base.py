@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from enum import Enum
@@ -9,6 +10,7 @@ from typing import ClassVar
 
 from sitewatch.schema import EventKind, Verdict
 from sitewatch.text.incidents import Incident
+from sitewatch.text.style import SIGNAL_FULL_SCALE
 
 
 class Intent(str, Enum):
@@ -30,7 +32,6 @@ class Language(ABC):
     # The glossary noun for each kind (넘어짐, 쓰러짐, 부딪힘, 낙하물 / fall, person down, ...).
     events: ClassVar[Mapping[EventKind, str]]
     verdicts: ClassVar[Mapping[Verdict, str]]
-    signals: ClassVar[Mapping[str, str]]
     example_questions: ClassVar[tuple[str, ...]]
     # Substrings of a lower-cased question that ask for each intent.
     keywords: ClassVar[Mapping[Intent, tuple[str, ...]]]
@@ -43,6 +44,21 @@ class Language(ABC):
     def percent(self, value: float) -> str:
         """A confidence as a whole percentage."""
         return f"{value:.0%}"
+
+    def signal_label(self, name: str, peak: float) -> str:
+        """A timeline signal's name with its scale and peak: 넘어짐 점수(0~1, 최고 0.98), people in view (at most 2)."""
+        share = peak / SIGNAL_FULL_SCALE.get(name, 1.0)
+        key = f"signal_{name}"
+        return self.t(key if key in self.strings else "signal_other", name=name, peak=peak, share=share)
+
+    def detector_name(self, detector: str) -> str:
+        """The report's detector ("pose (fps 6)") in plain words: 자세 분석, 초당 6장."""
+        match = re.fullmatch(r"(?P<name>[\w-]+) \(fps (?P<fps>[\d.]+)\)", detector)
+        if match is None:
+            return detector
+        key = f"detector_{match['name']}"
+        name = self.t(key) if key in self.strings else match["name"]
+        return self.t("detector_rate", name=name, fps=match["fps"])
 
     def confidence(self, value: float) -> str:
         """'confidence 92%' in this language."""

@@ -43,6 +43,7 @@ class ReportText:
     confidence: str
     sentences: tuple[str, ...]
     rows: tuple[IncidentRow, ...]
+    detector: str  # what looked at the video, in plain words (자세 분석, 초당 6장)
 
     @property
     def summary(self) -> str:
@@ -125,6 +126,7 @@ def describe(report: Report, lang: str) -> ReportText:
         confidence=words.confidence(report.confidence),
         sentences=tuple(summary_sentences(report, words, incidents)),
         rows=_rows(incidents, words),
+        detector=words.detector_name(report.detector),
     )
 
 

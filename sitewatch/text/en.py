@@ -42,13 +42,6 @@ class English(Language):
         Verdict.uncertain: "Possible accident",
         Verdict.no_accident: "No accident",
     }
-    signals: ClassVar[Mapping[str, str]] = {
-        "fallness": "fall score",
-        "max_torso_deg": "torso tilt (deg)",
-        "people": "people",
-        "motion_energy": "motion",
-        "falling_object": "falling object",
-    }
     example_questions = ("What happened in the video?", "When did it happen?", "How many people are there?")
     keywords: ClassVar[Mapping[Intent, tuple[str, ...]]] = {
         Intent.what: (
@@ -99,7 +92,21 @@ class English(Language):
         "chat_no_answer_yet": "No answer yet.",
         "chat_no_original": "This answer comes from the detector's report, not a model: there is no English original.",
         "question_too_long": "The question is too long ({length:,} characters). Please keep it under {limit:,}.",
-        "signal_max": "max {value:.2f}",
+        "signal_fallness": "fall score (0 to 1, peak {peak:.2f})",
+        "signal_falling_object": "falling-object score (0 to 1, peak {peak:.2f})",
+        "signal_people": "people in view (at most {peak:.0f})",
+        "signal_max_torso_deg": "torso tilt (at most {peak:.0f} degrees)",
+        "signal_motion_energy": "movement (brightness change between frames, peak {share:.0%})",
+        "signal_other": "{name} (peak {peak:.2f})",
+        "timeline_scale": (
+            "Each line is drawn so that its own peak reaches the top of the chart; across, the time from the "
+            "start of the video."
+        ),
+        "timeline_gap": "dashed: no reading (nobody in view)",
+        "detector_pose": "pose analysis",
+        "detector_pose-rules": "pose rules (for comparison)",
+        "detector_rate": "{name}, {fps} frames a second",
+        "made_at": "made {time}",
         "col_number": "#",
         "col_kind": "kind",
         "col_phases": "phases",

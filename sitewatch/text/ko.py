@@ -50,13 +50,6 @@ class Korean(Language):
         Verdict.uncertain: "사고 의심",
         Verdict.no_accident: "사고 없음",
     }
-    signals: ClassVar[Mapping[str, str]] = {
-        "fallness": "넘어짐 점수",
-        "max_torso_deg": "상체 기울기(도)",
-        "people": "사람 수",
-        "motion_energy": "움직임",
-        "falling_object": "낙하물 신호",
-    }
     example_questions = ("영상에서 무슨 일이 생겼나요?", "사고가 언제 일어났나요?", "쓰러진 사람이 있나요?")
     keywords: ClassVar[Mapping[Intent, tuple[str, ...]]] = {
         Intent.what: ("무슨 일", "무슨일", "무엇", "뭐", "뭔", "어떤 일", "사고", "상황", "요약", "설명"),
@@ -109,7 +102,20 @@ class Korean(Language):
         "chat_no_original": "이 답변은 모델이 아니라 감지기 보고서에서 나온 것이라 영어 원문이 없습니다.",
         "question_too_long": "질문이 너무 깁니다({length:,}자). {limit:,}자 이내로 줄여 주세요.",
         # tables (CLI, page, HTML report)
-        "signal_max": "최대 {value:.2f}",
+        "signal_fallness": "넘어짐 점수(0~1, 최고 {peak:.2f})",
+        "signal_falling_object": "낙하물 점수(0~1, 최고 {peak:.2f})",
+        "signal_people": "사람 수(최대 {peak:.0f}명)",
+        "signal_max_torso_deg": "상체 기울기(최대 {peak:.0f}도)",
+        "signal_motion_energy": "화면 움직임(프레임 간 밝기 변화, 최대 {share:.0%})",
+        "signal_other": "{name}(최대 {peak:.2f})",
+        "timeline_scale": (
+            "선마다 그 신호의 최댓값이 그래프 맨 위에 오도록 그렸습니다. 가로축은 영상 시작부터의 시간입니다."
+        ),
+        "timeline_gap": "점선: 측정값 없음(화면에 사람이 보이지 않음)",
+        "detector_pose": "자세 분석",
+        "detector_pose-rules": "자세 규칙(비교용)",
+        "detector_rate": "{name}, 초당 {fps}장",
+        "made_at": "{time} 작성",
         "col_number": "번호",
         "col_kind": "종류",
         "col_phases": "진행",

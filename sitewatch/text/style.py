@@ -17,6 +17,10 @@ VERDICT_TERMINAL: dict[Verdict, str] = {
     Verdict.no_accident: "bold green",
 }
 
+# The reading that fills a timeline signal's scale, where it is not 1 (shares and probabilities are):
+# motion is the mean grey-level change between frames, 0..255.
+SIGNAL_FULL_SCALE: dict[str, float] = {"motion_energy": 255.0}
+
 EVENT_COLOURS: dict[EventKind, str] = {
     EventKind.fall: "#e4002b",
     EventKind.person_down: "#ff7a00",
