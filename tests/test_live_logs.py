@@ -6,6 +6,7 @@ receiver and mosquitto, each URL with credentials in it.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -19,7 +20,10 @@ pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip in
 pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
 
 import test_live
-from test_live import FALL_CLIP, SECRET, RtspServer, WebhookReceiver, needs_clip, wait_until
+from test_live import FALL_CLIP, SECRET, RtspServer, Watching, WebhookReceiver, needs_clip, wait_until
+from test_live_outbox import Answering
+
+from sitewatch.store import IncidentQuery
 
 # The real servers' fixtures, shared with test_live.py.
 rtsp, mosquitto, webhook = test_live.rtsp, test_live.mosquitto, test_live.webhook
@@ -73,3 +77,23 @@ def test_three_cameras_keep_fd2_on_the_log_file_and_debug_logs_hold_no_password(
     assert not leaked, f"{leaked} in the output"
     assert "***@127.0.0.1" in logs
     assert webhook.bad_signatures == 0
+
+
+@needs_clip
+def test_apprise_tokens_never_reach_the_logs_at_debug(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    receiver = Answering(200)
+    port = receiver.url.split(":")[2].split("/")[0]
+    # apprise's JSON service: the user, password and path are the secrets here (a bot token in other services).
+    notify = f"json://appuser:AppPw99@127.0.0.1:{port}/hook/SecretTok77"
+    caplog.set_level(logging.DEBUG)
+    try:
+        with Watching(tmp_path, [{"name": "dock", "url": str(FALL_CLIP)}], notify=[notify]) as w:
+            wait_until(lambda: receiver.posts, 30, "the apprise notification")
+            sent = wait_until(lambda: [d for i in w.store.incidents(IncidentQuery()).items
+                                       for d in w.store.deliveries(i.id) if d.state.value == "sent"], 10, "sent")
+    finally:
+        receiver.close()
+    assert sent[0].channel == "apprise json"
+    assert any(r.name.startswith(("apprise", "urllib3")) for r in caplog.records), "their DEBUG lines were captured"
+    leaked = [s for s in ("AppPw99", "SecretTok77", "appuser") if s in caplog.text]
+    assert not leaked, f"{leaked} logged"
