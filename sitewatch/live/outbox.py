@@ -93,17 +93,17 @@ class Outbox:
             self._wake.clear()  # before looking: a row written after this wakes the wait below
             try:
                 delivery = self._store.next_delivery(self.channel.name, self._worker)
+                wait_s = IDLE_CHECK_S if delivery is None else (delivery.next_at - _now()).total_seconds()
+                if wait_s <= 0 and delivery is not None:
+                    self._attempt(delivery)
+                    continue
             except Exception:
-                log.exception("%s: the outbox could not be read", self.channel.name)
-                delivery = None
-            wait_s = IDLE_CHECK_S if delivery is None else (delivery.next_at - _now()).total_seconds()
-            if wait_s > 0:
-                if self._closing.is_set():
-                    return
-                self._wake.wait(wait_s)
-                continue
-            assert delivery is not None
-            self._attempt(delivery)
+                # The database is unreachable or locked for long: the rows stay; look again in a while.
+                log.exception("%s: the outbox could not be read or updated", self.channel.name)
+                wait_s = IDLE_CHECK_S
+            if self._closing.is_set():
+                return
+            self._wake.wait(wait_s)
 
     def _attempt(self, delivery: DeliveryRecord) -> None:
         alert = Alert.model_validate(delivery.payload)
