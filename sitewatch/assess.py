@@ -115,16 +115,18 @@ def _windows(info: VideoInfo, events: list[Event]) -> list[tuple[float, float]]:
 
 def model_opinions(
     path: Path, info: VideoInfo, events: list[Event], model: VideoLM, settings: Settings,
-    progress: Progress | None = None,
+    progress: Progress | None = None, frames: int | None = None,
 ) -> list[ModelOpinion]:
-    """Ask the model about the whole clip (short videos) and each window the detector flagged."""
+    """Ask the model about the whole clip (short videos) and each window the detector flagged, `frames` each."""
     from sitewatch.verify import ask_model, failed_opinion
     from sitewatch.video.clip import load_clip
 
     spans = _windows(info, events)
     opinions = []
     for i, (start, end) in enumerate(spans, 1):
-        clip = load_clip(path, info, settings.num_frames, start_s=start, end_s=end, max_pixels=settings.max_pixels)
+        clip = load_clip(
+            path, info, frames or settings.num_frames, start_s=start, end_s=end, max_pixels=settings.max_pixels
+        )
         try:
             opinions.append(ask_model(model, clip, start, end))
         except BackendError as exc:
@@ -180,8 +182,9 @@ def analyze(
     model: VideoLM | None = None,
     translator: Translator | None = None,
     progress: Progress | None = None,
+    frames: int | None = None,
 ) -> Report:
-    """Analyse one video (or image) and return its Report."""
+    """Analyse one video (or image) and return its Report; the model sees `frames` frames per window."""
     from sitewatch.detect.registry import get_detector
     from sitewatch.video.probe import probe
 
@@ -205,7 +208,7 @@ def analyze(
         t = time.perf_counter()
         from sitewatch.verify import opinion_warnings
 
-        opinions = model_opinions(path, info, events, model, settings, progress)
+        opinions = model_opinions(path, info, events, model, settings, progress, frames)
         warnings.extend(opinion_warnings(opinions))
         events = merge_opinions(events, opinions)
         timings["verify_s"] = time.perf_counter() - t

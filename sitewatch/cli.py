@@ -125,22 +125,16 @@ TranslatorOpt = Annotated[
 ]
 
 
-# Settings fields as this CLI's users know them, for error messages.
-FLAG_NAMES = {"lang": "--lang", "detect_fps": "--fps", "translator": "--translator"}
+def _request(lang: Lang | None, fps: float | None, model: str | None, translator: str | None):
+    """The operator's settings and the request this command's flags make of them (bad values exit 2)."""
+    from sitewatch.request import AnalysisRequest
+    from sitewatch.settings import get_settings
 
-
-def _settings(lang: Lang | None = None, fps: float | None = None, translator: str | None = None):
-    """The environment's settings with this command's flags applied, all validated (bad values exit 2)."""
-    from sitewatch.settings import get_settings, updated
-
-    updates: dict[str, object] = {}
-    if lang is not None:
-        updates["lang"] = lang.value
-    if fps is not None:
-        updates["detect_fps"] = fps
-    if translator is not None:
-        updates["translator"] = translator
-    return updated(get_settings(), labels=FLAG_NAMES, **updates) if updates else get_settings()
+    settings = get_settings()
+    request = AnalysisRequest.of(
+        settings, lang=lang.value if lang else None, fps=fps, model=model, translator=translator
+    )
+    return settings, request
 
 
 def _progress_bar():
@@ -192,37 +186,39 @@ def analyze(
     """Find accidents in a video: whether, when, how sure, and a short description."""
     from sitewatch.assess import analyze as run_analysis
     from sitewatch.report.files import prepare_folder, write_report
-    from sitewatch.session import get_model, get_translator
+    from sitewatch.service.build import build
 
-    settings = _settings(lang, fps, translator)
+    settings, request = _request(lang, fps, model, translator)
     if out is not None:
         prepare_folder(video, out)
-    vlm = get_model(model if model is not None else settings.vlm, settings)
-    tr = get_translator(translator, settings, vlm) if vlm is not None else None
+    tools = build(request, settings)
     bar, update = _progress_bar()
     with bar:
-        report = run_analysis(video, settings, model=vlm, translator=tr, progress=update)
+        report = run_analysis(
+            video, settings, detector=tools.detector, model=tools.model, translator=tools.translator,
+            progress=update, frames=request.frames,
+        )  # fmt: skip
     failure: SitewatchError | None = None
     written = None
     if out is not None:
         try:
-            written = write_report(report, out, lang=settings.lang)
+            written = write_report(report, out, lang=request.lang)
         except SitewatchError as exc:
             # The analysis is still shown: only the files are missing.
             failure = exc
     if save:
         try:
-            _save_to_history(video, report, settings, model if model is not None else settings.vlm)
+            _save_to_history(video, report, settings, request)
         except SitewatchError as exc:
             failure = failure or exc
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
     else:
-        _print_report(report, settings.lang)
+        _print_report(report, request.lang)
         if written:
             from sitewatch.text import language
 
-            typer.echo(language(settings.lang).t("report_saved", path=written["html"]))
+            typer.echo(language(request.lang).t("report_saved", path=written["html"]))
     if failure is not None:
         raise failure
 
@@ -277,11 +273,12 @@ def evaluate(
         result = cross_validate_manifest(manifest, videos).result
     else:
         from sitewatch.eval import evaluate as run_eval
+        from sitewatch.settings import get_settings
 
-        settings = _settings(fps=fps)
+        settings = get_settings()
         result = run_eval(
             manifest, videos, settings=settings, model=model if model is not None else settings.vlm,
-            progress=not as_json, workers=workers, ray=ray,
+            progress=not as_json, workers=workers, ray=ray, fps=fps,
         )
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -380,23 +377,21 @@ def batch(
 ) -> None:
     """Analyse many videos: a report folder each and one summary; a re-run skips what is done; parallel or Ray."""
     from sitewatch.batch.engine import prepare_out, run_batch
-    from sitewatch.batch.keys import BatchOptions
     from sitewatch.batch.sources import find_videos
     from sitewatch.batch.summary import INDEX_HTML, counts
     from sitewatch.text import language
 
-    settings = _settings(lang, fps, translator)
+    settings, request = _request(lang, fps, model, translator)
     folder = prepare_out(Path(out))
     paths = find_videos(sources, include or (), exclude or (), skip=folder)
-    options = BatchOptions.of(settings, model if model is not None else settings.vlm, translator)
     history = None
     if save:
         from sitewatch.batch.history import History
 
-        history = History(settings, options)
+        history = History(settings, request)
     try:
-        with _batch_display(len(paths), settings.lang, as_json) as show:
-            summary = run_batch(paths, folder, options, _runner(settings, options, workers, ray), history=history,
+        with _batch_display(len(paths), request.lang, as_json) as show:
+            summary = run_batch(paths, folder, request, _runner(settings, request, workers, ray), history=history,
                                 on_result=show)
     finally:
         if history is not None:
@@ -405,13 +400,13 @@ def batch(
         line = {"summary": summary.model_dump(mode="json", exclude={"results"}), "index": str(folder / INDEX_HTML)}
         typer.echo(json.dumps(line, ensure_ascii=False))
         return
-    words = language(settings.lang)
+    words = language(request.lang)
     for result in summary.results:
         if result.error:
             # Most reasons name the file already.
             where = "" if result.file in result.error else f"{result.file}: "
             typer.echo(f"{words.t('batch_failed')}: {where}{result.error}", err=True)
-    typer.echo(counts(summary, settings.lang))
+    typer.echo(counts(summary, request.lang))
     typer.echo(words.t("batch_done", done=summary.done, videos=summary.videos, errors=summary.errors,
                        path=folder / INDEX_HTML))
 
@@ -427,12 +422,12 @@ def chat(
     from sitewatch.chat_cli import run_terminal_chat
     from sitewatch.session import start_chat
 
-    settings = _settings(lang, translator=translator)
+    settings, request = _request(lang, None, model, translator)
     bar, update = _progress_bar()
     with bar:
-        session = start_chat(video, settings, model_name=model, translator_name=translator, progress=update)
-    _print_report(session.report, settings.lang)
-    run_terminal_chat(session, ui_lang=settings.lang, answer_lang=lang.value if lang else None)
+        session = start_chat(video, request, settings, progress=update)
+    _print_report(session.report, request.lang)
+    run_terminal_chat(session, ui_lang=request.lang, answer_lang=lang.value if lang else None)
 
 
 @app.command()
@@ -522,14 +517,17 @@ def _open_store(settings):
     return Store.open(settings)
 
 
-def _save_to_history(video: Path, report, settings, model: str | None) -> None:
-    """Keep a finished analysis in the history `sitewatch history` and `sitewatch serve` share."""
-    from sitewatch.store import AnalysisOptions
+def _save_to_history(video: Path, report, settings, request) -> None:
+    """Keep a finished analysis in the history `sitewatch history` and `sitewatch serve` share, once per request."""
+    from sitewatch.content import sha256_file
 
     store = _open_store(settings)
     try:
-        options = AnalysisOptions(lang=settings.lang, model=model, frames=settings.num_frames)
-        record = store.save(video, report, options, source="cli")
+        earlier = store.find_reusable(sha256_file(video), request)
+        if earlier is not None:
+            typer.echo(f"already in the history as {earlier.id}", err=True)
+            return
+        record = store.save(video, report, request, source="cli")
     finally:
         store.close()
     typer.echo(f"saved to the history as {record.id}", err=True)
@@ -574,9 +572,10 @@ def history(
     from rich.console import Console
 
     from sitewatch.cli_render import print_history
+    from sitewatch.settings import get_settings
     from sitewatch.store import AnalysisQuery
 
-    settings = _settings(lang)
+    settings = get_settings()
     try:
         query = AnalysisQuery(limit=limit, verdict=_verdict_option(verdict), event=event, site=site, camera=camera)
     except ValidationError as exc:
@@ -590,7 +589,7 @@ def history(
     if as_json:
         typer.echo(page.model_dump_json(indent=2))
         return
-    print_history(page, settings.lang, Console())
+    print_history(page, lang.value if lang else settings.lang, Console())
 
 
 @history_app.command("show")
@@ -604,9 +603,10 @@ def history_show(
 
     from sitewatch.cli_render import print_history_entry
     from sitewatch.report.files import REPORT_HTML
+    from sitewatch.settings import get_settings
     from sitewatch.store.records import Status
 
-    settings = _settings(lang)
+    settings = get_settings()
     store = _open_store(settings)
     try:
         record = store.get(store.resolve_id(analysis_id.strip().lower()))
@@ -621,7 +621,7 @@ def history_show(
             "report": report.model_dump(mode="json") if report is not None else None,
         })
         return
-    print_history_entry(record, report, html, settings.lang, Console())
+    print_history_entry(record, report, html, lang.value if lang else settings.lang, Console())
 
 
 @app.command()
@@ -672,7 +672,9 @@ def watch(
 
     for module in ("yaml", "sqlalchemy", "cv2"):
         require(module, "live")
-    settings = _settings(lang)
+    from sitewatch.settings import get_settings
+
+    settings = get_settings()
     watch_config = load_config(
         config, sources or [], loop=loop, webhooks=webhook, mqtt=mqtt, notify=notify,
         lang=lang.value if lang else None,

@@ -254,23 +254,24 @@ def evaluate(
     progress: bool = True,
     workers: int | None = None,
     ray: str | None = None,
+    fps: float | None = None,
 ) -> EvalResult:
     """Run `sitewatch analyze` over every clip of `manifest` (videos next to it unless `videos_dir`) and score it.
 
     The clips are analysed by the batch engine: a process pool of `workers` (default one per core), or the Ray
-    cluster `ray` names; `model` is a backend name each worker loads once.
+    cluster `ray` names; `model` is a backend name each worker loads once; `fps` the detector's rate.
     """
     from sitewatch.batch.jobs import Job
-    from sitewatch.batch.keys import BatchOptions
     from sitewatch.batch.runners import Capacity, get_runner
     from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
+    from sitewatch.request import AnalysisRequest
     from sitewatch.settings import get_settings
 
     settings = settings or get_settings()
     manifest = Path(manifest)
     folder = Path(videos_dir) if videos_dir is not None else manifest.parent
     rows = read_manifest(manifest)
-    options = BatchOptions.of(settings, model)
+    options = AnalysisRequest.of(settings, model=model or "none", fps=fps)
     runner = get_runner("ray" if ray else "pool", settings, options, Capacity(workers=workers, address=ray))
     results: list[ClipResult | None] = [None] * len(rows)
     bar = None

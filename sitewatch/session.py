@@ -2,87 +2,58 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError, create_model
+
 from sitewatch.assess import Progress, analyze
 from sitewatch.chat import ChatSession, ChatTurn
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import GenerationOptions, Report
-from sitewatch.settings import Settings
+from sitewatch.service.build import build, get_model, get_translator
+from sitewatch.settings import Settings, explain
 
 if TYPE_CHECKING:
     from sitewatch.translate.base import Translator
     from sitewatch.vlm.base import VideoLM
 
-_lock = threading.Lock()
-_models: dict[tuple[str, str], VideoLM] = {}
-# Settings that change how a backend is built: two sessions share a loaded model only when these agree.
-_MODEL_FIELDS_EXACT = frozenset({"device", "dtype", "load_in_4bit", "timeout_s", "retries", "backoff_s"})
-_MODEL_FIELD_PREFIXES = ("hf_", "openai_")
-
-
-def _model_key(name: str, settings: Settings) -> tuple[str, str]:
-    fields = {f for f in Settings.model_fields if f in _MODEL_FIELDS_EXACT or f.startswith(_MODEL_FIELD_PREFIXES)}
-    return name, settings.model_dump_json(include=fields)
-
-
-def get_model(name: str | None, settings: Settings) -> VideoLM | None:
-    """The video-language backend `name`, loaded once per process and shared by every session."""
-    if not name:
-        return None
-    from sitewatch.vlm.registry import load_backend
-
-    key = _model_key(name, settings)
-    with _lock:
-        if key not in _models:
-            _models[key] = load_backend(name, settings)
-        return _models[key]
-
-
-def get_translator(name: str | None, settings: Settings, model: VideoLM | None) -> Translator | None:
-    """The translator `name` (settings.translator when None); None when translation is off."""
-    from sitewatch.translate.registry import load_translator
-
-    chosen = name if name is not None else settings.translator
-    if chosen in ("", "none"):
-        return None
-    return load_translator(chosen, settings, vlm=model)
-
 
 def start_chat(
     path: str | Path,
+    request: AnalysisRequest,
     settings: Settings,
     *,
-    model_name: str | None = None,
-    translator_name: str | None = None,
     verify: bool = False,
     progress: Progress | None = None,
 ) -> ChatSession:
-    """Analyse `path` with the detector (and the model if `verify`), then open a chat about it."""
-    model = get_model(model_name if model_name is not None else settings.vlm, settings)
-    translator = get_translator(translator_name, settings, model)
-    report = analyze(path, settings, model=model if verify else None, translator=translator, progress=progress)
-    return _chat(report, Path(path), settings, model, translator, None)
+    """Analyse `path` as `request` asks (with the model too if `verify`), then open a chat about it."""
+    tools = build(request, settings)
+    report = analyze(
+        path, settings, detector=tools.detector, model=tools.model if verify else None,
+        translator=tools.translator, progress=progress, frames=request.frames,
+    )  # fmt: skip
+    return _chat(report, Path(path), request, settings, tools.model, tools.translator, None)
 
 
 def chat_about(
     report: Report,
     video: Path,
+    request: AnalysisRequest,
     settings: Settings,
     *,
-    model_name: str | None = None,
-    translator_name: str | None = None,
     history: list[ChatTurn] | None = None,
 ) -> ChatSession:
-    """A chat about an analysed video (no new analysis), continuing `history` when there is one."""
-    model = get_model(model_name if model_name is not None else settings.vlm, settings)
-    return _chat(report, video, settings, model, get_translator(translator_name, settings, model), history)
+    """A chat about an analysed video (no new analysis) with the model `request` names, continuing `history`."""
+    model = get_model(request.model, settings)
+    translator = get_translator(request.translator or "none", settings, model) if model is not None else None
+    return _chat(report, video, request, settings, model, translator, history)
 
 
 def _chat(
     report: Report,
     video: Path,
+    request: AnalysisRequest,
     settings: Settings,
     model: VideoLM | None,
     translator: Translator | None,
@@ -92,7 +63,7 @@ def _chat(
     from sitewatch.video.clip import load_clip
 
     info = report.video.model_copy(update={"path": str(video)})
-    clip = load_clip(video, info, settings.num_frames, max_pixels=settings.max_pixels) if model else None
+    clip = load_clip(video, info, request.frames, max_pixels=settings.max_pixels) if model else None
     session = ChatSession(
         clip,
         report,
@@ -106,10 +77,24 @@ def _chat(
     return session
 
 
-def generation_options(settings: Settings) -> GenerationOptions:
-    """Decoding settings: greedy unless a temperature above zero asks for sampling."""
-    return GenerationOptions(
-        max_new_tokens=settings.max_new_tokens,
-        do_sample=settings.temperature > 0,
-        temperature=settings.temperature if settings.temperature > 0 else 1.0,
-    )
+# The two decoding knobs a page visitor may turn, within the limits the settings give them.
+_Decoding = create_model(
+    "_Decoding",
+    max_new_tokens=(int, Settings.model_fields["max_new_tokens"]),
+    temperature=(float, Settings.model_fields["temperature"]),
+)
+
+
+def generation_options(
+    settings: Settings, max_new_tokens: int | None = None, temperature: float | None = None
+) -> GenerationOptions:
+    """Decoding options: the operator's, or a visitor's within the same limits; greedy unless temperature > 0."""
+    chosen = {"max_new_tokens": max_new_tokens, "temperature": temperature}
+    try:
+        knobs = _Decoding.model_validate(
+            {k: getattr(settings, k) if v is None else v for k, v in chosen.items()}
+        )
+    except ValidationError as exc:
+        raise explain(exc) from None
+    heat = knobs.temperature
+    return GenerationOptions(max_new_tokens=knobs.max_new_tokens, do_sample=heat > 0, temperature=heat or 1.0)

@@ -168,12 +168,7 @@ class Settings(BaseSettings):
     @field_validator("translator")
     @classmethod
     def _known_translator(cls, value: str) -> str:
-        # Checked here so a typo is refused at start, not when a model is first loaded.
-        from sitewatch.translate.registry import TRANSLATORS
-
-        if value.partition(":")[0] not in TRANSLATORS:
-            raise ValueError(f"expected one of {', '.join(TRANSLATORS)} (openai:<model>, hf:<id or folder>)")
-        return value
+        return known_translator(value)
 
     @field_validator("api_token", mode="before")
     @classmethod
@@ -213,6 +208,16 @@ class Settings(BaseSettings):
         return list(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 
+def known_translator(name: str) -> str:
+    """`name` when it names a registered translator backend; ValueError listing them otherwise."""
+    # Checked when settings or a request are read, so a typo is refused at start, not when a model first loads.
+    from sitewatch.translate.registry import TRANSLATORS
+
+    if name.partition(":")[0] not in TRANSLATORS:
+        raise ValueError(f"expected one of {', '.join(TRANSLATORS)} (openai:<model>, hf:<id or folder>)")
+    return name
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, with the scheme's default port filled in."""
     parts = urlsplit(url.strip())
@@ -248,7 +253,7 @@ def _unknown_variables() -> list[str]:
     return sorted(k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known)
 
 
-def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> SettingsError:
+def explain(exc: ValidationError, labels: dict[str, str] | None = None, subject: str = "setting") -> SettingsError:
     """One line naming each bad setting (as `labels` calls it, else its environment variable) and what is allowed."""
     problems = []
     for err in exc.errors():
@@ -264,7 +269,7 @@ def _explain(exc: ValidationError, labels: dict[str, str] | None = None) -> Sett
         given = err.get("input")
         shown = f" (got {given!r})" if isinstance(given, str | int | float) and len(repr(given)) < 60 else ""
         problems.append(f"{name}: {what}{shown}")
-    return SettingsError("invalid setting: " + "; ".join(problems))
+    return SettingsError(f"invalid {subject}: " + "; ".join(problems))
 
 
 def updated(settings: Settings, labels: dict[str, str] | None = None, **changes: Any) -> Settings:
@@ -272,7 +277,7 @@ def updated(settings: Settings, labels: dict[str, str] | None = None, **changes:
     try:
         fresh = Settings.model_validate({**settings.model_dump(), **changes})
     except ValidationError as exc:
-        raise _explain(exc, labels) from None
+        raise explain(exc, labels) from None
     fresh._openai_key_home = settings._openai_key_home
     return fresh
 
@@ -287,7 +292,7 @@ def get_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        raise _explain(exc) from None
+        raise explain(exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{config_file()}: not valid TOML: {exc}") from None
     except UnicodeDecodeError as exc:

@@ -252,6 +252,36 @@ def test_the_same_upload_is_analysed_once_unless_forced(client: httpx.Client, cl
         assert finish(client, analysis_id)[1]["video"]["frame_count"] == 30
 
 
+def test_an_earlier_analysis_is_reused_exactly_when_the_request_is_equal(tmp_path: Path, clips: list[Path]) -> None:
+    """A server restarted with another detector rate analyses again; the same rate reuses; the CLI does alike."""
+    data = tmp_path / "data"
+    ids = []
+    for fps in ("3", "3", "5"):
+        server = Server(data, SITEWATCH_DETECT_FPS=fps).start()
+        try:
+            with server.client() as c:
+                submitted = upload(c, clips[5], site="rates").json()
+                finish(c, submitted["id"])
+                ids.append((submitted["id"], submitted["reused"]))
+        finally:
+            server.stop()
+    (first, reused_first), (second, reused_second), (third, reused_third) = ids
+    assert (second, reused_second) == (first, True) and not reused_first
+    assert third != first and not reused_third
+
+    env = {**Server(data).env}
+    runs = [
+        subprocess.run([sys.executable, "-m", "sitewatch", "analyze", str(clips[6]), "--save", *flags],
+                       cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        for flags in ([], [], ["--fps", "3"])
+    ]  # fmt: skip
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    said = [r.stderr.strip().splitlines()[-1] for r in runs]
+    assert said[0].startswith("saved to the history as ") and said[2].startswith("saved to the history as ")
+    assert said[1] == said[0].replace("saved to", "already in")
+    assert said[2] != said[0]
+
+
 def test_cancel_queued_and_running(client: httpx.Client, long_clip: Path) -> None:
     running = [upload(client, long_clip, frames=str(n), site="cancel").json()["id"] for n in (1, 2)]
     waiting = upload(client, long_clip, frames="3", site="cancel").json()["id"]

@@ -21,10 +21,11 @@ from media import SHARED_VIDEOS
 
 from sitewatch.batch.jobs import VideoResult
 from sitewatch.batch.journal import JOURNAL_DIR
-from sitewatch.batch.keys import BatchOptions, folder_name
+from sitewatch.batch.keys import folder_name
 from sitewatch.batch.sources import SourceError, find_videos
 from sitewatch.batch.summary import INDEX_HTML, SUMMARY_CSV, SUMMARY_JSON, BatchSummary
 from sitewatch.report.files import STAGE_PREFIX
+from sitewatch.request import AnalysisRequest
 from sitewatch.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -130,11 +131,12 @@ def test_refusals_before_any_work_are_one_line_and_exit_2(tmp_path: Path) -> Non
 
 def test_result_keys_and_folder_names() -> None:
     settings = Settings(_env_file=None)
-    base = BatchOptions.of(settings)
-    assert base.key() == BatchOptions.of(settings).key()
-    assert base.key() != BatchOptions.of(settings.model_copy(update={"detect_fps": 3.0})).key()
-    assert base.key() != BatchOptions.of(settings.model_copy(update={"lang": "en"})).key()
-    assert BatchOptions.of(settings, translator="openai").translator is None  # no model, nothing to translate
+    base = AnalysisRequest.of(settings)
+    assert base.key() == AnalysisRequest.of(settings).key()
+    assert base.key() != AnalysisRequest.of(settings, fps=3.0).key()
+    assert base.key() != AnalysisRequest.of(settings.model_copy(update={"detect_fps": 3.0})).key()
+    assert base.key() != AnalysisRequest.of(settings, lang="en").key()
+    assert AnalysisRequest.of(settings, translator="openai").translator is None  # no model, nothing to translate
     sha = "ab" * 32
     assert folder_name(Path("/x/cam 1/현장 영상.mp4"), sha) == f"현장_영상-{sha[:12]}"
     assert folder_name(Path("/x/...mp4"), sha) == f"video-{sha[:12]}"
@@ -198,6 +200,25 @@ def test_batch_writes_reports_summaries_and_error_rows_then_skips_what_is_done(a
     assert {(i["video_sha256"], i["source"], i["verdict"]) for i in page["items"]} == {
         (sha, "batch", r.verdict) for sha, r in analysed.items()
     }
+
+
+@needs_clips
+def test_a_changed_detector_rate_is_a_new_analysis_and_an_equal_request_is_reused(tmp_path: Path) -> None:
+    clip = tmp_path / "in" / "clip.mp4"
+    clip.parent.mkdir()
+    shutil.copy(SHARED_VIDEOS / CLIPS[0], clip)
+    out, data = tmp_path / "out", tmp_path / "history"
+    runs = []
+    for flags in ([], [], ["--fps", "3"], ["--fps", "3"]):
+        run = sitewatch("batch", str(clip.parent), "--out", str(out), "--workers", "1", "--save", "--json", *flags,
+                        data=data)
+        assert run.returncode == 0, run.stderr
+        (row,), _ = json_lines(run.stdout)
+        runs.append(row.reused)
+    assert runs == [False, True, False, True]
+    history = json.loads(sitewatch("history", "--json", data=data).stdout)
+    fps = sorted(item["options"]["fps"] or 0 for item in history["items"])
+    assert fps == [0, 3.0], "one history entry per request"
 
 
 def _children(pid: int) -> list[int]:

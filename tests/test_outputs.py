@@ -325,7 +325,7 @@ def test_a_toml_config_file_sets_what_the_environment_does_not(tmp_path: Path) -
 
 
 def test_model_settings_are_part_of_the_model_cache_key() -> None:
-    from sitewatch.session import _model_key
+    from sitewatch.service.build import _model_key
 
     base = Settings(_env_file=None)
     assert _model_key("m", base) == _model_key("m", updated(base, lang="en"))

@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import ValidationError
 
 from sitewatch import errors
 from sitewatch.api.models import Submitted
@@ -19,11 +18,11 @@ from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
 from sitewatch.api.sse import SSE_HEADERS, SSE_MEDIA_TYPE, sse
 from sitewatch.api.upload import FILE_FIELD, Upload, receive_upload
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store import (
     AnalysisNotFoundError,
-    AnalysisOptions,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
@@ -35,6 +34,8 @@ from sitewatch.store.records import ACTIVE
 router = APIRouter(prefix="/analyses", tags=["analyses"])
 
 OPTION_FIELDS = ("lang", "model", "frames", "site", "camera", "force")
+# The request's fields by their form names, for error messages.
+FORM_LABELS = {name: name for name in OPTION_FIELDS}
 # Files that are no video at all (as opposed to a video over a limit, which is 422).
 NOT_VIDEO = (errors.EmptyFileError, errors.NotAVideoError, errors.NoVideoStreamError, errors.UnsupportedCodecError)
 TRUE, FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"", "0", "false", "no", "off"})
@@ -66,7 +67,7 @@ UPLOAD_DOC = {
 }
 
 
-def _options(fields: dict[str, str], settings: Settings) -> tuple[AnalysisOptions, bool]:
+def _options(fields: dict[str, str], settings: Settings) -> tuple[AnalysisRequest, bool]:
     unknown = sorted(set(fields) - set(OPTION_FIELDS))
     if unknown:
         raise Problem(422, f"unknown form field(s): {', '.join(unknown)}; allowed: {', '.join(OPTION_FIELDS)}")
@@ -81,17 +82,14 @@ def _options(fields: dict[str, str], settings: Settings) -> tuple[AnalysisOption
     if force not in TRUE | FALSE:
         raise Problem(422, f"force: expected true or false (got {fields['force']!r})")
     try:
-        options = AnalysisOptions(
-            lang=fields.get("lang") or settings.lang,
-            model=model,
-            frames=fields.get("frames") or settings.num_frames,
-            site=fields.get("site") or None,
+        request = AnalysisRequest.of(
+            settings, labels=FORM_LABELS, lang=fields.get("lang") or None, model=model or "none",
+            frames=fields.get("frames") or None, site=fields.get("site") or None,
             camera=fields.get("camera") or None,
-        )
-    except ValidationError as exc:
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise Problem(422, detail) from None
-    return options, force in TRUE
+        )  # fmt: skip
+    except errors.SettingsError as exc:
+        raise Problem(422, str(exc)) from None
+    return request, force in TRUE
 
 
 def _probe(upload: Upload, settings: Settings) -> VideoInfo:

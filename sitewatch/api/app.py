@@ -18,10 +18,10 @@ from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
 from sitewatch.api.upload import remove_leftovers, too_large
+from sitewatch.service.jobs import AnalysisQueue
 from sitewatch.settings import Settings
 from sitewatch.store import Store
 from sitewatch.store.database import data_dir
-from sitewatch.store.jobs import AnalysisQueue
 
 if TYPE_CHECKING:
     from sitewatch.live.watcher import Watcher

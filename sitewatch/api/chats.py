@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from sitewatch.chat import ChatSession
 from sitewatch.settings import Settings
 from sitewatch.store import Store
-from sitewatch.store.runner import analysis_settings
 
 # Open sessions kept in memory (each may hold a model's encoding of its video); the oldest is closed first.
 MAX_SESSIONS = 32
@@ -55,12 +54,11 @@ class ChatSessions:
         from sitewatch.session import chat_about
 
         record = self.store.get(analysis_id)
-        settings = analysis_settings(self.settings, record.options)
         # A model sees the earlier questions after a server restart too.
         return chat_about(
             self.store.report(analysis_id),
             self.store.video_path(analysis_id),
-            settings,
-            model_name=record.options.model or "",
+            record.options,
+            self.settings,
             history=self.store.chat_history(analysis_id),
         )

@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi import Request
 
 from sitewatch.api.chats import ChatSessions
+from sitewatch.service.jobs import AnalysisQueue
 from sitewatch.settings import Settings
 from sitewatch.store import Store
-from sitewatch.store.jobs import AnalysisQueue
 
 
 @dataclass

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sitewatch.batch.jobs import WORKER_DIED, Done, Job, VideoResult
-from sitewatch.batch.keys import BatchOptions
 from sitewatch.batch.runners import Capacity
 from sitewatch.batch.worker import Worker, WorkerStartError, start_worker
+from sitewatch.request import AnalysisRequest
 from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ LOCAL = "local"
 class AnalysisActor:
     """A Ray actor: one Worker, its models loaded once when the actor starts."""
 
-    def __init__(self, settings: Settings, options: BatchOptions) -> None:
+    def __init__(self, settings: Settings, options: AnalysisRequest) -> None:
         self.worker: Worker | None = None
         self.failure: str | None = None
         try:
@@ -52,7 +52,7 @@ class RayRunner:
 
     name = "ray"
 
-    def __init__(self, settings: Settings, options: BatchOptions, capacity: Capacity) -> None:
+    def __init__(self, settings: Settings, options: AnalysisRequest, capacity: Capacity) -> None:
         from sitewatch.optional import require
 
         self.ray: Any = require("ray", "batch")

@@ -12,11 +12,12 @@ from pathlib import Path
 from sitewatch.batch.history import History
 from sitewatch.batch.jobs import Job, VideoResult
 from sitewatch.batch.journal import Journal
-from sitewatch.batch.keys import BatchOptions, folder_name, result_key
+from sitewatch.batch.keys import folder_name, result_key
 from sitewatch.batch.runners import Runner
 from sitewatch.batch.summary import BatchSummary, summarise, write_summaries
 from sitewatch.content import sha256_file
 from sitewatch.errors import OutputError
+from sitewatch.request import AnalysisRequest
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class _Plan:
     copies: dict[int, str]
 
 
-def _jobs(paths: Sequence[Path], out: Path, options: BatchOptions, journal: Journal, plan: _Plan,
+def _jobs(paths: Sequence[Path], out: Path, options: AnalysisRequest, journal: Journal, plan: _Plan,
           settle: Callable[[int, VideoResult], None]) -> Iterator[Job]:
     """Jobs for the videos not finished before; rows for the finished, unreadable and repeated ones."""
     for index, path in enumerate(paths):
@@ -76,7 +77,7 @@ def _jobs(paths: Sequence[Path], out: Path, options: BatchOptions, journal: Jour
 def run_batch(
     paths: Sequence[Path],
     out: Path,
-    options: BatchOptions,
+    options: AnalysisRequest,
     runner: Runner,
     *,
     history: History | None = None,

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 from sitewatch.batch.jobs import VideoResult
-from sitewatch.batch.keys import BatchOptions
 from sitewatch.report.files import REPORT_JSON
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report
 from sitewatch.settings import Settings
 
@@ -17,25 +17,25 @@ SOURCE = "batch"
 
 
 class History:
-    """The store, opened once for a whole batch; each video is saved once per options however often it is run."""
+    """The store, opened once for a whole batch; each video is saved once per request however often it is run."""
 
-    def __init__(self, settings: Settings, options: BatchOptions) -> None:
+    def __init__(self, settings: Settings, request: AnalysisRequest) -> None:
         from sitewatch.optional import require
 
         require("sqlalchemy", "api")
-        from sitewatch.store import AnalysisOptions, Store
+        from sitewatch.store import Store
 
         self.store = Store.open(settings)
-        self.options = AnalysisOptions(lang=options.lang, model=options.model, frames=options.frames)
+        self.request = request
 
     def save(self, out: Path, result: VideoResult) -> str | None:
         """Save a finished video with the report its batch wrote; return the analysis id (None: already kept)."""
         if result.status != "done" or result.folder is None or result.sha256 is None:
             return None
-        if self.store.find_reusable(result.sha256, self.options) is not None:
+        if self.store.find_reusable(result.sha256, self.request) is not None:
             return None
         report = Report.model_validate_json((out / result.folder / REPORT_JSON).read_text(encoding="utf-8"))
-        record = self.store.save(Path(result.file), report, self.options, source=SOURCE)
+        record = self.store.save(Path(result.file), report, self.request, source=SOURCE)
         log.info("saved %s to the history as %s", result.file, record.id)
         return record.id
 

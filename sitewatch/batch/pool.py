@@ -13,9 +13,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 
 from sitewatch.batch.jobs import WORKER_DIED, Done, Job, VideoResult
-from sitewatch.batch.keys import BatchOptions
 from sitewatch.batch.runners import Capacity
 from sitewatch.batch.worker import Worker, WorkerStartError, start_worker
+from sitewatch.request import AnalysisRequest
 from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _start(settings: Settings, options: BatchOptions, threads: int, parent: int) -> None:
+def _start(settings: Settings, options: AnalysisRequest, threads: int, parent: int) -> None:
     global _worker
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="parent-watch").start()
     try:
@@ -58,7 +58,7 @@ class PoolRunner:
 
     name = "pool"
 
-    def __init__(self, settings: Settings, options: BatchOptions, capacity: Capacity) -> None:
+    def __init__(self, settings: Settings, options: AnalysisRequest, capacity: Capacity) -> None:
         self.settings = settings
         self.options = options
         self.workers = capacity.workers or os.cpu_count() or 1

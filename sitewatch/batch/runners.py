@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sitewatch.batch.jobs import Done, Job
-from sitewatch.batch.keys import BatchOptions
+from sitewatch.request import AnalysisRequest
 from sitewatch.settings import Settings
 
 # name -> "module:class"; imported on demand so the pool never loads Ray.
@@ -41,7 +41,7 @@ def runner_names() -> list[str]:
     return sorted(_RUNNERS)
 
 
-def get_runner(name: str, settings: Settings, options: BatchOptions, capacity: Capacity) -> Runner:
+def get_runner(name: str, settings: Settings, options: AnalysisRequest, capacity: Capacity) -> Runner:
     """The runner registered under `name`, ready to analyse with these settings and options."""
     try:
         target = _RUNNERS[name]

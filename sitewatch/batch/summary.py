@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from sitewatch.batch.jobs import VideoResult
 from sitewatch.batch.journal import write_atomic
-from sitewatch.batch.keys import BatchOptions
 from sitewatch.report.files import REPORT_HTML
 from sitewatch.report.templates import template
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Verdict
 from sitewatch.text import language
 from sitewatch.text.style import VERDICT_COLOURS
@@ -30,7 +30,7 @@ CSV_COLUMNS = ("file", "status", "verdict", "confidence", "events", "duration_s"
 class BatchSummary(BaseModel):
     """What a batch found: counts, speed, and every video's row (most urgent first)."""
 
-    options: BatchOptions
+    options: AnalysisRequest
     runner: str
     videos: int
     done: int
@@ -50,7 +50,7 @@ def urgency(result: VideoResult) -> tuple[int, float, str]:
 
 
 def summarise(
-    results: Sequence[VideoResult], options: BatchOptions, runner: str, wall_s: float
+    results: Sequence[VideoResult], options: AnalysisRequest, runner: str, wall_s: float
 ) -> BatchSummary:
     """Count and sort the rows of a batch."""
     done = [r for r in results if r.status == "done"]

@@ -7,8 +7,8 @@ import time
 
 from sitewatch.batch.jobs import Done, Job, VideoResult
 from sitewatch.batch.journal import mark_done
-from sitewatch.batch.keys import BatchOptions
 from sitewatch.errors import SitewatchError
+from sitewatch.request import AnalysisRequest
 from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -21,19 +21,12 @@ class WorkerStartError(SitewatchError):
 class Worker:
     """Analyses videos as `sitewatch analyze` does, with its models loaded once for the process's life."""
 
-    def __init__(self, settings: Settings, options: BatchOptions, threads: int | None = None) -> None:
-        from sitewatch.detect.registry import get_detector
-        from sitewatch.session import get_model, get_translator
+    def __init__(self, settings: Settings, request: AnalysisRequest, threads: int | None = None) -> None:
+        from sitewatch.service.build import build
 
         self.settings = settings
-        self.options = options
-        detector_options: dict[str, object] = {"fps": options.fps} if options.fps else {}
-        if threads:
-            # Workers share the cores: each detector gets its share instead of all of them fighting over them.
-            detector_options["threads"] = threads
-        self.detector = get_detector(options.detector, **detector_options)
-        self.model = get_model(options.model, settings)
-        self.translator = get_translator(options.translator, settings, self.model) if self.model else None
+        self.request = request
+        self.tools = build(request, settings, threads)
 
     def run(self, job: Job) -> Done:
         """Analyse one video; write its report folder and done-marker when the job has a folder.
@@ -45,11 +38,13 @@ class Worker:
 
         started = time.perf_counter()
         try:
+            tools = self.tools
             report = analyze(
-                job.path, self.settings, detector=self.detector, model=self.model, translator=self.translator
-            )
+                job.path, self.settings, detector=tools.detector, model=tools.model, translator=tools.translator,
+                frames=self.request.frames,
+            )  # fmt: skip
             if job.folder is not None:
-                write_report(report, job.folder, lang=self.options.lang)
+                write_report(report, job.folder, lang=self.request.lang)
         except SitewatchError as exc:
             # Expected of a bad file: its row says why, so the log need not.
             log.info("%s: %s", job.path, exc)
@@ -65,10 +60,10 @@ class Worker:
         return Done(job.index, result, report if job.folder is None else None)
 
 
-def start_worker(settings: Settings, options: BatchOptions, threads: int | None = None) -> Worker:
+def start_worker(settings: Settings, request: AnalysisRequest, threads: int | None = None) -> Worker:
     """A Worker, or WorkerStartError with the one-line reason it could not load what it needs."""
     try:
-        return Worker(settings, options, threads)
+        return Worker(settings, request, threads)
     except SitewatchError as exc:
         raise WorkerStartError(str(exc)) from exc
     except Exception as exc:

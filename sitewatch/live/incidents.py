@@ -28,9 +28,10 @@ from sitewatch.live.camera import CameraState, CameraWatch
 from sitewatch.live.clip import ClipWriter
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.outbox import Outbox
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, EventKind, Report
 from sitewatch.settings import Settings
-from sitewatch.store import AnalysisOptions, AnalysisRecord, IncidentRecord, Store
+from sitewatch.store import AnalysisRecord, IncidentRecord, Store
 from sitewatch.store.database import data_dir
 from sitewatch.store.records import DeliveryRecord
 from sitewatch.store.store import Deliveries
@@ -230,10 +231,10 @@ class IncidentDesk:
             self._analyses.put((clip.incident_id, clip.path))
 
     def _analyse_loop(self) -> None:
-        from sitewatch.detect.registry import get_detector
-        from sitewatch.session import get_model
+        from sitewatch.service.build import detector_for, get_model
 
-        detector = get_detector(self.settings.detector, threads=1)
+        # The clip is judged as the camera was: the same detector at the same rate.
+        detector = detector_for(AnalysisRequest.of(self.settings), threads=1)
         model = None
         if self.settings.vlm:
             try:
@@ -255,12 +256,12 @@ class IncidentDesk:
         from sitewatch.assess import analyze
 
         incident = self.store.get_incident(incident_id)
-        report = analyze(clip, self.settings, detector=detector, model=model)
-        options = AnalysisOptions(
-            lang=self.lang, model=getattr(model, "name", None), frames=self.settings.num_frames,
+        request = AnalysisRequest.of(
+            self.settings, lang=self.lang, model=self.settings.vlm if model is not None else "none",
             site=incident.site, camera=incident.camera,
-        )
-        analysis = self.store.save(clip, report, options, source="camera")
+        )  # fmt: skip
+        report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
+        analysis = self.store.save(clip, report, request, source="camera")
         self._finish(incident_id, analysis, report=report)
         clip.unlink(missing_ok=True)  # kept in the history now
 

@@ -10,10 +10,11 @@ from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.incidents import IncidentDesk
 from sitewatch.live.outbox import Channel, Outbox
+from sitewatch.request import AnalysisRequest
+from sitewatch.service.jobs import worker_alive
 from sitewatch.settings import Settings
 from sitewatch.store import Store
 from sitewatch.store.database import data_dir
-from sitewatch.store.jobs import worker_alive
 from sitewatch.store.store import worker_name
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class Watcher:
         self, config: WatchConfig, settings: Settings, store: Store,
         on_status: Callable[[CameraStatus], None] | None = None,
     ) -> None:
-        from sitewatch.detect.registry import get_detector
+        from sitewatch.service.build import detector_for
 
         self.config = config
         self._on_status = on_status
@@ -62,10 +63,10 @@ class Watcher:
         self.outboxes = [Outbox(c, store, self.worker, settings.webhook_retries, dead_letters) for c in channels]
         self.desk = IncidentDesk(config, settings, store, self.outboxes, self.worker)
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
-        options = {"fps": settings.detect_fps} if settings.detect_fps else {}
+        request = AnalysisRequest.of(settings)
         self.cameras = [
             # One detector (one pose interpreter) per camera: cameras are analysed in parallel threads.
-            CameraWatch(camera, get_detector(settings.detector, threads=1, **options), ring_s, config.stall_s,
+            CameraWatch(camera, detector_for(request, threads=1), ring_s, config.stall_s,
                         self.desk.on_event, self._status_changed, config.down_alert_s)
             for camera in config.cameras
         ]

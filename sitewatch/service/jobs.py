@@ -12,9 +12,9 @@ import time
 
 from sitewatch.errors import SitewatchError
 from sitewatch.process import pid_alive
+from sitewatch.service.runner import run_analysis
 from sitewatch.settings import Settings
 from sitewatch.store.records import AnalysisRecord, Progress, Status
-from sitewatch.store.runner import run_analysis
 from sitewatch.store.store import Store, worker_name
 
 log = logging.getLogger(__name__)

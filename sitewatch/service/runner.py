@@ -1,20 +1,15 @@
-"""Run one stored analysis: load what its options name, analyse the stored video, publish the report."""
+"""Run one stored analysis: build what its request names, analyse the stored video, publish the report."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sitewatch.settings import Settings, updated
-from sitewatch.store.records import AnalysisOptions, AnalysisRecord
+from sitewatch.settings import Settings
+from sitewatch.store.records import AnalysisRecord
 from sitewatch.store.store import Store
 
 if TYPE_CHECKING:
     from sitewatch.assess import Progress as ProgressCallback
-
-
-def analysis_settings(settings: Settings, options: AnalysisOptions) -> Settings:
-    """The operator's settings with one analysis's options applied (validated)."""
-    return updated(settings, lang=options.lang, num_frames=options.frames)
 
 
 def run_analysis(
@@ -26,14 +21,14 @@ def run_analysis(
     """
     from sitewatch.assess import analyze
     from sitewatch.report.files import write_report
-    from sitewatch.session import get_model, get_translator
+    from sitewatch.service.build import build
 
-    job_settings = analysis_settings(settings, record.options)
-    model = get_model(record.options.model, job_settings)
-    translator = get_translator(None, job_settings, model) if model is not None else None
+    request = record.options
+    tools = build(request, settings)
     report = analyze(
-        store.video_path(record.id), job_settings, model=model, translator=translator, progress=progress
-    )
+        store.video_path(record.id), settings, detector=tools.detector, model=tools.model,
+        translator=tools.translator, progress=progress, frames=request.frames,
+    )  # fmt: skip
     stage = store.files.staging(record.video_sha256, record.id)
-    write_report(report, stage, lang=record.options.lang)
+    write_report(report, stage, lang=request.lang)
     return store.complete(record.id, report, stage)

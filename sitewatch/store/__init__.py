@@ -2,7 +2,6 @@
 
 from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
 from sitewatch.store.records import (
-    AnalysisOptions,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
@@ -17,7 +16,6 @@ from sitewatch.store.store import Store
 
 __all__ = [
     "AnalysisNotFoundError",
-    "AnalysisOptions",
     "AnalysisPage",
     "AnalysisQuery",
     "AnalysisRecord",

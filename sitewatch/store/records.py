@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, EventKind, Verdict
-from sitewatch.text.languages import DEFAULT_LANG, Lang
+from sitewatch.text.languages import Lang
 
-# A free label an operator files analyses under (a site, a camera).
 # Far beyond any history, and far below SQLite's and PostgreSQL's 64-bit OFFSET.
 MAX_OFFSET = 2**31 - 1
-Tag = Annotated[str | None, Field(min_length=1, max_length=100, pattern=r"^[\w .:/@-]+$")]
 
 
 class Status(str, Enum):
@@ -29,22 +27,6 @@ class Status(str, Enum):
 
 
 ACTIVE = (Status.queued, Status.running)
-
-
-class AnalysisOptions(BaseModel):
-    """What the analysis was asked for; the same video with the same options is analysed once."""
-
-    model_config = {"frozen": True, "extra": "forbid"}
-
-    lang: Lang = DEFAULT_LANG
-    model: str | None = Field(None, description="video-language backend (one the operator configured)")
-    frames: int = Field(16, ge=1, le=256, description="frames given to the video-language model")
-    site: Tag = None
-    camera: Tag = None
-
-    def key(self) -> str:
-        """A digest of the options, which with the video's sha256 identifies a repeat request."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
 
 class Progress(BaseModel):
@@ -63,7 +45,7 @@ class AnalysisRecord(BaseModel):
     source: str = Field(description="who asked: api, cli (and later batch, camera)")
     video_name: str
     video_sha256: str
-    options: AnalysisOptions
+    options: AnalysisRequest
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

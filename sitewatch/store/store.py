@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from sitewatch.content import sha256_file
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, Report, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
@@ -24,7 +25,6 @@ from sitewatch.store.files import VideoFolder, stored_suffix
 from sitewatch.store.migrate import upgrade
 from sitewatch.store.records import (
     ACTIVE,
-    AnalysisOptions,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
@@ -79,7 +79,7 @@ def _record(row: AnalysisRow) -> AnalysisRecord:
         source=row.source,
         video_name=row.video_name,
         video_sha256=row.video_sha256,
-        options=AnalysisOptions.model_validate(row.options),
+        options=AnalysisRequest.model_validate(row.options),
         created_at=row.created_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
@@ -139,14 +139,14 @@ class Store:
         sha256 = sha256 or sha256_file(path)
         return sha256, self.files.keep(path, sha256, stored_suffix(info), move=move)
 
-    def find_reusable(self, sha256: str, options: AnalysisOptions) -> AnalysisRecord | None:
-        """The newest analysis of these bytes with these options that is done or on its way."""
+    def find_reusable(self, sha256: str, request: AnalysisRequest) -> AnalysisRecord | None:
+        """The newest analysis of these bytes with an equal request that is done or on its way."""
         with self._session() as s:
             row = s.scalars(
                 select(AnalysisRow)
                 .where(
                     AnalysisRow.video_sha256 == sha256,
-                    AnalysisRow.options_key == options.key(),
+                    AnalysisRow.options_key == request.key(),
                     AnalysisRow.status.in_([Status.done.value, *(a.value for a in ACTIVE)]),
                 )
                 .order_by(AnalysisRow.created_at.desc())
@@ -155,7 +155,7 @@ class Store:
             return _record(row) if row else None
 
     def add(
-        self, sha256: str, video_file: str, video_name: str, options: AnalysisOptions, source: str,
+        self, sha256: str, video_file: str, video_name: str, options: AnalysisRequest, source: str,
         status: Status = Status.queued,
     ) -> AnalysisRecord:
         """A new analysis of a stored video; queued for the workers unless `status` says otherwise."""
@@ -183,7 +183,7 @@ class Store:
             s.add(row)
         return _record(row)
 
-    def save(self, video: Path, report: Report, options: AnalysisOptions, source: str = "cli") -> AnalysisRecord:
+    def save(self, video: Path, report: Report, options: AnalysisRequest, source: str = "cli") -> AnalysisRecord:
         """Keep a finished analysis (as `analyze --save` makes): the video, the report files and the record."""
         from sitewatch.report.files import write_report
 

@@ -18,8 +18,9 @@ from sitewatch.errors import SettingsError, SitewatchError
 from sitewatch.process import pid_alive
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
+from sitewatch.request import AnalysisRequest
 from sitewatch.session import chat_about, generation_options, start_chat
-from sitewatch.settings import Settings, get_settings, updated
+from sitewatch.settings import Settings, get_settings
 from sitewatch.text import LANGUAGES, as_lang, language, t
 from sitewatch.ui._gradio import gr
 from sitewatch.ui.history import PageHistory
@@ -34,6 +35,8 @@ NO_MODEL = "none"
 # sends frames (and the configured key) wherever it names.
 ALIAS_CHOICES = ["pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
 TEMP_PREFIX = "sitewatch-ui-"
+# The request's fields as the page's controls are called, for error messages.
+PAGE_LABELS = {"frames": "frames", "model": "model", "lang": "lang"}
 # What an analysis (new or reopened from the history) updates on the page.
 SHOWN = (
     "session", "status", "verdict", "events", "timeline", "gallery", "chatbot", "question", "send", "history_pick",
@@ -90,6 +93,13 @@ class SitewatchUI:
             raise SettingsError(t(self.lang, "model_not_allowed", name=name[:80]))
         return name
 
+    def _request(self, lang: str, backend: str | None, frames: float) -> AnalysisRequest:
+        """What this visitor asks for: the operator's defaults with the page's language, model and frames."""
+        return AnalysisRequest.of(
+            self.settings, labels=PAGE_LABELS, lang=as_lang(lang), model=self._chosen_model(backend) or NO_MODEL,
+            frames=int(frames),
+        )  # fmt: skip
+
     def _progress(self, progress: Any, lang: str) -> Progress:
         # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
         strings = language(lang).strings
@@ -122,15 +132,10 @@ class SitewatchUI:
         folder = session_folder(self.temp_root, request.session_hash)
         progress(0, desc=t(lang, "stage_start"))
         try:
-            settings = updated(
-                self.settings,
-                lang=as_lang(lang),
-                vlm=self._chosen_model(backend),
-                num_frames=int(frames),
-                max_new_tokens=int(max_tokens),
-                temperature=float(temperature),
-            )
-            chat = start_chat(path, settings, model_name=settings.vlm or "", progress=self._progress(progress, lang))
+            asked = self._request(lang, backend, frames)
+            decoding = generation_options(self.settings, int(max_tokens), float(temperature))
+            chat = start_chat(path, asked, self.settings, progress=self._progress(progress, lang))
+            chat.options = decoding
             keyframes, warnings = write_keyframes(chat.report, folder / "keyframes")
         except SitewatchError as exc:
             remove_folder(folder)
@@ -140,9 +145,9 @@ class SitewatchUI:
             return self.page.named(status=f"**{message}**", **self._cleared(lang))
         for warning in warnings:
             log.warning("keyframes: %s", warning)
-        analysis_id = self.history.save(Path(path), chat.report, settings)
+        analysis_id = self.history.save(Path(path), chat.report, asked)
         new = UiSession(
-            folder=folder, settings=settings, chat=chat, name=Path(path).name, keyframes=keyframes,
+            folder=folder, request=asked, chat=chat, name=Path(path).name, keyframes=keyframes,
             analysis_id=analysis_id,
         )  # fmt: skip
         return self._opened(new, lang, t(lang, "status_ready", name=new.name))
@@ -177,19 +182,17 @@ class SitewatchUI:
         close_session(session)
         folder = session_folder(self.temp_root, request.session_hash)
         try:
-            settings = updated(
-                self.settings, lang=as_lang(lang), vlm=self._chosen_model(backend), num_frames=int(frames)
-            )
+            asked = self._request(lang, backend, frames)
             past = self.history.open(analysis_id)
             keyframes, _ = write_keyframes(past.report, folder / "keyframes")
-            chat = chat_about(past.report, past.video, settings, model_name=settings.vlm or "", history=past.history)
+            chat = chat_about(past.report, past.video, asked, self.settings, history=past.history)
         except SitewatchError as exc:
             remove_folder(folder)
             message = f"{t(lang, 'error')}: {exc}"
             gr.Warning(message)
             return self.page.named(status=f"**{message}**", **self._cleared(lang))
         new = UiSession(
-            folder=folder, settings=settings, chat=chat, name=past.name, keyframes=keyframes, analysis_id=analysis_id
+            folder=folder, request=asked, chat=chat, name=past.name, keyframes=keyframes, analysis_id=analysis_id
         )
         return self._opened(new, lang, t(lang, "history_opened", name=past.name))
 
@@ -218,8 +221,7 @@ class SitewatchUI:
         chat = session.chat
         history = chat.history
         try:
-            options = updated(session.settings, max_new_tokens=int(max_tokens), temperature=float(temperature))
-            chat.options = generation_options(options)
+            chat.options = generation_options(self.settings, int(max_tokens), float(temperature))
             for turn in chat.stream(question, lang=as_lang(lang)):
                 partial = None if turn.complete else turn
                 yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()

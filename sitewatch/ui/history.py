@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sitewatch.errors import SitewatchError
+from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report
 from sitewatch.settings import Settings
 from sitewatch.text import language
@@ -61,16 +62,13 @@ class PageHistory:
                 self._store = Store.open(self.settings)
             return self._store
 
-    def save(self, video: Path, report: Report, settings: Settings) -> str | None:
+    def save(self, video: Path, report: Report, request: AnalysisRequest) -> str | None:
         """Keep a finished analysis from the page; its id, or None when there is no history to keep it in."""
         store = self._opened()
         if store is None:
             return None
-        from sitewatch.store import AnalysisOptions
-
-        options = AnalysisOptions(lang=settings.lang, model=settings.vlm, frames=settings.num_frames)
         try:
-            return store.save(video, report, options, source="page").id
+            return store.save(video, report, request, source="page").id
         except (OSError, SitewatchError) as exc:
             # The analysis is on the page either way: a history that cannot take it is worth a log line.
             log.warning("could not keep the analysis in the history: %s", exc)

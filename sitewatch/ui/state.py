@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sitewatch.chat import ChatSession
 from sitewatch.report.keyframes import Keyframe
-from sitewatch.settings import Settings
+from sitewatch.request import AnalysisRequest
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ class UiSession:
     """One browser session's analysis and chat; `close()` deletes its temp folder."""
 
     folder: Path
-    settings: Settings
+    request: AnalysisRequest  # what the visitor asked for: language, model, frames
     chat: ChatSession
     name: str  # the file name the visitor uploaded (or that a reopened analysis was uploaded under)
     keyframes: list[Keyframe] = field(default_factory=list)

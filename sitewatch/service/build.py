@@ -1,0 +1,77 @@
+"""Everything an analysis runs with, built from its request: the detector at its rate, the model, the translator."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sitewatch.request import AnalysisRequest
+from sitewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from sitewatch.detect.base import Detector
+    from sitewatch.translate.base import Translator
+    from sitewatch.vlm.base import VideoLM
+
+
+_lock = threading.Lock()
+_models: dict[tuple[str, str], VideoLM] = {}
+# Settings that change how a backend is built: two sessions share a loaded model only when these agree.
+_MODEL_FIELDS_EXACT = frozenset({"device", "dtype", "load_in_4bit", "timeout_s", "retries", "backoff_s"})
+_MODEL_FIELD_PREFIXES = ("hf_", "openai_")
+
+
+def _model_key(name: str, settings: Settings) -> tuple[str, str]:
+    fields = {f for f in Settings.model_fields if f in _MODEL_FIELDS_EXACT or f.startswith(_MODEL_FIELD_PREFIXES)}
+    return name, settings.model_dump_json(include=fields)
+
+
+def get_model(name: str | None, settings: Settings) -> VideoLM | None:
+    """The video-language backend `name`, loaded once per process and shared by every session."""
+    if not name:
+        return None
+    from sitewatch.vlm.registry import load_backend
+
+    key = _model_key(name, settings)
+    with _lock:
+        if key not in _models:
+            _models[key] = load_backend(name, settings)
+        return _models[key]
+
+
+def get_translator(name: str | None, settings: Settings, model: VideoLM | None) -> Translator | None:
+    """The translator `name` (settings.translator when None); None when translation is off."""
+    from sitewatch.translate.registry import load_translator
+
+    chosen = name if name is not None else settings.translator
+    if chosen in ("", "none"):
+        return None
+    return load_translator(chosen, settings, vlm=model)
+
+
+@dataclass(frozen=True)
+class Tools:
+    """A request's detector, and its model and translator (None when it names none)."""
+
+    detector: Detector
+    model: VideoLM | None
+    translator: Translator | None
+
+
+def detector_for(request: AnalysisRequest, threads: int | None = None) -> Detector:
+    """A fresh detector the request names, at the request's rate (the detector's own when unset)."""
+    from sitewatch.detect.registry import get_detector
+
+    options: dict[str, Any] = {"fps": request.fps} if request.fps else {}
+    if threads:
+        # Several detectors share the cores: each gets its share instead of all of them fighting over them.
+        options["threads"] = threads
+    return get_detector(request.detector, **options)
+
+
+def build(request: AnalysisRequest, settings: Settings, threads: int | None = None) -> Tools:
+    """The detector, model and translator of `request`; models load once per process and are shared."""
+    model = get_model(request.model, settings)
+    translator = get_translator(request.translator or "none", settings, model) if model is not None else None
+    return Tools(detector_for(request, threads), model, translator)
