@@ -13,7 +13,7 @@ from sitewatch.detect.base import Detection, Detector, verdict_for
 from sitewatch.errors import BackendError, NoFramesError
 from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
 from sitewatch.settings import Settings, get_settings
-from sitewatch.text import describe
+from sitewatch.text import LANGS, describe
 
 if TYPE_CHECKING:
     from sitewatch.translate.base import Translator
@@ -222,11 +222,13 @@ def analyze(
     if scene_en and translator is not None:
         from sitewatch.translate.check import translate_or_keep
 
-        scene = translate_or_keep(translator, scene_en, "en", "ko")
-        if scene.warning:
-            warnings.append(scene.warning)
-        else:
-            scene_translations["ko"] = scene.text
+        # The model speaks English: its description goes into every other language sitewatch speaks.
+        for code in (c for c in LANGS if c != "en"):
+            scene = translate_or_keep(translator, scene_en, "en", code)
+            if scene.warning:
+                warnings.append(scene.warning)
+            else:
+                scene_translations[code] = scene.text
     timings["total_s"] = time.perf_counter() - started
     if info.duration_s and timings["total_s"]:
         timings["speed_x"] = info.duration_s / timings["total_s"]
@@ -235,8 +237,6 @@ def analyze(
         verdict=verdict,
         confidence=round(confidence, 3),
         events=events,
-        summary_en="",
-        summary_ko="",
         detector=f"{detector.name} (fps {detector.fps:g})",
         model=getattr(model, "name", None),
         opinions=opinions,
@@ -249,7 +249,5 @@ def analyze(
         timings={k: round(v, 3) for k, v in timings.items()},
         sitewatch_version=__version__,
     )
-    # The JSON carries the summary in both languages for programs that do not render it themselves.
-    return report.model_copy(
-        update={"summary_en": describe(report, "en").summary, "summary_ko": describe(report, "ko").summary}
-    )
+    # The JSON carries the summary in every language for programs that do not render it themselves.
+    return report.model_copy(update={"summary": {code: describe(report, code).summary for code in LANGS}})

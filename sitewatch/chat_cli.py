@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.errors import SitewatchError
-from sitewatch.text import Lang, Language, language
+from sitewatch.text import DEFAULT_LANG, Lang, Language, language
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def run_terminal_chat(
     input_fn: Callable[[str], str] = input,
     output_fn: Callable[[str], None] = _write,
     *,
-    ui_lang: Lang = "ko",
+    ui_lang: Lang = DEFAULT_LANG,
     answer_lang: Lang | None = None,
 ) -> int:
     """Chat until /quit, an empty line or end of input; returns the number of answered questions.

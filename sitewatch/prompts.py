@@ -40,6 +40,6 @@ def report_context(report: Report) -> str:
     else:
         lines.append("Events: none detected.")
     lines.append(f"Most people visible at once: {report.people_max}.")
-    if report.summary_en:
-        lines.append(f"Summary: {report.summary_en}")
+    if report.summary.get("en"):
+        lines.append(f"Summary: {report.summary['en']}")
     return "\n".join(lines)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class VideoInfo(BaseModel):
@@ -104,8 +104,8 @@ class Report(BaseModel):
     verdict: Verdict
     confidence: float = Field(ge=0.0, le=1.0)
     events: list[Event] = Field(default_factory=list)
-    summary_en: str
-    summary_ko: str
+    # The summary in every language sitewatch speaks (language code -> text), for programs that do not render it.
+    summary: dict[str, str] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     coverage: float = Field(1.0, ge=0.0, le=1.0, description="fraction of the video that could be read")
     people_max: int = 0
@@ -122,6 +122,16 @@ class Report(BaseModel):
     outputs: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
     sitewatch_version: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _summary_by_language(cls, data: Any) -> Any:
+        # Reports kept before the summary became a mapping carried one field per language (summary_en, ...).
+        if not isinstance(data, dict) or not any(k.startswith("summary_") for k in data):
+            return data
+        legacy = {k.removeprefix("summary_"): v for k, v in data.items() if k.startswith("summary_")}
+        rest = {k: v for k, v in data.items() if not k.startswith("summary_")}
+        return {**rest, "summary": {**legacy, **rest.get("summary", {})}}
 
 
 Role = Literal["system", "user", "assistant"]

@@ -72,8 +72,12 @@ def _report(events: list[Event] | None = None, people: int = 2) -> Report:
     verdict = Verdict.accident if events else Verdict.no_accident
     return Report(
         video=video, verdict=verdict, confidence=0.88 if events else 0.9, events=events,
-        summary_en="A worker fell near the scaffold and stayed down." if events else "",
-        summary_ko="작업자가 비계 근처에서 넘어진 뒤 일어나지 못했습니다." if events else "",
+        summary={
+            "en": "A worker fell near the scaffold and stayed down.",
+            "ko": "작업자가 비계 근처에서 넘어진 뒤 일어나지 못했습니다.",
+        }
+        if events
+        else {},
         detector="pose", people_max=people,
     )  # fmt: skip
 

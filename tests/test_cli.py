@@ -76,7 +76,7 @@ def test_analyze_json_and_report_folder(tmp_path: Path) -> None:
     assert report["verdict"] == "no_accident" and report["video"]["frame_count"] == 40
     # What a reader wants comes first; the video's metadata and the signals after.
     keys = list(report)
-    assert keys[:3] == ["verdict", "confidence", "events"] and keys.index("video") > keys.index("summary_ko")
+    assert keys[:3] == ["verdict", "confidence", "events"] and keys.index("video") > keys.index("summary")
     assert '"verdict"' in out.stdout.splitlines()[1]
     assert {p.name for p in (tmp_path / "rep").iterdir()} >= {"report.json", "report.html", "keyframes"}
 

@@ -59,7 +59,7 @@ def _report() -> Report:
         duration_s=4.0, frame_count=40,
     )  # fmt: skip
     return Report(
-        video=video, verdict=Verdict.no_accident, confidence=0.85, summary_en="", summary_ko="", detector="pose",
+        video=video, verdict=Verdict.no_accident, confidence=0.85, detector="pose",
         people_max=2,
     )  # fmt: skip
 
@@ -281,7 +281,7 @@ def test_analyze_with_a_down_model_server_keeps_the_detector_report() -> None:
         pytest.skip(f"shared clip {SHORT_CLIP} is absent")
     vlm = _vlm(f"http://127.0.0.1:{unused_port()}/v1", retries=1)
     report = analyze(SHORT_CLIP, _settings(), model=vlm)
-    assert report.summary_en and report.video.duration_s > 0 and report.model == vlm.name
+    assert report.summary["en"] and report.video.duration_s > 0 and report.model == vlm.name
     [opinion] = report.opinions
     assert opinion.accident is None and "nothing listens" in (opinion.error or "")
     assert any("nothing listens" in w and w.startswith("model openai:llava@") for w in report.warnings)

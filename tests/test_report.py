@@ -64,7 +64,7 @@ def test_analyze_a_real_fall_and_write_every_file(tmp_path: Path) -> None:
     report = analyze(FALL_CLIP)
     assert report.verdict is Verdict.accident
     assert any(abs(e.start_s - 3.7) <= 2.0 for e in report.events)
-    assert report.summary_ko and report.summary_en and report.signals and report.people_max >= 1
+    assert report.summary["ko"] and report.summary["en"] and report.signals and report.people_max >= 1
     assert Report.model_validate_json(report.model_dump_json()) == report
 
     paths = write_report(report, tmp_path / "out")
@@ -145,8 +145,8 @@ def test_an_unsure_verdict_is_as_sure_as_its_event() -> None:
 
     lost = event(EventKind.person_lost_after_fall, 5.8, 0.42, end=7.7)
     verdict, confidence = verdict_of([lost], 1)
-    report = Report(video=info(11.0), verdict=verdict, confidence=confidence, events=[lost], summary_en="",
-                    summary_ko="", detector="pose (fps 6)", people_max=1)
+    report = Report(video=info(11.0), verdict=verdict, confidence=confidence, events=[lost], detector="pose (fps 6)",
+                    people_max=1)
     text = describe(report, "ko")
     assert (text.verdict, text.confidence, text.rows[0].confidence) == ("사고 의심", "신뢰도 42%", "42%")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from collections.abc import Iterator
@@ -63,8 +64,7 @@ def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
 
 def report(verdict: Verdict = Verdict.accident, kinds: tuple[EventKind, ...] = (EventKind.fall,)) -> Report:
     events = [Event(kind=k, start_s=1.0, end_s=2.0, confidence=0.9, keyframe_s=1.5) for k in kinds]
-    return Report(video=INFO, verdict=verdict, confidence=0.9, events=events, summary_en="s", summary_ko="s",
-                  detector="test")
+    return Report(video=INFO, verdict=verdict, confidence=0.9, events=events, detector="test")
 
 
 def video(store: Store, tmp_path: Path, content: bytes) -> tuple[str, str]:
@@ -89,7 +89,7 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        assert current(engine) == "0003"
+        assert current(engine) == "0004"
         tables = {"analyses", "analysis_events", "chat_turns", "incidents", "deliveries"}
         assert tables <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
@@ -99,7 +99,33 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         assert current(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
-        assert current(engine) == "0003"
+        assert current(engine) == "0004"
+    finally:
+        engine.dispose()
+
+
+def test_incident_summaries_move_into_one_mapping_and_back(database_url: str) -> None:
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    row = {"id": "i1", "camera": "gate", "kind": "fall", "confidence": 0.9, "stream_s": 3.0, "event": "{}",
+           "en": "A person fell.", "ko": "사람이 넘어졌습니다."}
+    insert = ("INSERT INTO incidents (id, camera, kind, confidence, started_at, detected_at, stream_s, event, "
+              "summary_en, summary_ko, updated_at) VALUES (:id, :camera, :kind, :confidence, CURRENT_TIMESTAMP, "
+              "CURRENT_TIMESTAMP, :stream_s, :event, :en, :ko, CURRENT_TIMESTAMP)")
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.execute(text(insert), row)
+        upgrade(engine)
+        with engine.connect() as connection:
+            (summary,) = connection.execute(text("SELECT summary FROM incidents")).one()
+        summary = json.loads(summary) if isinstance(summary, str) else summary
+        assert summary == {"en": "A person fell.", "ko": "사람이 넘어졌습니다."}
+        downgrade(engine, "0003")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT summary_en, summary_ko FROM incidents")).one() == (
+                "A person fell.", "사람이 넘어졌습니다.")
     finally:
         engine.dispose()
 
@@ -219,3 +245,9 @@ def test_delete_removes_the_record_its_files_and_an_unshared_video(store: Store,
     assert not folder.exists() and video_file.exists(), "the other analysis still uses the video"
     store.delete(second)
     assert not video_file.exists()
+
+
+def test_a_report_kept_with_one_summary_field_per_language_still_reads() -> None:
+    """report.json files kept before the summary became a mapping (summary_en, summary_ko) open as before."""
+    old = report().model_dump(mode="json", exclude={"summary"}) | {"summary_en": "A fall.", "summary_ko": "넘어짐."}
+    assert Report.model_validate(old).summary == {"en": "A fall.", "ko": "넘어짐."}

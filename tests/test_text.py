@@ -31,7 +31,7 @@ def _event(kind: EventKind, start: float, end: float, confidence: float, people:
 
 def _report(events: list[Event], verdict: Verdict = Verdict.accident, people: int = 1, **extra: object) -> Report:
     return Report(video=_info(), verdict=verdict, confidence=max([e.confidence for e in events], default=0.85),
-                  events=events, summary_en="", summary_ko="", detector="pose", people_max=people, **extra)
+                  events=events, detector="pose", people_max=people, **extra)
 
 
 ONE_FALL = [_event(EventKind.fall, 3.7, 4.5, 0.92), _event(EventKind.person_down, 5.0, 11.2, 0.80)]

@@ -88,7 +88,7 @@ def test_model_only_accident_on_a_quiet_clip_is_reported_with_its_source(tmp_pat
     assert [e.source for e in report.events] == ["scripted"]
     assert report.events[0].kind is EventKind.object_drop
     assert report.verdict is Verdict.accident and report.scene_en == "A box falls."
-    assert "A box falls." in report.summary_en
+    assert "A box falls." in report.summary["en"]
     assert model.clips[0].frames.shape[0] == 16
 
 

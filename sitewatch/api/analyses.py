@@ -30,6 +30,7 @@ from sitewatch.store import (
     Status,
 )
 from sitewatch.store.records import ACTIVE
+from sitewatch.text import LANGS
 
 router = APIRouter(prefix="/analyses", tags=["analyses"])
 
@@ -53,7 +54,7 @@ UPLOAD_DOC = {
                     "required": [FILE_FIELD],
                     "properties": {
                         FILE_FIELD: {"type": "string", "format": "binary", "description": "the video or photo"},
-                        "lang": {"type": "string", "enum": ["ko", "en"]},
+                        "lang": {"type": "string", "enum": list(LANGS)},
                         "model": {"type": "string", "description": "one of the operator's configured models"},
                         "frames": {"type": "integer", "minimum": 1, "maximum": 256},
                         "site": {"type": "string"},

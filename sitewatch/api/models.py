@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from sitewatch.live.camera import CameraStatus
 from sitewatch.store import Status
+from sitewatch.text import Lang
 
 
 class Submitted(BaseModel):
@@ -22,7 +23,7 @@ class Question(BaseModel):
     """A chat question about a done analysis."""
 
     question: str = Field(min_length=1, description="in Korean or English")
-    lang: Literal["ko", "en"] | None = Field(None, description="answer language (default: the question's)")
+    lang: Lang | None = Field(None, description="answer language (default: the question's)")
 
 
 class Health(BaseModel):

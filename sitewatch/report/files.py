@@ -14,6 +14,7 @@ from sitewatch.process import pid_alive
 from sitewatch.report.html import render_html
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.schema import Report
+from sitewatch.text import DEFAULT_LANG
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ def _stage(report: Report, stage: Path, lang: str) -> tuple[Report, list[str]]:
     return final, names
 
 
-def write_report(report: Report, folder: str | Path, lang: str = "ko") -> dict[str, Path]:
+def write_report(report: Report, folder: str | Path, lang: str = DEFAULT_LANG) -> dict[str, Path]:
     """Write report.json, keyframes/ and report.html into `folder` all or nothing; return their paths.
 
     Everything is written to a hidden staging folder first and moved in when complete, report.json last,

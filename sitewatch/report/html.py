@@ -10,7 +10,7 @@ from sitewatch.report.keyframes import Keyframe
 from sitewatch.report.templates import template
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.schema import Report
-from sitewatch.text import LANGS, describe, keyframe_caption, language
+from sitewatch.text import DEFAULT_LANG, LANGS, describe, keyframe_caption, language
 from sitewatch.text.base import Language
 from sitewatch.text.clock import local_time
 from sitewatch.text.describe import TABLE_COLUMNS
@@ -55,7 +55,7 @@ def _opinions(report: Report, words: Language) -> list[dict[str, str]]:
     ]
 
 
-def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: str = "ko") -> str:
+def render_html(report: Report, keyframes: list[Keyframe], folder: Path, lang: str = DEFAULT_LANG) -> str:
     """The page as a string; image links are relative to `folder`, where it will be written."""
     words = language(lang)
     text = describe(report, lang)

@@ -114,8 +114,7 @@ class IncidentRecord(BaseModel):
     event: Event
     analysis_id: str | None = Field(None, description="the incident clip's analysis: report, keyframes, video")
     verdict: Verdict | None = None
-    summary_en: str | None = None
-    summary_ko: str | None = None
+    summary: dict[str, str] | None = Field(None, description="the clip's summary by language code")
     error: str | None = Field(None, description="why the clip or its analysis could not be made")
     updated_at: datetime
     worker: str | None = Field(None, description="host:pid of the process making its clip", exclude=True)

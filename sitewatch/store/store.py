@@ -452,7 +452,7 @@ class Store:
         def change(row: IncidentRow) -> None:
             row.analysis_id = analysis.id if analysis else None
             if report is not None:
-                row.verdict, row.summary_en, row.summary_ko = report.verdict.value, report.summary_en, report.summary_ko
+                row.verdict, row.summary = report.verdict.value, report.summary
             row.error, row.worker = error, None
 
         return self._change_incident(incident_id, change, deliveries)
