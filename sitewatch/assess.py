@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sitewatch import __version__
 from sitewatch.detect.base import Detection, Detector, verdict_for
 from sitewatch.errors import BackendError, NoFramesError
-from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
+from sitewatch.schema import Event, EventKind, ModelOpinion, Report, Stage, Verdict, VideoInfo
 from sitewatch.settings import Settings, get_settings
 from sitewatch.text import LANGS, describe
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[Stage, int, int], None]
 
 # Whole-clip model verification only for videos up to this long; longer ones are checked per event.
 WHOLE_CLIP_MAX_S = 60.0
@@ -43,7 +43,7 @@ PARTIAL_CONFIDENCE = 0.5
 def _counted(frames: Iterable[Frame], total: int, progress: Progress | None) -> Iterator[Frame]:
     for i, frame in enumerate(frames, 1):
         if progress is not None:
-            progress("detect", i, total)
+            progress(Stage.detect, i, total)
         yield frame
 
 
@@ -137,7 +137,7 @@ def model_opinions(
             opinions.append(failed_opinion(model, start, end, f"{exc}{skipped}"))
             break
         if progress is not None:
-            progress("verify", i, len(spans))
+            progress(Stage.verify, i, len(spans))
     return opinions
 
 

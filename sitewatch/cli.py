@@ -142,7 +142,9 @@ def _progress_bar():
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
-    labels = {"detect": "detecting", "verify": "asking the model"}
+    from sitewatch.schema import Stage
+
+    labels: dict[str, str] = {Stage.detect: "detecting", Stage.verify: "asking the model"}
     console = Console(stderr=True)
     if not console.is_terminal:
         from sitewatch.plain_progress import PlainProgress
@@ -152,11 +154,11 @@ def _progress_bar():
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
         console=console, transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[Stage, int] = {}
 
-    def update(stage: str, done: int, total: int) -> None:
+    def update(stage: Stage, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            tasks[stage] = bar.add_task(labels.get(stage, stage.value), total=total)
         bar.update(tasks[stage], completed=done, total=total)
 
     return bar, update
@@ -520,6 +522,7 @@ def _open_store(settings):
 def _save_to_history(video: Path, report, settings, request) -> None:
     """Keep a finished analysis in the history `sitewatch history` and `sitewatch serve` share, once per request."""
     from sitewatch.content import sha256_file
+    from sitewatch.schema import Source
 
     store = _open_store(settings)
     try:
@@ -527,7 +530,7 @@ def _save_to_history(video: Path, report, settings, request) -> None:
         if earlier is not None:
             typer.echo(f"already in the history as {earlier.id}", err=True)
             return
-        record = store.save(video, report, request, source="cli")
+        record = store.save(video, report, request, source=Source.cli)
     finally:
         store.close()
     typer.echo(f"saved to the history as {record.id}", err=True)

@@ -66,6 +66,24 @@ class Event(BaseModel):
     description: str = ""
 
 
+class Stage(str, Enum):
+    """Where an analysis is in its work (progress callbacks, live progress of a job)."""
+
+    start = "start"
+    detect = "detect"
+    verify = "verify"
+
+
+class Source(str, Enum):
+    """Who asked for an analysis kept in the history."""
+
+    api = "api"
+    cli = "cli"
+    page = "page"
+    batch = "batch"
+    camera = "camera"
+
+
 class Verdict(str, Enum):
     """The answer to 'did an accident happen?'."""
 

@@ -371,7 +371,7 @@ def _raw_post(server: Server, path: str, head: str, body_chunks: Iterator[bytes]
 
 def test_an_oversized_body_is_refused_before_it_is_read(server: Server, client: httpx.Client,
                                                         clips: list[Path]) -> None:
-    done = upload(client, clips[3]).json()["id"]
+    done = upload(client, clips[7]).json()["id"]
     finish(client, done)
     assert server.proc is not None
     before = _rss_mb(server.proc.pid)

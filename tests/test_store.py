@@ -18,7 +18,7 @@ from sqlalchemy import inspect
 
 from sitewatch.chat import ChatTurn
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, EventKind, Report, Verdict, VideoInfo
+from sitewatch.schema import Event, EventKind, Report, Source, Verdict, VideoInfo
 from sitewatch.service.jobs import worker_alive
 from sitewatch.settings import get_settings, updated
 from sitewatch.store import (
@@ -75,7 +75,7 @@ def video(store: Store, tmp_path: Path, content: bytes) -> tuple[str, str]:
 
 def finished(store: Store, tmp_path: Path, content: bytes, result: Report, **options: str) -> str:
     sha, name = video(store, tmp_path, content)
-    record = store.add(sha, name, "clip.mp4", AnalysisRequest(**options), source="test", status=Status.running)
+    record = store.add(sha, name, "clip.mp4", AnalysisRequest(**options), source=Source.cli, status=Status.running)
     stage = store.files.staging(sha, record.id)
     (stage / "report.json").write_text(result.model_dump_json())
     store.complete(record.id, result, stage)
@@ -132,7 +132,7 @@ def test_incident_summaries_move_into_one_mapping_and_back(database_url: str) ->
 
 def test_a_job_is_claimed_once_and_done_only_with_its_files(store: Store, tmp_path: Path) -> None:
     sha, name = video(store, tmp_path, b"video one")
-    record = store.add(sha, name, "site/clip one.mp4", AnalysisRequest(lang="en"), source="test")
+    record = store.add(sha, name, "site/clip one.mp4", AnalysisRequest(lang="en"), source=Source.cli)
     assert (record.status, record.video_name) == (Status.queued, "clip one.mp4")
     claimed = store.claim_next(worker_name())
     assert claimed is not None and claimed.id == record.id
@@ -156,13 +156,13 @@ def test_a_job_is_claimed_once_and_done_only_with_its_files(store: Store, tmp_pa
 
 def test_cancel_stops_queued_at_once_and_flags_running(store: Store, tmp_path: Path) -> None:
     sha, name = video(store, tmp_path, b"video two")
-    queued = store.add(sha, name, "a.mp4", AnalysisRequest(), source="test")
+    queued = store.add(sha, name, "a.mp4", AnalysisRequest(), source=Source.cli)
     assert store.request_cancel(queued.id).status is Status.cancelled
     assert store.claim_next(worker_name()) is None, "a cancelled job must never start"
     with pytest.raises(AnalysisStateError):
         store.request_cancel(queued.id)
 
-    running = store.add(sha, name, "a.mp4", AnalysisRequest(lang="en"), source="test")
+    running = store.add(sha, name, "a.mp4", AnalysisRequest(lang="en"), source=Source.cli)
     store.claim_next(worker_name())
     assert store.request_cancel(running.id).status is Status.running
     assert store.set_progress(running.id, Progress(stage="detect", done=1, total=2)) is True
@@ -204,7 +204,7 @@ def test_listing_filters_and_pages(store: Store, tmp_path: Path) -> None:
 def test_recovery_requeues_what_a_dead_server_left_running(store: Store, tmp_path: Path) -> None:
     sha, name = video(store, tmp_path, b"crashy")
     host = socket.gethostname()
-    dead, alive, worn, stopped = (store.add(sha, name, "a.mp4", AnalysisRequest(frames=n), source="test")
+    dead, alive, worn, stopped = (store.add(sha, name, "a.mp4", AnalysisRequest(frames=n), source=Source.cli)
                                   for n in (1, 2, 3, 4))
     gone = f"{host}:{2**22 + 1}"  # above Linux's largest pid: no such process
     # Claims go oldest first: dead, alive, worn, stopped.

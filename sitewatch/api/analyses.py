@@ -19,7 +19,7 @@ from sitewatch.api.services import Services, services
 from sitewatch.api.sse import SSE_HEADERS, SSE_MEDIA_TYPE, sse
 from sitewatch.api.upload import FILE_FIELD, Upload, receive_upload
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Report, VideoInfo
+from sitewatch.schema import Report, Source, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store import (
     AnalysisNotFoundError,
@@ -112,7 +112,7 @@ def _accept(svc: Services, upload: Upload) -> Submitted:
         earlier = svc.store.find_reusable(sha256, options)
         if earlier is not None:
             return Submitted(id=earlier.id, status=earlier.status, reused=True)
-    record = svc.store.add(sha256, stored, upload.filename, options, source="api")
+    record = svc.store.add(sha256, stored, upload.filename, options, source=Source.api)
     svc.queue.submit()
     return Submitted(id=record.id, status=record.status)
 

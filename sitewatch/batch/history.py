@@ -8,12 +8,11 @@ from pathlib import Path
 from sitewatch.batch.jobs import VideoResult
 from sitewatch.report.files import REPORT_JSON
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Report
+from sitewatch.schema import Report, Source
 from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SOURCE = "batch"
 
 
 class History:
@@ -35,7 +34,7 @@ class History:
         if self.store.find_reusable(result.sha256, self.request) is not None:
             return None
         report = Report.model_validate_json((out / result.folder / REPORT_JSON).read_text(encoding="utf-8"))
-        record = self.store.save(Path(result.file), report, self.request, source=SOURCE)
+        record = self.store.save(Path(result.file), report, self.request, source=Source.batch)
         log.info("saved %s to the history as %s", result.file, record.id)
         return record.id
 

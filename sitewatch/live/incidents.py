@@ -29,7 +29,7 @@ from sitewatch.live.clip import ClipWriter
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.outbox import Outbox
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, EventKind, Report
+from sitewatch.schema import Event, EventKind, Report, Source
 from sitewatch.settings import Settings
 from sitewatch.store import AnalysisRecord, IncidentRecord, Store
 from sitewatch.store.database import data_dir
@@ -261,7 +261,7 @@ class IncidentDesk:
             site=incident.site, camera=incident.camera,
         )  # fmt: skip
         report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
-        analysis = self.store.save(clip, report, request, source="camera")
+        analysis = self.store.save(clip, report, request, source=Source.camera)
         self._finish(incident_id, analysis, report=report)
         clip.unlink(missing_ok=True)  # kept in the history now
 

@@ -12,6 +12,7 @@ import time
 
 from sitewatch.errors import SitewatchError
 from sitewatch.process import pid_alive
+from sitewatch.schema import Stage
 from sitewatch.service.runner import run_analysis
 from sitewatch.settings import Settings
 from sitewatch.store.records import AnalysisRecord, Progress, Status
@@ -114,10 +115,10 @@ class AnalysisQueue:
 
     def _run(self, record: AnalysisRecord) -> None:
         analysis_id = record.id
-        self._live[analysis_id] = Progress(stage="starting")
+        self._live[analysis_id] = Progress(stage=Stage.start)
         last_write = 0.0
 
-        def progress(stage: str, done: int, total: int) -> None:
+        def progress(stage: Stage, done: int, total: int) -> None:
             nonlocal last_write
             if self._stopping.is_set():
                 raise _ShuttingDown

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, EventKind, Verdict
+from sitewatch.schema import Event, EventKind, Source, Stage, Verdict
 from sitewatch.text.languages import Lang
 
 # Far beyond any history, and far below SQLite's and PostgreSQL's 64-bit OFFSET.
@@ -32,7 +32,7 @@ ACTIVE = (Status.queued, Status.running)
 class Progress(BaseModel):
     """How far a running analysis is: the pipeline stage and its step counter."""
 
-    stage: str | None = None
+    stage: Stage | None = None
     done: int = 0
     total: int = 0
 
@@ -42,7 +42,7 @@ class AnalysisRecord(BaseModel):
 
     id: str
     status: Status
-    source: str = Field(description="who asked: api, cli (and later batch, camera)")
+    source: Source = Field(description="who asked")
     video_name: str
     video_sha256: str
     options: AnalysisRequest

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sitewatch.content import sha256_file
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, Report, VideoInfo
+from sitewatch.schema import Event, Report, Source, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
 from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
@@ -155,14 +155,14 @@ class Store:
             return _record(row) if row else None
 
     def add(
-        self, sha256: str, video_file: str, video_name: str, options: AnalysisRequest, source: str,
+        self, sha256: str, video_file: str, video_name: str, options: AnalysisRequest, source: Source,
         status: Status = Status.queued,
     ) -> AnalysisRecord:
         """A new analysis of a stored video; queued for the workers unless `status` says otherwise."""
         row = AnalysisRow(
             id=uuid.uuid4().hex,
             status=status.value,
-            source=source,
+            source=source.value,
             video_sha256=sha256,
             video_name=Path(video_name).name[:255] or "video",
             video_file=video_file,
@@ -183,7 +183,7 @@ class Store:
             s.add(row)
         return _record(row)
 
-    def save(self, video: Path, report: Report, options: AnalysisRequest, source: str = "cli") -> AnalysisRecord:
+    def save(self, video: Path, report: Report, options: AnalysisRequest, source: Source) -> AnalysisRecord:
         """Keep a finished analysis (as `analyze --save` makes): the video, the report files and the record."""
         from sitewatch.report.files import write_report
 
@@ -226,7 +226,9 @@ class Store:
         with self._session.begin() as s:
             s.execute(
                 update(AnalysisRow).where(AnalysisRow.id == analysis_id).values(
-                    progress_stage=progress.stage, progress_done=progress.done, progress_total=progress.total
+                    progress_stage=progress.stage.value if progress.stage else None,
+                    progress_done=progress.done,
+                    progress_total=progress.total,
                 )
             )
             return bool(s.scalar(select(AnalysisRow.cancel_requested).where(AnalysisRow.id == analysis_id)))

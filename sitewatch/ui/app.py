@@ -19,6 +19,7 @@ from sitewatch.process import pid_alive
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.request import AnalysisRequest
+from sitewatch.schema import Stage
 from sitewatch.session import chat_about, generation_options, start_chat
 from sitewatch.settings import Settings, get_settings
 from sitewatch.text import LANGUAGES, as_lang, language, t
@@ -26,14 +27,11 @@ from sitewatch.ui._gradio import gr
 from sitewatch.ui.history import PageHistory
 from sitewatch.ui.render import chat_messages, events_markdown, gallery_items, verdict_html
 from sitewatch.ui.state import UiSession, close_session, remove_folder, session_folder, session_folder_path
+from sitewatch.vlm.registry import ALIASES
 
 log = logging.getLogger(__name__)
 
 NO_MODEL = "none"
-# Offered only when the operator starts the page with --allow-any-model; otherwise the page offers what
-# the operator configured (SITEWATCH_VLM, SITEWATCH_MODELS), since a visitor's pick loads models and
-# sends frames (and the configured key) wherever it names.
-ALIAS_CHOICES = ["pllava-7b", "pllava-13b", "qwen2.5-vl-7b", "llava-onevision-7b", "smolvlm2"]
 TEMP_PREFIX = "sitewatch-ui-"
 # The request's fields as the page's controls are called, for error messages.
 PAGE_LABELS = {"frames": "frames", "model": "model", "lang": "lang"}
@@ -80,7 +78,10 @@ class SitewatchUI:
         self.temp_root = temp_root
         self.examples = examples
         self.allow_any_model = allow_any_model
-        offered = settings.offered_models() + (ALIAS_CHOICES if allow_any_model else [])
+        # Every alias only when the operator starts the page with --allow-any-model; otherwise what the operator
+        # configured (SITEWATCH_VLM, SITEWATCH_MODELS), since a visitor's pick loads models and sends frames (and
+        # the configured key) wherever it names.
+        offered = settings.offered_models() + (list(ALIASES) if allow_any_model else [])
         self.backends = list(dict.fromkeys([NO_MODEL, *offered]))
 
     def _chosen_model(self, backend: str | None) -> str | None:
@@ -104,9 +105,9 @@ class SitewatchUI:
         # gr.Progress speaks (done, total) tuples and a description; the pipeline speaks stages.
         strings = language(lang).strings
 
-        def update(stage: str, done: int, total: int) -> None:
-            desc = strings.get(f"stage_{stage}", stage)
-            progress((done, max(total, 1)), desc=desc, unit=strings.get(f"unit_{stage}", t(lang, "unit_start")))
+        def update(stage: Stage, done: int, total: int) -> None:
+            desc = strings.get(f"stage_{stage.value}", stage.value)
+            progress((done, max(total, 1)), desc=desc, unit=strings.get(f"unit_{stage.value}", t(lang, "unit_start")))
 
         return update
 
