@@ -302,6 +302,29 @@ def test_a_configured_model_describes_the_incident_clip_and_the_alert_is_updated
     assert webhook.of("new")[0]["report_url"] is None
 
 
+@needs_clip
+def test_each_camera_may_override_the_watch_wide_rate_language_and_thresholds(
+    tmp_path: Path, webhook: WebhookReceiver
+) -> None:
+    cameras = [
+        {"name": "gate-ko", "url": str(FALL_CLIP), "lang": "ko"},
+        {"name": "gate-en", "url": str(FALL_CLIP)},
+        {"name": "gate-deaf", "url": str(FALL_CLIP), "min_confidence": 1.0, "fps": 3},
+    ]
+    with Watching(tmp_path, cameras, webhooks=[webhook.url], fps=6) as w:
+        rates = {c.name: c._detector.fps for c in w.watcher.cameras}
+        assert rates == {"gate-ko": 6, "gate-en": 6, "gate-deaf": 3}
+        updates = wait_until(lambda: len(webhook.of("update")) >= 2 and webhook.of("update"), 60, "both updates")
+        by_camera = {u["camera"]: u for u in updates}
+        report = w.store.report(by_camera["gate-ko"]["analysis_id"])
+        options = w.store.get(by_camera["gate-ko"]["analysis_id"]).options
+    titles = {alert["camera"]: alert["title"] for alert in webhook.of("new")}
+    assert set(titles) == {"gate-ko", "gate-en"}, "a camera whose bar is 1.0 raises nothing"
+    assert "카메라" in titles["gate-ko"] and "camera" in titles["gate-en"].lower()
+    # The clip is judged as its camera was: at the rate the camera inherits, in the camera's language.
+    assert (options.fps, options.lang, options.camera) == (6, "ko", "gate-ko") and "6" in report.detector
+
+
 def test_an_unknown_config_key_is_one_clear_line(tmp_path: Path) -> None:
     config = tmp_path / "cameras.yaml"
     config.write_text("cameras:\n  - name: gate\n    url: rtsp://cam/1\n    fps_limit: 5\n")

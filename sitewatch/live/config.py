@@ -22,12 +22,18 @@ class _Strict(BaseModel):
 
 
 class CameraConfig(_Strict):
-    """One camera: where to read it and how it is labelled."""
+    """One camera: where to read it, how it is labelled, and what it overrides of the watch-wide values."""
 
     name: Name
     url: str = Field(min_length=1, description="rtsp://, http(s):// (MJPEG, HLS), /dev/videoN, file:// or a path")
     site: str | None = Field(None, max_length=100)
     loop: bool = Field(False, description="replay a file source from the start when it ends")
+    # Unset: the watch-wide value below (a busy gate may want a higher rate, a night camera another language).
+    fps: float | None = Field(None, gt=0, le=60, allow_inf_nan=False, description="detector rate")
+    lang: Lang | None = Field(None, description="alert language")
+    min_confidence: float | None = Field(None, ge=0, le=1, description="events below it raise no alert")
+    cooldown_s: float | None = Field(None, ge=0, le=3600, description="one alert within this many seconds")
+    down_alert_s: float | None = Field(None, ge=0, le=600, description="lying this long, never upright: alert")
 
 
 class WatchConfig(_Strict):
@@ -38,6 +44,9 @@ class WatchConfig(_Strict):
     mqtt: str | None = Field(None, description="mqtt://user:pass@host:1883 (mqtts:// for TLS)")
     notify: list[str] = Field(default_factory=list, description="apprise URLs (slack://, tgram://, mailto://, ...)")
     lang: Lang | None = Field(None, description="alert language (default SITEWATCH_LANG)")
+    fps: float | None = Field(
+        None, gt=0, le=60, allow_inf_nan=False, description="detector rate (default SITEWATCH_DETECT_FPS)"
+    )
     public_url: str | None = Field(
         None, pattern=r"^https?://[^\s/@]+(/\S*)?$",
         description="where receivers reach `sitewatch serve` (https://sitewatch.example): alerts link to reports",
@@ -51,6 +60,17 @@ class WatchConfig(_Strict):
         10.0, ge=0, le=600, description="a person lying this long, never seen upright (lying when watching "
         "started), raises person_down; 0: never",
     )
+
+    def resolved(self, default_lang: Lang) -> list[CameraConfig]:
+        """Every camera with each value it leaves unset taken from the watch-wide one (language: `default_lang`)."""
+        inherited = ("fps", "min_confidence", "cooldown_s", "down_alert_s")
+        return [
+            camera.model_copy(update={
+                **{k: getattr(self, k) for k in inherited if getattr(camera, k) is None},
+                "lang": camera.lang or self.lang or default_lang,
+            })
+            for camera in self.cameras
+        ]  # fmt: skip
 
     @field_validator("cameras")
     @classmethod

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from sitewatch.live.alerts import AlertType, alert_for
 from sitewatch.live.camera import CameraState, CameraWatch
 from sitewatch.live.clip import ClipWriter
-from sitewatch.live.config import WatchConfig
+from sitewatch.live.config import CameraConfig, WatchConfig
 from sitewatch.live.outbox import Outbox
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, EventKind, Report, Source
@@ -79,11 +79,14 @@ class IncidentDesk:
     """Raises incidents from every camera's events, with cooldown and upgrades; records and analyses their clips."""
 
     def __init__(
-        self, config: WatchConfig, settings: Settings, store: Store, outboxes: list[Outbox], worker: str
+        self, config: WatchConfig, cameras: list[CameraConfig], settings: Settings, store: Store,
+        outboxes: list[Outbox], worker: str,
     ) -> None:
         self.config = config
+        # Each camera with the watch-wide values filled in (its language, rate, thresholds).
+        self.cameras = {camera.name: camera for camera in cameras}
         self.settings = settings
-        self.lang = config.lang or settings.lang
+        self._detectors: dict[float | None, Detector] = {}
         self.store = store
         self.outboxes = outboxes
         self.worker = worker
@@ -102,7 +105,9 @@ class IncidentDesk:
         """The rows that send one alert (one id on every channel) about an incident's new state."""
 
         def rows(incident: IncidentRecord) -> list[DeliveryRecord]:
-            alert = alert_for(incident, self.lang, type, report, self.config.public_url)
+            camera = self.cameras.get(incident.camera)
+            lang = camera.lang if camera and camera.lang else self.config.lang or self.settings.lang
+            alert = alert_for(incident, lang, type, report, self.config.public_url)
             return [outbox.delivery(alert) for outbox in self.outboxes]
 
         return rows
@@ -124,12 +129,13 @@ class IncidentDesk:
 
     def on_event(self, camera: CameraWatch, event: Event) -> None:
         """Called by a camera's analysis thread for each event that just opened."""
-        if event.confidence < self.config.min_confidence:
+        rules = self.cameras[camera.name]
+        if event.confidence < (rules.min_confidence or 0.0):
             log.debug("camera %s: %s at %.1f s below the alert threshold", camera.name, event.kind.value, event.start_s)
             return
         with self._lock:
             current = self._open.get(camera.name)
-            if current is not None and event.start_s - current.start_s < self.config.cooldown_s:
+            if current is not None and event.start_s - current.start_s < (rules.cooldown_s or 0.0):
                 if SEVERITY[event.kind] <= SEVERITY[current.kind]:
                     # The same accident seen again (another track, the lost-after-fall look): one alert.
                     self.suppressed += 1
@@ -231,10 +237,8 @@ class IncidentDesk:
             self._analyses.put((clip.incident_id, clip.path))
 
     def _analyse_loop(self) -> None:
-        from sitewatch.service.build import detector_for, get_model
+        from sitewatch.service.build import get_model
 
-        # The clip is judged as the camera was: the same detector at the same rate.
-        detector = detector_for(AnalysisRequest.of(self.settings), threads=1)
         model = None
         if self.settings.vlm:
             try:
@@ -244,7 +248,7 @@ class IncidentDesk:
         while (job := self._analyses.get()) is not None:
             incident_id, path = job
             try:
-                self._analyse(incident_id, path, detector, model)
+                self._analyse(incident_id, path, model)
             except Exception as exc:
                 log.exception("incident %s: no report", incident_id)
                 try:
@@ -252,14 +256,20 @@ class IncidentDesk:
                 except Exception:
                     log.exception("incident %s: the failure could not be recorded", incident_id)
 
-    def _analyse(self, incident_id: str, clip: Path, detector: Detector, model: VideoLM | None) -> None:
+    def _analyse(self, incident_id: str, clip: Path, model: VideoLM | None) -> None:
         from sitewatch.assess import analyze
+        from sitewatch.service.build import detector_for
 
         incident = self.store.get_incident(incident_id)
-        request = AnalysisRequest.of(
-            self.settings, lang=self.lang, model=self.settings.vlm if model is not None else "none",
+        # An incident a stopped process left may be of a camera no longer configured: the watch-wide values then.
+        request = camera_request(
+            self.cameras.get(incident.camera), self.settings, model=self.settings.vlm if model is not None else "none",
             site=incident.site, camera=incident.camera,
         )  # fmt: skip
+        # The clip is judged as the camera was: the same detector at the same rate (one per rate, kept).
+        detector = self._detectors.get(request.fps) or self._detectors.setdefault(
+            request.fps, detector_for(request, threads=1)
+        )
         report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
         analysis = self.store.save(clip, report, request, source=Source.camera)
         self._finish(incident_id, analysis, report=report)
@@ -274,3 +284,10 @@ class IncidentDesk:
             recorder.join(max(0.0, deadline - time.monotonic()))
         self._analyses.put(None)
         self._analyser.join(max(0.0, deadline - time.monotonic()))
+
+
+def camera_request(config: CameraConfig | None, settings: Settings, **choices: object) -> AnalysisRequest:
+    """What one camera's video is analysed with: its rate and language over the operator's settings."""
+    return AnalysisRequest.of(
+        settings, fps=config.fps if config else None, lang=config.lang if config else None, **choices
+    )

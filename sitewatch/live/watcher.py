@@ -8,9 +8,8 @@ from collections.abc import Callable
 
 from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
-from sitewatch.live.incidents import IncidentDesk
+from sitewatch.live.incidents import IncidentDesk, camera_request
 from sitewatch.live.outbox import Channel, Outbox
-from sitewatch.request import AnalysisRequest
 from sitewatch.service.jobs import worker_alive
 from sitewatch.settings import Settings
 from sitewatch.store import Store
@@ -61,14 +60,14 @@ class Watcher:
         self.warnings = [UNSIGNED_WEBHOOKS] if config.webhooks and settings.webhook_secret is None else []
         dead_letters = data_dir(settings) / DEAD_LETTERS
         self.outboxes = [Outbox(c, store, self.worker, settings.webhook_retries, dead_letters) for c in channels]
-        self.desk = IncidentDesk(config, settings, store, self.outboxes, self.worker)
+        cameras = config.resolved(settings.lang)
+        self.desk = IncidentDesk(config, cameras, settings, store, self.outboxes, self.worker)
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
-        request = AnalysisRequest.of(settings)
         self.cameras = [
-            # One detector (one pose interpreter) per camera: cameras are analysed in parallel threads.
-            CameraWatch(camera, detector_for(request, threads=1), ring_s, config.stall_s,
-                        self.desk.on_event, self._status_changed, config.down_alert_s)
-            for camera in config.cameras
+            # One detector (one pose interpreter) per camera, at the camera's rate: cameras run in parallel threads.
+            CameraWatch(camera, detector_for(camera_request(camera, settings), threads=1), ring_s, config.stall_s,
+                        self.desk.on_event, self._status_changed, camera.down_alert_s or 0.0)
+            for camera in cameras
         ]
         self._done = threading.Event()
 
