@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,13 +48,28 @@ def _counted(frames: Iterable[Frame], total: int, progress: Progress | None) -> 
         yield frame
 
 
+@dataclass(frozen=True)
+class DetectorRun:
+    """What the detector found, the decoder's warnings, and the fraction (0..1) of the video that could be read."""
+
+    detection: Detection
+    warnings: list[str]
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A verdict, how sure it is, and why it was weakened (None when it was not)."""
+
+    verdict: Verdict
+    confidence: float
+    warning: str | None = None
+
+
 def run_detector(
     path: Path, info: VideoInfo, detector: Detector, settings: Settings, progress: Progress | None = None
-) -> tuple[Detection, list[str], float]:
-    """Stream the video through the detector at its frame rate: what it found, decode warnings, coverage.
-
-    Coverage is the fraction (0..1) of the video's duration that could actually be read.
-    """
+) -> DetectorRun:
+    """Stream the video through the detector at its frame rate: what it found, decode warnings, coverage."""
     from sitewatch.video.decode import FrameReader, Size
     from sitewatch.video.sample import fps_plan
 
@@ -65,7 +81,7 @@ def run_detector(
     if detection.frames_seen == 0:
         raise NoFramesError(f"{path.name}: no frame could be decoded for analysis")
     coverage = min(1.0, reader.read_until_s / info.duration_s) if info.duration_s > 0 else 1.0
-    return detection, reader.warnings, coverage
+    return DetectorRun(detection, reader.warnings, coverage)
 
 
 def verdict_of(
@@ -82,12 +98,10 @@ def verdict_of(
     return Verdict.no_accident, 0.85 if accident_probability is None else 1.0 - accident_probability
 
 
-def partial_input(
-    verdict: Verdict, confidence: float, coverage: float, info: VideoInfo
-) -> tuple[Verdict, float, str | None]:
+def partial_input(verdict: Verdict, confidence: float, coverage: float, info: VideoInfo) -> Judgement:
     """Weaken a verdict the unread part of the video could contradict; the warning says how much was read."""
     if coverage >= COVERAGE_WARN:
-        return verdict, confidence, None
+        return Judgement(verdict, confidence)
     warning = (
         f"only {coverage * info.duration_s:.1f} of {info.duration_s:.1f} s could be read "
         f"({coverage:.0%}); the rest of the file is missing or damaged"
@@ -95,7 +109,7 @@ def partial_input(
     if verdict is Verdict.no_accident:
         verdict = Verdict.uncertain if coverage < COVERAGE_UNCERTAIN else verdict
         confidence = min(confidence, PARTIAL_CONFIDENCE)
-    return verdict, confidence, warning
+    return Judgement(verdict, confidence, warning)
 
 
 def _windows(info: VideoInfo, events: list[Event]) -> list[tuple[float, float]]:
@@ -199,7 +213,8 @@ def analyze(
         options = {"fps": settings.detect_fps} if settings.detect_fps else {}
         detector = get_detector(detector or settings.detector, **options)
     t = time.perf_counter()
-    detection, warnings, coverage = run_detector(path, info, detector, settings, progress)
+    run = run_detector(path, info, detector, settings, progress)
+    detection, warnings, coverage = run.detection, run.warnings, run.coverage
     timings["detect_s"] = time.perf_counter() - t
 
     events = detection.events
@@ -214,9 +229,10 @@ def analyze(
         timings["verify_s"] = time.perf_counter() - t
 
     verdict, confidence = verdict_of(events, detection.people_max, detection.accident_probability)
-    verdict, confidence, unread = partial_input(verdict, confidence, coverage, info)
-    if unread:
-        warnings.append(unread)
+    judged = partial_input(verdict, confidence, coverage, info)
+    verdict, confidence = judged.verdict, judged.confidence
+    if judged.warning:
+        warnings.append(judged.warning)
     scene_en = next((o.description for o in opinions if o.description), "")
     scene_translations: dict[str, str] = {}
     if scene_en and translator is not None:

@@ -175,7 +175,7 @@ def _runner(detector_name: str):
 
     def run(path: Path) -> Detection:
         # The very reading path `sitewatch analyze` uses.
-        return run_detector(path, probe(path), detector, Settings(_env_file=None))[0]
+        return run_detector(path, probe(path), detector, Settings(_env_file=None)).detection
 
     return run
 

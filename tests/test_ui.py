@@ -44,8 +44,9 @@ def _start(ui: SitewatchUI, path: Path | None, session_hash: str, lang: str = "k
     return _named(ui, updates)
 
 
-def _ask(ui: SitewatchUI, session, question: str, lang: str = "ko"):
-    return list(ui.ask(question, session, lang, 200, 0.0))[-1]
+def _ask(ui: SitewatchUI, session, question: str, lang: str = "ko") -> dict[str, object]:
+    """The last update of the streamed answer, by component name."""
+    return _named(ui, list(ui.ask(question, session, lang, 200, 0.0))[-1])
 
 
 def _built(ui: SitewatchUI) -> SitewatchUI:
@@ -86,12 +87,12 @@ def test_sessions_have_their_own_files_and_chat(ui: SitewatchUI, clip: Path):
     b = _start(ui, clip, "bbb")["session"]
     assert a.folder != b.folder and a.chat is not b.chat
     assert list((a.folder / "keyframes").glob("*.jpg"))
-    chat, box, _ = _ask(ui, a, "What happened in the video?", lang="en")
-    assert chat[0]["content"] == "What happened in the video?" and box == ""
+    answered = _ask(ui, a, "What happened in the video?", lang="en")
+    assert answered["chatbot"][0]["content"] == "What happened in the video?" and answered["question"] == ""
     assert len(a.chat.history) == 1 and b.chat.history == []
 
-    cleared_chat, _, status = ui.clear(a, "ko")
-    assert cleared_chat == [] and a.chat.history == [] and status == t("ko", "status_cleared")
+    cleared = _named(ui, ui.clear(a, "ko"))
+    assert cleared["chatbot"] == [] and a.chat.history == [] and cleared["status"] == t("ko", "status_cleared")
 
     restarted = _named(ui, ui.restart(a, "ko"))
     assert restarted["session"] is None and not a.folder.exists() and b.folder.exists()
@@ -453,9 +454,9 @@ def test_page_sliders_cannot_be_pushed_past_their_limits(ui: SitewatchUI, clip: 
 def test_an_overlong_question_is_refused_and_not_kept(ui: SitewatchUI, clip: Path):
     session = _start(ui, clip, "long")["session"]
     with pytest.warns(UserWarning):
-        _, box, status = _ask(ui, session, "가" * 5_000_000)
-    assert "질문이 너무 깁니다" in status and session.chat.history == []
-    assert box != ""  # gr.update() keeps the text in the box for the user to shorten
+        refused = _ask(ui, session, "가" * 5_000_000)
+    assert "질문이 너무 깁니다" in refused["status"] and session.chat.history == []
+    assert "question" not in refused  # the text stays in the box for the user to shorten
 
 
 def test_real_page_refuses_a_custom_model_over_http(served, listener):

@@ -210,14 +210,14 @@ class SitewatchUI:
 
     def ask(
         self, question: str, session: UiSession | None, lang: str, max_tokens: float, temperature: float
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> Iterator[dict[Any, Any]]:
         """Stream the answer to `question` into the chatbot, in the page's language."""
         if session is None:
             gr.Warning(t(lang, "no_chat"))
-            yield gr.update(), question, t(lang, "no_chat")
+            yield self.page.named(status=t(lang, "no_chat"))
             return
         if not question.strip():
-            yield gr.update(), "", t(lang, "empty_question")
+            yield self.page.named(question="", status=t(lang, "empty_question"))
             return
         chat = session.chat
         history = chat.history
@@ -225,18 +225,20 @@ class SitewatchUI:
             chat.options = generation_options(self.settings, int(max_tokens), float(temperature))
             for turn in chat.stream(question, lang=as_lang(lang)):
                 partial = None if turn.complete else turn
-                yield chat_messages(history if partial else chat.history, lang, partial), "", gr.update()
+                yield self.page.named(chatbot=chat_messages(history if partial else chat.history, lang, partial),
+                                      question="")
             self.history.add_turn(session.analysis_id, chat.history[-1])
         except SitewatchError as exc:
             message = f"{t(lang, 'error')}: {exc}"
             gr.Warning(message)
-            yield chat_messages(chat.history, lang), question, f"**{message}**"
+            # The question stays in the box for the visitor to change.
+            yield self.page.named(chatbot=chat_messages(chat.history, lang), status=f"**{message}**")
 
-    def clear(self, session: UiSession | None, lang: str) -> tuple[Any, ...]:
+    def clear(self, session: UiSession | None, lang: str) -> dict[Any, Any]:
         """Forget the conversation; the video and its analysis stay."""
         if session is not None:
             session.chat.reset()
-        return [], "", t(lang, "status_cleared")
+        return self.page.named(chatbot=[], question="", status=t(lang, "status_cleared"))
 
     def _cleared(self, lang: str) -> dict[str, Any]:
         """Every result of an analysis emptied (no session, nothing to chat about)."""

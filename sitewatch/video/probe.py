@@ -152,16 +152,25 @@ def scan_frames(path: str | Path, max_span_s: float = float("inf")) -> FrameInde
     return index
 
 
-def frame_timing(times_s: np.ndarray) -> tuple[float | None, bool]:
-    """The mean frame rate the timestamps show, and whether their spacing is uneven (variable frame rate)."""
+@dataclass(frozen=True)
+class FrameTiming:
+    """What the frames' timestamps show: their mean rate, a typical frame's length, whether they are uneven."""
+
+    rate: float
+    typical_s: float
+    uneven: bool
+
+
+def frame_timing(times_s: np.ndarray) -> FrameTiming | None:
+    """The frames' timing from their timestamps (None with fewer than three distinct ones)."""
     gaps = np.diff(times_s)
     gaps = gaps[gaps > 0]
     if len(gaps) < 2:
-        return None, False
+        return None
     median = float(np.median(gaps))
     # Millisecond timestamps (Matroska) jitter by 1 ms at any steady rate; that is not a variable rate.
     off = np.abs(gaps - median) > max(0.1 * median, 0.0015)
-    return len(gaps) / float(gaps.sum()), bool(off.mean() > 0.05)
+    return FrameTiming(rate=len(gaps) / float(gaps.sum()), typical_s=median, uneven=bool(off.mean() > 0.05))
 
 
 def _format_name(container: av.container.InputContainer, path: Path) -> str:
@@ -215,10 +224,10 @@ def probe(
         fps = avg or base or FALLBACK_FPS
         # Containers store a nominal rate (base) and the measured one (average); when they disagree
         # the frames are not evenly spaced. Matroska stores no average: the packets themselves tell.
-        measured, uneven = frame_timing(index.times_s)
-        vfr = bool(avg and base and abs(avg - base) / base > 0.01) or uneven
-        if measured and vfr:
-            fps = measured
+        timing = frame_timing(index.times_s)
+        vfr = bool(avg and base and abs(avg - base) / base > 0.01) or bool(timing and timing.uneven)
+        if timing and vfr:
+            fps = timing.rate
 
         tb = float(stream.time_base) if stream.time_base else 0.0
         start = float(stream.start_time * tb) if stream.start_time is not None else 0.0
@@ -231,7 +240,9 @@ def probe(
         frame_count = stream.frames or len(index.times_s) or 1
         # The longer of claim and packets: a truncated file keeps its claimed length (so the missing part
         # shows as missing), a header that understates is overruled by its frames.
-        packets_end = index.span_s + 1.0 / fps if len(index.times_s) else 0.0
+        # The last frame lasts as long as a typical one (not the mean over gaps: one gap may be hours).
+        frame_s = timing.typical_s if timing else 1.0 / fps
+        packets_end = index.span_s + frame_s if len(index.times_s) else 0.0
         duration = max(claimed, packets_end) or frame_count / fps
         return VideoInfo(
             path=str(p),
