@@ -12,7 +12,7 @@ from openai_stub import OpenAIStub, RecordedRequest, unused_port
 
 from sitewatch.assess import analyze
 from sitewatch.chat import ChatSession, ChatTurn
-from sitewatch.chat_cli import run_terminal_chat
+from sitewatch.cli.terminal_chat import run_terminal_chat
 from sitewatch.errors import SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
 from sitewatch.schema import Event, EventKind, GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo

@@ -130,11 +130,11 @@ def test_a_long_job_writes_plain_progress_lines_into_a_log_file() -> None:
     import re
 
     from sitewatch.assess import analyze
-    from sitewatch.cli import _progress_bar
+    from sitewatch.cli.progress import progress_bar
     from sitewatch.plain_progress import PlainProgress
     from sitewatch.settings import get_settings
 
-    _, update = _progress_bar()  # pytest captures stderr: not a terminal
+    _, update = progress_bar()  # pytest captures stderr: not a terminal
     assert isinstance(getattr(update, "__self__", None), PlainProgress)
     log = io.StringIO()
     lines = PlainProgress({"detect": "detecting"}, out=log, first_after_s=0, every_s=0)
