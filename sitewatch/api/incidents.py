@@ -1,4 +1,5 @@
-"""/v1/incidents: what watched cameras raised, newest first; each links its clip's analysis once it is done."""
+"""/v1/incidents: what watched cameras raised, newest first; each links its clip's analysis once it is done,
+and carries the operator's review."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from sitewatch.api.services import services
-from sitewatch.store import IncidentPage, IncidentQuery, IncidentRecord
+from sitewatch.store import IncidentPage, IncidentQuery, IncidentRecord, ReviewRequest
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
 @router.get("", response_model=IncidentPage)
 def list_incidents(request: Request, query: Annotated[IncidentQuery, Query()]) -> IncidentPage:
-    """Incidents, newest first, filtered by camera, event kind and start time."""
+    """Incidents, newest first, filtered by camera, site, event kind, start time and review."""
     return services(request).store.incidents(query)
 
 
@@ -22,3 +23,9 @@ def list_incidents(request: Request, query: Annotated[IncidentQuery, Query()]) -
 def get_incident(request: Request, incident_id: str) -> IncidentRecord:
     """One incident; its `analysis_id` leads to the clip's report, keyframes and video."""
     return services(request).store.get_incident(incident_id)
+
+
+@router.post("/{incident_id}/review", response_model=IncidentRecord)
+def review_incident(request: Request, incident_id: str, review: ReviewRequest) -> IncidentRecord:
+    """Confirm an incident or mark it a false alarm, with a note; the newest review is the incident's review."""
+    return services(request).store.review_incident(incident_id, review)

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from sitewatch.errors import SettingsError, SitewatchError
-from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
+from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError, ReviewError
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ CLIENT_ERRORS: tuple[tuple[type[SitewatchError], int], ...] = (
     (AnalysisNotFoundError, 404),
     (AnalysisStateError, 409),
     (SettingsError, 422),
+    (ReviewError, 422),
 )
 
 

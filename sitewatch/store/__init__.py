@@ -1,6 +1,6 @@
 """The history: analyses, their reports and chats in a database, their files in a content-addressed folder."""
 
-from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
+from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError, ReviewError
 from sitewatch.store.records import (
     AnalysisPage,
     AnalysisQuery,
@@ -10,6 +10,9 @@ from sitewatch.store.records import (
     IncidentQuery,
     IncidentRecord,
     Progress,
+    ReviewRecord,
+    ReviewRequest,
+    ReviewVerdict,
     Status,
 )
 from sitewatch.store.store import Store
@@ -25,6 +28,10 @@ __all__ = [
     "IncidentQuery",
     "IncidentRecord",
     "Progress",
+    "ReviewError",
+    "ReviewRecord",
+    "ReviewRequest",
+    "ReviewVerdict",
     "Status",
     "Store",
 ]

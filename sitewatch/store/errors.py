@@ -11,3 +11,7 @@ class AnalysisNotFoundError(SitewatchError):
 
 class AnalysisStateError(SitewatchError):
     """The analysis is not in a state that allows this (a chat before it is done, say)."""
+
+
+class ReviewError(SitewatchError):
+    """A review that cannot be applied as sent (a note alone on an incident never reviewed)."""

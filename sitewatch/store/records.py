@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, EventKind, Source, Stage, Verdict
@@ -100,6 +100,40 @@ class AnalysisPage(BaseModel):
     offset: int
 
 
+class ReviewVerdict(str, Enum):
+    """What an operator decided an incident was."""
+
+    confirmed = "confirmed"
+    false_alarm = "false_alarm"
+
+
+MAX_NOTE_CHARS = 2000
+# Who reviewed: a name or login, not free text (it is shown in lists and exported with the review).
+REVIEWER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,99}$"
+DEFAULT_REVIEWER = "operator"  # the token's holder, when the review names nobody
+
+
+class ReviewRecord(BaseModel):
+    """An operator's current review of one incident."""
+
+    reviewer: str
+    reviewed_at: datetime = Field(description="when it was given (UTC)")
+    verdict: ReviewVerdict
+    note: str | None = None
+
+
+class ReviewRequest(BaseModel):
+    """A review as a client sends it; without a verdict it changes only the note of an existing review."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: ReviewVerdict | None = Field(None, description="confirmed or false_alarm; a first review needs one")
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
+    reviewer: str | None = Field(
+        None, pattern=REVIEWER_PATTERN, description=f"who reviews (default: {DEFAULT_REVIEWER!r}, the token's holder)"
+    )
+
+
 class IncidentRecord(BaseModel):
     """An incident a watched camera raised: when and what, and (once its clip is analysed) the analysis."""
 
@@ -117,6 +151,7 @@ class IncidentRecord(BaseModel):
     summary: dict[str, str] | None = Field(None, description="the clip's summary by language code")
     error: str | None = Field(None, description="why the clip or its analysis could not be made")
     updated_at: datetime
+    review: ReviewRecord | None = Field(None, description="the operator's current verdict, once reviewed")
     worker: str | None = Field(None, description="host:pid of the process making its clip", exclude=True)
 
 
@@ -149,9 +184,12 @@ class IncidentQuery(Paging):
     """Filters and paging for listing incidents (newest first)."""
 
     camera: str | None = None
+    site: str | None = None
     kind: EventKind | None = None
     since: datetime | None = Field(None, description="started at or after")
     until: datetime | None = Field(None, description="started before")
+    reviewed: bool | None = Field(None, description="true: only reviewed incidents; false: only those not reviewed")
+    verdict: ReviewVerdict | None = Field(None, description="only incidents reviewed with this verdict")
 
 
 class IncidentPage(BaseModel):

@@ -20,11 +20,12 @@ from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, Report, Source, VideoInfo
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
-from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError
+from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError, ReviewError
 from sitewatch.store.files import VideoFolder, stored_suffix
 from sitewatch.store.migrate import upgrade
 from sitewatch.store.records import (
     ACTIVE,
+    DEFAULT_REVIEWER,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
@@ -35,9 +36,10 @@ from sitewatch.store.records import (
     IncidentQuery,
     IncidentRecord,
     Progress,
+    ReviewRequest,
     Status,
 )
-from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow
+from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow, ReviewRow
 
 if TYPE_CHECKING:
     from sitewatch.chat import ChatTurn
@@ -421,7 +423,8 @@ class Store:
 
     def add_incident(self, incident: IncidentRecord, deliveries: Deliveries) -> IncidentRecord:
         """Keep a new incident and its first alerts in one transaction (its analysis is linked later)."""
-        row = IncidentRow(**incident.model_dump(mode="json", exclude={"started_at", "detected_at", "updated_at"}),
+        times = {"started_at", "detected_at", "updated_at"}
+        row = IncidentRow(**incident.model_dump(mode="json", exclude={*times, "review"}),
                           started_at=incident.started_at, detected_at=incident.detected_at,
                           updated_at=incident.updated_at, worker=incident.worker)
         with self._session.begin() as s:
@@ -536,11 +539,38 @@ class Store:
                 raise AnalysisNotFoundError(f"no incident with id {incident_id!r}")
             return _incident_record(row)
 
+    def review_incident(self, incident_id: str, review: ReviewRequest) -> IncidentRecord:
+        """Make `review` the incident's current review; what it leaves out (verdict, note) is kept."""
+        with self._session.begin() as s:
+            # Locked (on PostgreSQL) so two reviewers at once leave one whole review, not a mix of both.
+            row = s.get(IncidentRow, incident_id, with_for_update=True)
+            if row is None:
+                raise AnalysisNotFoundError(f"no incident with id {incident_id!r}")
+            current = row.review
+            if current is None and review.verdict is None:
+                raise ReviewError("a first review needs a verdict: confirmed or false_alarm")
+            if current is None:
+                current = row.review = ReviewRow(incident_id=incident_id)
+            if review.verdict is not None:
+                current.verdict = review.verdict.value
+            if review.note is not None:  # an empty note clears it; none sent keeps it
+                current.note = review.note or None
+            current.reviewer = review.reviewer or DEFAULT_REVIEWER
+            current.reviewed_at = _now()
+            s.flush()
+            return _incident_record(row)
+
     def incidents(self, q: IncidentQuery) -> IncidentPage:
         """A page of incidents matching the filters, newest first, and how many match in all."""
         where: list[ColumnElement[bool]] = []
         if q.camera is not None:
             where.append(IncidentRow.camera == q.camera)
+        if q.site is not None:
+            where.append(IncidentRow.site == q.site)
+        if q.reviewed is not None:
+            where.append(IncidentRow.review.has() if q.reviewed else ~IncidentRow.review.has())
+        if q.verdict is not None:
+            where.append(IncidentRow.review.has(ReviewRow.verdict == q.verdict.value))
         if q.kind is not None:
             where.append(IncidentRow.kind == q.kind.value)
         if q.since is not None:

@@ -126,6 +126,25 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     worker: Mapped[str | None] = mapped_column(String(128), doc="host:pid of the process making its clip")
 
+    # Always loaded with the row: an incident record carries its review.
+    review: Mapped[ReviewRow | None] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+
+class ReviewRow(Base):
+    """An operator's current verdict on one incident: who, when, confirmed or false alarm, and a note."""
+
+    __tablename__ = "reviews"
+
+    incident_id: Mapped[str] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    incident: Mapped[IncidentRow] = relationship(back_populates="review")
+
 
 class DeliveryRow(Base):
     """One alert to one channel (the outbox): written before it is sent, so a killed process resumes it."""
