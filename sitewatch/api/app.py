@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from sitewatch import __version__
-from sitewatch.api import analyses, conversation, incidents, problems
+from sitewatch.api import analyses, cameras, conversation, incidents, problems
 from sitewatch.api.auth import TokenGate
 from sitewatch.api.body_limit import BodyLimit, Cap, json_limit
 from sitewatch.api.chats import ChatSessions
@@ -73,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analyses.router, prefix="/v1")
     app.include_router(conversation.router, prefix="/v1")
     app.include_router(incidents.router, prefix="/v1")
+    app.include_router(cameras.router, prefix="/v1")
 
     @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     def healthz(request: Request) -> Health:

@@ -8,6 +8,7 @@ camera is reported down; the other cameras go on.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 3  # frames waiting for analysis at most: the analysis lags the stream by this many steps at worst
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0
+SNAPSHOT_QUALITY = 80  # a console grid refreshes these every few seconds: small files over sharp ones
 
 
 class CameraState(str, Enum):
@@ -126,6 +128,15 @@ class CameraWatch:
     def status(self) -> CameraStatus:
         """A copy of the current status."""
         return self._status.model_copy()
+
+    def snapshot_jpeg(self, quality: int = SNAPSHOT_QUALITY) -> bytes | None:
+        """The newest kept frame as a JPEG (the ring's size, 640 px on the long side), or None before the first."""
+        newest = self.ring.newest()
+        if newest is None:
+            return None
+        out = io.BytesIO()
+        newest.frame.to_image().save(out, format="JPEG", quality=quality)
+        return out.getvalue()
 
     def count_incident(self) -> None:
         """One more incident was raised on this camera."""

@@ -53,6 +53,11 @@ class FrameRing:
                 self._frames.clear()  # the clock went back (a new connection): older frames belong to another stream
             self._frames.append(ClipFrame(time_s, small))
 
+    def newest(self) -> ClipFrame | None:
+        """The newest kept frame, or None before the first."""
+        with self._lock:
+            return self._frames[-1] if self._frames else None
+
     def between(self, start_s: float, end_s: float) -> list[ClipFrame]:
         """The kept frames from `start_s` to `end_s`, oldest first."""
         with self._lock:

@@ -101,6 +101,11 @@ class Watcher:
         """Every camera's status now."""
         return [c.status() for c in self.cameras]
 
+    def snapshot_jpeg(self, camera: str) -> bytes | None:
+        """The newest frame of the watched camera named `camera` as a JPEG; None when no such camera or frame."""
+        watch = next((c for c in self.cameras if c.name == camera), None)
+        return watch.snapshot_jpeg() if watch is not None else None
+
     def stop(self) -> None:
         """Stop the cameras, finish pending incident clips, send what is queued, close the channels."""
         for camera in self.cameras:
