@@ -53,6 +53,8 @@ class ClipResult(BaseModel):
     first_event_s: float | None = None
     timing_error_s: float | None = Field(None, description="first event minus labelled start (TP only)")
     alarms: int = Field(0, description="separate accident-level alarms raised in the clip")
+    flagged: bool = Field(False, description="any event at all: an accident or a possible accident (review tier)")
+    flags: int = Field(0, description="separate events of any confidence (alarms and possible accidents)")
     duration_s: float = 0.0
     wall_s: float = 0.0
     outcome: Outcome = "-"
@@ -178,6 +180,7 @@ def clip_result(
     wall_s: float = 0.0,
     alarms: int | None = None,
     error: str | None = None,
+    flags: int | None = None,
 ) -> ClipResult:
     """Score one clip from the detector's verdict and first event time."""
     outcome: Outcome = "-"
@@ -199,6 +202,8 @@ def clip_result(
         first_event_s=first_event_s,
         timing_error_s=timing,
         alarms=(int(accident) if alarms is None else alarms),
+        flagged=bool(flags) if flags is not None else accident,
+        flags=flags if flags is not None else int(accident),
         duration_s=duration_s,
         wall_s=wall_s,
         outcome=outcome,
@@ -244,6 +249,40 @@ def summarise(clips: Sequence[ClipResult]) -> EvalSummary:
         speed_x=round(video_s / wall_s, 2) if wall_s else None,
         errors=sum(c.error is not None for c in clips),
     )
+
+
+def possible_tier(result: EvalResult) -> EvalResult:
+    """The same clips scored at the review tier: any event (accident or possible accident) counts."""
+    clips = []
+    for c in result.clips:
+        row = ManifestRow(file=c.file, label=c.label, fall_start_s=c.fall_start_s, event_type=c.event_type,
+                          setting=c.setting, group=c.group)
+        clips.append(clip_result(row, c.flagged, c.first_event_s, c.duration_s, c.wall_s, c.flags, c.error, c.flags))
+    return EvalResult(detector=f"{result.detector}, possible", manifest=result.manifest, clips=clips,
+                      summary=summarise(clips))
+
+
+class Weighted(BaseModel):
+    """Precision, recall and F1 with every group (source) weighing the same, however many clips it has."""
+
+    precision: float
+    recall: float
+    f1: float
+
+
+def group_weighted(clips: Sequence[ClipResult]) -> Weighted:
+    """Clip outcomes counted with weight 1 / (clips of the clip's group), so no single source dominates."""
+    sizes: dict[str, int] = {}
+    for clip in clips:
+        sizes[clip.group or clip.file] = sizes.get(clip.group or clip.file, 0) + 1
+    sums = {k: 0.0 for k in ("TP", "FP", "FN")}
+    for clip in clips:
+        if clip.outcome in sums:
+            sums[clip.outcome] += 1.0 / sizes[clip.group or clip.file]
+    precision = _ratio(sums["TP"], sums["TP"] + sums["FP"])
+    recall = _ratio(sums["TP"], sums["TP"] + sums["FN"])
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    return Weighted(precision=round(precision, 4), recall=round(recall, 4), f1=round(f1, 4))
 
 
 def evaluate(
@@ -292,6 +331,7 @@ def evaluate(
                 duration_s=report.video.duration_s,
                 wall_s=done.result.wall_s,
                 alarms=count_alarms(report.events, ACCIDENT_CONFIDENCE),
+                flags=count_alarms(report.events, 0.0),
             )
         if bar is not None:
             bar.update(1)

@@ -9,9 +9,11 @@ import pytest
 from sitewatch.eval import (
     ClipResult,
     EvalResult,
+    ManifestRow,
     clip_result,
     count_alarms,
     evaluate,
+    group_weighted,
     read_manifest,
     summarise,
 )
@@ -68,6 +70,18 @@ def test_metric_arithmetic(rows) -> None:
     assert s.speed_x == pytest.approx(3635 / 204, abs=0.01)
 
 
+def test_group_weighted_scores_give_every_source_the_same_say() -> None:
+    def clip(name: str, group: str, label: str, accident: bool) -> ClipResult:
+        return clip_result(ManifestRow(file=name, label=label, group=group), accident, None)
+
+    # One lab's four caught falls against one street camera's missed fall and false alarm.
+    clips = [clip(f"lab{k}.mp4", "lab", "fall", True) for k in range(4)]
+    clips += [clip("street_fall.mp4", "street", "fall", False), clip("street_walk.mp4", "street", "no_fall", True)]
+    plain, weighted = summarise(clips), group_weighted(clips)
+    assert (plain.precision, plain.recall) == (0.8, 0.8)
+    assert (weighted.precision, weighted.recall) == (pytest.approx(2 / 3, abs=1e-4), pytest.approx(2 / 3, abs=1e-4))
+
+
 def test_empty_and_degenerate_summary() -> None:
     s = summarise([])
     assert (s.precision, s.recall, s.f1) == (0.0, 0.0, 0.0)
@@ -105,8 +119,10 @@ def test_evaluate_on_two_real_clips(tmp_path: Path) -> None:
     manifest.write_text("\n".join(kept) + "\n", encoding="utf-8")
     result = evaluate(manifest, videos_dir=VIDEOS, progress=False)
     outcomes = {c.file: c.outcome for c in result.clips}
-    assert outcomes == {"dev05_cwlroda_b.mp4": "TP", "dev22_taufeeque9_c.mp4": "TN"}
-    assert result.summary.f1 == 1.0 and result.summary.speed_x and result.summary.speed_x > 0
+    # The bend to pick something up is a false alarm of round 2's model (dev is never tuned on).
+    assert outcomes == {"dev05_cwlroda_b.mp4": "TP", "dev22_taufeeque9_c.mp4": "FP"}
+    assert (result.summary.precision, result.summary.recall) == (0.5, 1.0)
+    assert result.summary.speed_x and result.summary.speed_x > 0
 
 
 def test_manifest_groups_settings_and_breakdowns(tmp_path: Path) -> None:

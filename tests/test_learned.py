@@ -14,6 +14,7 @@ from sitewatch.detect.forest import MODEL_FILE, load_model
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Observation, Recording
 from sitewatch.detect.pose import Person
+from sitewatch.detect.train.augment import AUGMENTATIONS
 from sitewatch.schema import EventKind
 
 FPS = 6.0
@@ -198,3 +199,143 @@ def test_leave_one_group_out_on_synthetic_clips() -> None:
     assert s.on_time_fraction == 1.0
     assert {c.group for c in cv.result.clips} == {"g0", "g1", "g2", "g3"}
     assert 0.0 <= cv.report.brier < 0.1
+
+
+def test_the_possible_tier_opens_early_and_becomes_an_alarm_from_the_same_onset() -> None:
+    book = AlarmBook(possible=0.2)
+    for t, p in [(4.0, 0.3), (4.2, 0.35), (4.4, 0.9)]:
+        row = _row(upright_now=0.0, fall_speed=1.0)
+        book.add(Row(1, t, row.values, 3.8, row.box, False), p)
+        if t == 4.2:
+            (possible,) = book.events
+            assert possible.confidence == 0.35  # a possible accident: on the review list, no page
+    (alarm,) = book.events  # promoted: a live camera, which hands events out as they open, pages for it
+    assert (alarm.start_s, alarm.end_s, alarm.confidence) == (3.8, 4.4, 0.9)
+    quiet = AlarmBook()  # without a possible level, the same rows open only at the alarm
+    for t, p in [(4.0, 0.3), (4.2, 0.35)]:
+        row = _row(upright_now=0.0, fall_speed=1.0)
+        quiet.add(Row(1, t, row.values, 3.8, row.box, False), p)
+    assert quiet.events == []
+
+
+def test_a_descent_cut_off_by_the_end_of_the_file_is_a_possible_accident_with_its_reason() -> None:
+    from sitewatch.detect.alarms import END_CONFIDENCE
+    from sitewatch.detect.base import CLIP_END, verdict_for
+    from sitewatch.schema import Verdict
+
+    book = AlarmBook()
+    row = _row(fall_speed=SLOW_DESCENT / 2, down_now=0.9)
+    book.add(Row(1, 9.8, row.values, 9.0, row.box, False), 0.9)  # one fallen-looking frame, then the file ends
+    assert book.events == []
+    book.finish(9.8)
+    (event,) = book.events
+    assert event.details[CLIP_END] == 1.0 and event.confidence == END_CONFIDENCE and event.start_s == 9.0
+    assert verdict_for(book.events) is Verdict.uncertain
+    early = AlarmBook()  # the same frame long before the end is a sit-down that never stayed down
+    early.add(Row(1, 3.0, row.values, 2.5, row.box, False), 0.9)
+    early.add(Row(1, 3.2, _row(upright_now=1.0).values, 2.5, row.box, False), 0.05)
+    early.finish(9.8)
+    assert early.events == []
+
+
+def test_a_track_that_vanishes_in_the_last_frames_gets_a_lost_row_at_the_end() -> None:
+    obs = [Observation(t, [standing(0.5, 0.2)], 2.0) for t in times(0, 3)]
+    obs += [Observation(t, [], 2.0) for t in times(3, 3.4)]  # gone for less than LOST_AFTER_S
+    rows = recording_rows(Recording(640, 360, obs), FPS)
+    (lost,) = [r for r in rows if r.lost]
+    assert 0 < lost.values[FEATURES.index("lost_s")] < LOST_AFTER_S and lost.time_s == obs[-1].time_s
+
+
+def test_the_scene_reference_makes_a_top_down_walker_ordinary() -> None:
+    """Short, wide walkers seen from above: wide for a side view, usual for this camera."""
+    from sitewatch.detect.scene import MIN_SAMPLES, SceneNorm
+
+    scene = SceneNorm()
+    assert np.isnan(scene.usual(0.5).log_aspect)  # nothing seen yet: unknown, never a guess
+    for k in range(MIN_SAMPLES * 3):
+        scene.add(0.5 + 0.001 * k, aspect=1.1, height=0.12, torso_deg=40.0)
+    usual = scene.usual(0.55)
+    assert usual.log_aspect == pytest.approx(np.log(1.1)) and usual.torso_deg == pytest.approx(40.0)
+    assert scene.usual(0.95).log_height == pytest.approx(np.log(0.12))  # an empty band falls back to all
+    rows = recording_rows(walk_recording(), FPS)
+    scene_aspect = [r.values[FEATURES.index("scene_aspect")] for r in rows]
+    assert np.isnan(scene_aspect[0]) and abs(scene_aspect[-1]) < 0.05  # a side-view walker is usual here too
+
+
+def test_each_group_weighs_the_same() -> None:
+    from pathlib import Path
+
+    from sitewatch.detect.train.corpus import Clip
+    from sitewatch.detect.train.fit import build_dataset
+
+    clips = [Clip(Path(f"a{k}.mp4"), "no_fall", None, "big", "none", "home", 8.0) for k in range(4)]
+    clips.append(Clip(Path("b.mp4"), "no_fall", None, "small", "none", "street", 8.0))
+    recordings = {c.name: {"orig": walk_recording()} for c in clips}
+    data = build_dataset(clips, recordings, FPS, AUGMENTATIONS[:1])
+    _, _, w = data.arrays()
+    sizes = [len(s.y) for s in data.samples]
+    big, small = w[: sum(sizes[:4])].sum(), w[sum(sizes[:4]) :].sum()
+    assert big == pytest.approx(small)
+
+
+def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every outer group is scored by a recipe chosen and fitted without it; normal footage counts per hour."""
+    pytest.importorskip("sklearn")
+    from dataclasses import replace
+    from pathlib import Path
+
+    from sitewatch.detect.train import nested
+    from sitewatch.detect.train.corpus import Clip
+    from sitewatch.detect.train.fit import TreeParams, build_dataset
+
+    clips, recordings = [], {}
+    for g in range(4):
+        for k in range(2):
+            fall = Clip(Path(f"f{g}{k}.mp4"), "fall", 2.0 + k, f"g{g}", "person_fall", "home", 8.0)
+            walk = Clip(Path(f"w{g}{k}.mp4"), "no_fall", None, f"g{g}", "none", "home", 8.0)
+            clips += [fall, walk]
+            recordings[fall.name] = {"orig": fall_recording(2.0 + k, x=0.3 + 0.1 * g)}
+            recordings[walk.name] = {"orig": walk_recording(x0=0.1 + 0.05 * g)}
+    normal = Clip(Path("n.mp4"), "no_fall", None, "street-cam", "none", "street", 40.0)
+    clips.append(normal)
+    recordings[normal.name] = {"orig": walk_recording(end_s=40.0)}
+    data = build_dataset(clips, recordings, FPS, AUGMENTATIONS[:2])
+    small = TreeParams(max_iter=20, min_samples_leaf=5)
+    settings = tuple(replace(s, params=small) for s in nested.SETTINGS[:2])
+    monkeypatch.setattr(nested, "SETTINGS", settings)
+    result = nested.nested_cv(data, {normal.name}, seed=0, manifest="synthetic")
+    s = result.alarm.result.summary
+    assert (s.scored, s.f1) == (16, 1.0) and result.alarm.weighted.f1 == 1.0
+    assert result.alarm.normal.no_fall_hours == pytest.approx(40.0 / 3600, abs=1e-4)
+    assert result.alarm.normal.false_alarms == 0
+    assert result.possible.result.summary.recall == 1.0
+    assert set(result.choices) == {"g0", "g1", "g2", "g3", "street-cam"}
+    assert all(c["setting"] in {x.name for x in settings} for c in result.choices.values())
+    assert result.lockbox_alarm is None  # too few groups to keep any aside
+
+
+def test_a_fast_drop_can_be_made_to_stay_down_before_it_alarms() -> None:
+    def feed(probabilities: list[float]) -> list[tuple[float, float]]:
+        book = AlarmBook(confirm_fast_s=0.5)
+        for k, p in enumerate(probabilities):
+            row = _row(fall_speed=2.0, upright_now=0.0)
+            book.add(Row(1, round(4.0 + 0.2 * k, 3), row.values, 3.8, row.box, False), p)
+        return [(e.start_s, e.end_s) for e in book.events]
+
+    assert feed([0.9, 0.1, 0.9, 0.1]) == []  # a glitch of a frame in a crowd
+    assert feed([0.9, 0.9, 0.9, 0.9]) == [(3.8, 4.6)]  # stayed down: alarms from the onset
+
+
+def test_a_possible_accident_at_the_end_of_the_file_says_why() -> None:
+    from sitewatch.detect.base import CLIP_END
+    from sitewatch.schema import Event, Report, Verdict, VideoInfo
+    from sitewatch.text import describe, language
+
+    info = VideoInfo(path="clip.mp4", size_bytes=1, container="mp4", codec="h264", width=640, height=360,
+                     fps=25.0, duration_s=10.0, frame_count=250, frame_count_exact=True)
+    event = Event(kind=EventKind.fall, start_s=9.0, end_s=9.8, confidence=0.45, keyframe_s=9.8, people=[1],
+                  details={CLIP_END: 1.0})
+    report = Report(video=info, verdict=Verdict.uncertain, confidence=0.45, events=[event], detector="pose",
+                    people_max=1)
+    for lang in ("en", "ko"):
+        assert language(lang).t("advice_clip_end") in describe(report, lang).sentences

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sitewatch.detect.base import ACCIDENT_CONFIDENCE
+from sitewatch.detect.base import ACCIDENT_CONFIDENCE, CLIP_END
 from sitewatch.detect.features import FEATURES, Row
 from sitewatch.schema import Box, Event, EventKind
 
@@ -30,6 +30,11 @@ LOST_DROP = 0.15  # body heights
 # CONFIRM_S; fast drops and lost tracks alarm at once, and the event still starts at the onset.
 SLOW_DESCENT = 0.5  # body heights per second: the window's fastest hip descent below this is slow
 CONFIRM_S = 0.3
+# A file can end before a slow descent is confirmed (a fall in its last second, or one that ends out of
+# view). The evidence is then reported as a possible accident with its reason, never as an all-clear
+# and never as a page: capped below the alarm level. A live camera never ends, so it waits instead.
+END_S = 2.0  # evidence this close to the end of the file counts
+END_CONFIDENCE = 0.45
 
 
 @dataclass
@@ -37,42 +42,86 @@ class _Episode:
     event: Event
 
 
+@dataclass
+class _Pending:
+    since_s: float
+    row: Row
+    probability: float
+
+
 def _box(b: np.ndarray) -> Box:
     return Box(x1=float(b[0]), y1=float(b[1]), x2=float(b[2]), y2=float(b[3]))
 
 
 class AlarmBook:
-    """Collects events from rows and their calibrated probabilities, in time order."""
+    """Collects events from rows and their calibrated probabilities, in time order.
 
-    def __init__(self, threshold: float = ACCIDENT_CONFIDENCE) -> None:
+    Two operating points: an event reaching `threshold` is an alarm (it pages someone); one that only
+    reaches `possible` goes to the review list as a possible accident.
+    """
+
+    def __init__(
+        self, threshold: float = ACCIDENT_CONFIDENCE, possible: float | None = None, confirm_fast_s: float = 0.0
+    ) -> None:
         self.threshold = threshold
+        self.possible = threshold if possible is None else min(possible, threshold)
+        # How long a fast drop must keep looking fallen before it counts (0: at once). A pose glitch or a
+        # swapped track in a crowd looks fallen for a frame or two; a fallen person stays down. The
+        # training recipe chooses it inside each fold and ships it with the model.
+        self.confirm_fast_s = confirm_fast_s
         self._open: dict[int, _Episode] = {}
-        self._pending: dict[int, float] = {}  # track -> when its slow descent first looked fallen
+        self._pending: dict[int, _Pending] = {}  # tracks that look fallen, waiting for confirmation
         self.events: list[Event] = []
 
     def add(self, row: Row, probability: float) -> None:
         """Take one row with its probability."""
         episode = self._open.get(row.track_id)
         if episode is not None:
-            if probability >= self.threshold or not row.values[_UPRIGHT] >= 0.6:
+            if episode.event.confidence < self.threshold <= probability:
+                self._promote(episode, row, probability)
+                return
+            if probability >= self.possible or not row.values[_UPRIGHT] >= 0.6:
                 episode.event.end_s = round(row.time_s, 3)
                 episode.event.confidence = round(max(episode.event.confidence, probability), 3)
                 return
             del self._open[row.track_id]
-        if probability < self.threshold:
+        if probability < self.possible:
             self._pending.pop(row.track_id, None)
             if row.lost and self._fell_out_of_view(row):
                 self._start(row, max(probability, LOST_LOOK_CONFIDENCE))
-        elif row.lost or self._confirmed(row):
+        elif row.lost or self._confirmed(row, probability):
             self._pending.pop(row.track_id, None)
             self._start(row, probability)
 
-    def _confirmed(self, row: Row) -> bool:
-        """A fast descent at once; a slow one once it has looked fallen for CONFIRM_S."""
-        if row.values[_FALL_SPEED] >= SLOW_DESCENT:
+    def finish(self, end_s: float) -> None:
+        """The file ended at `end_s`: a slow descent still waiting for confirmation near the end is a
+        possible accident, with the end of the file as its reason."""
+        for pending in self._pending.values():
+            if end_s - pending.row.time_s <= END_S:
+                self._start(pending.row, min(pending.probability, END_CONFIDENCE), {CLIP_END: 1.0})
+        self._pending.clear()
+
+    def _promote(self, episode: _Episode, row: Row, probability: float) -> None:
+        """A possible accident that reaches the alarm level becomes a new alarm event from the same onset,
+        replacing it: a live camera, which hands out events as they open, then pages for it."""
+        possible = episode.event
+        if any(e is possible for e in self.events):
+            self.events = [e for e in self.events if e is not possible]
+        del self._open[row.track_id]
+        self._start(row, probability)
+        self.events[-1].start_s = possible.start_s
+
+    def _confirmed(self, row: Row, probability: float) -> bool:
+        """A fast descent after confirm_fast_s (at once by default); a slow one once it has looked fallen
+        for CONFIRM_S."""
+        fast = row.values[_FALL_SPEED] >= SLOW_DESCENT
+        if fast and self.confirm_fast_s <= 0:
             return True
-        since = self._pending.setdefault(row.track_id, row.time_s)
-        return row.time_s - since >= CONFIRM_S - 1e-6  # rows come at frame times that round
+        pending = self._pending.setdefault(row.track_id, _Pending(row.time_s, row, probability))
+        if probability >= pending.probability:
+            pending.row, pending.probability = row, probability
+        wait = self.confirm_fast_s if fast else CONFIRM_S
+        return row.time_s - pending.since_s >= wait - 1e-6  # rows come at frame times that round
 
     @staticmethod
     def _fell_out_of_view(row: Row) -> bool:
@@ -82,13 +131,15 @@ class AlarmBook:
         downward = v[_FALL_SPEED] >= LOST_FAST_DOWN or v[_DROP] >= LOST_DROP
         return bool(v[_AGE] >= LOST_MIN_AGE_S and v[_UPRIGHT] < LOST_NOT_UPRIGHT and tilted and downward)
 
-    def _start(self, row: Row, confidence: float) -> None:
+    def _start(self, row: Row, confidence: float, reason: dict[str, float] | None = None) -> None:
         kind = EventKind.person_lost_after_fall if row.lost else EventKind.fall
         description = (
             "person moved down fast and then went out of sight"
             if row.lost
             else "person went from upright to the ground quickly"
         )
+        if reason:
+            description += "; the video ended before it could be confirmed"
         event = Event(
             kind=kind,
             start_s=round(min(row.onset_s, row.time_s), 3),
@@ -100,6 +151,7 @@ class AlarmBook:
             details={
                 "fall_speed": round(float(row.values[_FALL_SPEED]), 3),
                 **({} if np.isnan(row.values[_DROP]) else {"drop_heights": round(float(row.values[_DROP]), 3)}),
+                **(reason or {}),
             },
             description=description,
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from sitewatch.detect.observe import Observation
 from sitewatch.detect.posture import posture
+from sitewatch.detect.scene import SceneNorm
 from sitewatch.detect.track import Track
 
 WINDOW_S = 3.0  # how far back a row looks
@@ -56,7 +57,13 @@ FEATURES: tuple[str, ...] = (
     "side_speed",
     "aspect_change",
     "edge_distance",
+    # Against this camera's usual person at the same place in the picture (scene.py): NaN until known.
+    "scene_aspect",
+    "scene_height",
+    "scene_torso",
 )
+# The columns that need the camera's own normal; a model may be fitted without them (nested CV decides).
+SCENE_FEATURES: tuple[str, ...] = ("scene_aspect", "scene_height", "scene_torso")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,11 @@ class _Sample:
     keypoint_score: float
     edge: float
     box: np.ndarray
+
+    @property
+    def foot_y(self) -> float:
+        """Bottom of the box: where the person stands, for the scene's reference."""
+        return float(self.box[3])
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +135,8 @@ class FeatureStream:
         self.fps = fps
         self._tracks: dict[int, _History] = {}
         self._motion: deque[tuple[float, float]] = deque(maxlen=256)
+        self.scene = SceneNorm()
+        self._last: tuple[float, int] | None = None  # the last frame's time and people count
 
     def update(self, observation: Observation, tracks: list[Track]) -> list[Row]:
         """Rows for this frame: every track seen now, and tracks that just went missing."""
@@ -130,12 +144,14 @@ class FeatureStream:
         self._motion.append((t, observation.motion))
         while self._motion and t - self._motion[0][0] > WINDOW_S:
             self._motion.popleft()
+        samples = [_sample(track, t, self.frame_aspect) for track in tracks]
+        for sample in samples:
+            self.scene.add(sample.foot_y, sample.aspect, sample.height, sample.torso_deg)
         rows: list[Row] = []
-        for track in tracks:
+        for track, sample in zip(tracks, samples, strict=True):
             history = self._tracks.get(track.track_id)
             if history is None:
                 history = self._tracks[track.track_id] = _History(first_s=t)
-            sample = _sample(track, t, self.frame_aspect)
             if history.samples and self._swapped(history.samples[-1], sample):
                 history = self._tracks[track.track_id] = _History(first_s=t)
             history.samples.append(sample)
@@ -154,6 +170,20 @@ class FeatureStream:
             elif gap >= LOST_AFTER_S and not history.lost_reported:
                 history.lost_reported = True
                 rows.append(self._row(track_id, history, t, len(observation.people), lost_s=gap))
+        self._last = (t, len(observation.people))
+        return rows
+
+    def finish(self) -> list[Row]:
+        """The file ended: one "lost" row for each track that vanished too recently to have had one."""
+        if self._last is None:
+            return []
+        t, people = self._last
+        rows = []
+        for track_id, history in self._tracks.items():
+            gap = t - history.samples[-1].time_s if history.samples else 0.0
+            if gap > 0 and not history.lost_reported:
+                history.lost_reported = True
+                rows.append(self._row(track_id, history, t, people, lost_s=gap))
         return rows
 
     def _swapped(self, previous: _Sample, sample: _Sample) -> bool:
@@ -189,6 +219,7 @@ class FeatureStream:
         torsos = [s.torso_deg for s in samples if not math.isnan(s.torso_deg)]
         motion = [m for tm, m in self._motion if t - tm <= 1.0]
         aspects = np.array([s.aspect for s in samples])
+        usual = self.scene.usual(last.foot_y)
         values = (
             float(np.mean([s.down for s in recent])),
             float(np.mean([s.upright for s in recent])),
@@ -216,6 +247,9 @@ class FeatureStream:
             side_speed,
             last.aspect / float(np.median(aspects)),
             last.edge,
+            math.log(last.aspect) - usual.log_aspect,
+            math.log(last.height) - usual.log_height,
+            last.torso_deg - usual.torso_deg,
         )
         return Row(
             track_id=track_id,

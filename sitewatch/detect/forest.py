@@ -55,11 +55,14 @@ class Calibration:
 
 @dataclass(frozen=True)
 class FallModel:
-    """The shipped decision: trees, their calibration and the provenance printed when it was trained."""
+    """The shipped decision: trees, their calibration, the "possible accident" level (calibrated
+    probability; the alarm level is ACCIDENT_CONFIDENCE) and the provenance printed when it was trained."""
 
     forest: Forest
     calibration: Calibration
     meta: dict
+    possible: float = 0.5
+    confirm_fast_s: float = 0.0  # how long a fast drop must stay fallen before it counts (AlarmBook)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """Calibrated accident probability for each feature row."""
@@ -97,6 +100,8 @@ def model_from_dict(data: dict) -> FallModel:
         forest=forest_from_dict(data["forest"]),
         calibration=Calibration(np.asarray(calibration["margins"]), np.asarray(calibration["probabilities"])),
         meta=data.get("meta", {}),
+        possible=float(data.get("thresholds", {}).get("possible", 0.5)),
+        confirm_fast_s=float(data.get("thresholds", {}).get("confirm_fast_s", 0.0)),
     )
 
 

@@ -37,6 +37,7 @@ def feature_rows(observations: Iterable[Observation], frame_aspect: float, fps: 
     stream = FeatureStream(frame_aspect, fps)
     for observation in observations:
         yield stream.update(observation, tracker.update(observation.people, observation.time_s))
+    yield stream.finish()
 
 
 def recording_rows(recording: Recording, fps: float) -> list[Row]:
@@ -85,6 +86,7 @@ class LearnedDetector:
             if scored.rows:
                 signals["fallness"].add(scored.rows[0].time_s, float(scored.probabilities.max()))
                 peak = max(peak, float(scored.probabilities.max()))
+        scorer.finish()
         alarms, objects = scorer.alarms, scorer.objects
         drops = objects.finish()
         falls = [e for e in alarms.events if e.kind is EventKind.fall]
@@ -117,15 +119,28 @@ class FrameScorer:
         self.observer = Observer(detector.pose)
         self.tracker = Tracker()
         self.features = FeatureStream(frame_aspect, detector.fps)
-        self.alarms = AlarmBook()
+        self.alarms = AlarmBook(possible=self.model.possible, confirm_fast_s=self.model.confirm_fast_s)
         self.objects = FallingObjects()
+        self._last_s: float | None = None
 
     def step(self, frame: Frame) -> Scored:
         """Observe one frame (in time order), score every track's window, and feed the alarms."""
         observation = self.observer(frame.image, frame.time_s)
         falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
         rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
+        self._last_s = frame.time_s
+        return Scored(observation, falling, rows, self._score(rows))
+
+    def finish(self) -> None:
+        """The file ended (never called for a live camera, which waits for the next seconds instead):
+        tracks that just vanished and descents not yet confirmed become possible accidents with a reason."""
+        if self._last_s is None:
+            return
+        self._score(self.features.finish())
+        self.alarms.finish(self._last_s)
+
+    def _score(self, rows: list[Row]) -> np.ndarray:
         probabilities = self.model.probability(np.stack([r.values for r in rows])) if rows else np.zeros(0)
         for row, probability in zip(rows, probabilities, strict=True):
             self.alarms.add(row, float(probability))
-        return Scored(observation, falling, rows, probabilities)
+        return probabilities

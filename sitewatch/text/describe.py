@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sitewatch.detect.base import CLIP_END
 from sitewatch.schema import EventKind, Report, Verdict
 from sitewatch.text.base import Language
 from sitewatch.text.incidents import Incident, group_incidents
@@ -113,6 +114,9 @@ def summary_sentences(report: Report, words: Language, incidents: list[Incident]
     if lost and report.verdict is not Verdict.accident:
         # What happened out of view is the thing to check, more than the part of the video already seen.
         advice = ["advice_lost"]
+    elif report.verdict is Verdict.uncertain and any(CLIP_END in e.details for e in report.events):
+        # The file stopped while someone looked to be going down: what came next is what to check.
+        advice = ["advice_clip_end"]
     return [*sentences, *_scene(report, words), *_partial(report, words), *(words.t(a) for a in advice)]
 
 

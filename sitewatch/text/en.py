@@ -64,6 +64,10 @@ class English(Language):
         "advice_accident": "Please check on the worker and the site right away.",
         "advice_uncertain": "Please review that part of the video yourself.",
         "advice_lost": "What happened after the person left the picture cannot be seen: please check the site.",
+        "advice_clip_end": (
+            "The video ends while a person seems to be going down, before it could be confirmed: "
+            "please check what happened next."
+        ),
         "partial": "Only {read} of the {total} video could be read, so the rest was not checked.",
         "scene": "The model describes the scene as: {text}",
         "scene_untranslated": "The model describes the scene as: {text}",

@@ -36,6 +36,9 @@ AUGMENTATIONS: tuple[Augmentation, ...] = (
     Augmentation("slow, drops", speed=0.75, drop_frames=0.2, drop_people=0.1),
     Augmentation("mirror, jitter, drops", mirror=True, jitter=0.05, drop_frames=0.3, drop_people=0.15),
 )
+# The copies made of the other picture variants (far, small, portrait) and of long normal footage: the
+# unaltered one and the most altered one keep the rows, and so every nested fit, affordable on 2 cores.
+LIGHT: tuple[Augmentation, ...] = (AUGMENTATIONS[0], AUGMENTATIONS[-1])
 
 
 def _person(p: Person, aug: Augmentation, rng: np.random.Generator) -> Person:

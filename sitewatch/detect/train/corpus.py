@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[3]
 TRAIN_MANIFEST = REPO.parent / "shared" / "data" / "train" / "MANIFEST.csv"
 DEV_MANIFEST = REPO.parent / "shared" / "data" / "videos" / "MANIFEST.csv"
+# Long normal footage (no falls): negatives inside the folds, and false alarms per hour.
+NORMAL_MANIFEST = REPO.parent / "shared" / "data" / "normal" / "MANIFEST.csv"
 DEFAULT_INPUT = 320  # the detector's pose input (long side), as in LearnedDetector
 # Bump when the observation (pose input, frame size, rate) changes, so stale caches are not reused.
 CACHE_VERSION = "v1"

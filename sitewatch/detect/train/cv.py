@@ -12,7 +12,16 @@ import numpy as np
 from sitewatch.detect.forest import Calibration, FallModel
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
-from sitewatch.detect.train.fit import ClipScore, Dataset, TreeParams, fit_calibration, fit_trees, judge
+from sitewatch.detect.train.fit import (
+    ORIGINAL,
+    ClipScore,
+    Dataset,
+    TreeParams,
+    calibration_points,
+    fit_calibration,
+    fit_trees,
+    judge,
+)
 from sitewatch.eval import CalibrationReport, EvalResult, reliability, summarise
 
 log = logging.getLogger(__name__)
@@ -40,8 +49,8 @@ def calibrate_and_judge(
     labels = np.array([s.clip.label == "fall" for s in scored], float)
     peaks = np.array([s.peak for s in scored])
     if calibration is None:
-        calibration = fit_calibration(peaks, labels)
-    clips = [judge(s, calibration) for s in scores]
+        calibration = fit_calibration(*calibration_points(scored))
+    clips = [judge(s, calibration).alarm for s in scores]
     result = EvalResult(detector=name, manifest=manifest, clips=clips, summary=summarise(clips))
     return CrossValidation(scores, calibration, result, reliability(calibration(peaks), labels))
 
@@ -58,7 +67,7 @@ def cross_validate(
         x, y, w = data.arrays(train)
         model = fit_trees(x, y, w, params, seed)
         for sample in data.samples:
-            if sample.clip.group == group and sample.copy == "orig/as is":
+            if sample.clip.group == group and sample.copy == ORIGINAL:
                 rows = sample.rows
                 margins = model.decision_function(np.stack([r.values for r in rows])) if rows else np.zeros(0)
                 scores.append(ClipScore(sample.clip, rows, np.asarray(margins, float)))

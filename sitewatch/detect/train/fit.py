@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from tqdm import tqdm
 
 from sitewatch.detect.alarms import AlarmBook
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE, first_accident_s
-from sitewatch.detect.features import FEATURES, Row
+from sitewatch.detect.features import FEATURES, SCENE_FEATURES, Row
 from sitewatch.detect.forest import Calibration
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
-from sitewatch.detect.train.augment import AUGMENTATIONS, Augmentation, augment
+from sitewatch.detect.train.augment import AUGMENTATIONS, LIGHT, Augmentation, augment
 from sitewatch.detect.train.corpus import Clip
 from sitewatch.eval import ClipResult, ManifestRow, clip_result, count_alarms
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 POSITIVE_FROM_S = 0.2
 POSITIVE_TO_S = 3.5
 NEGATIVE_BEFORE_S = 1.0
+MAX_ROWS = 1500  # labelled rows kept from one copy of a long clip
+LONG_S = 30.0  # clips longer than this are normal footage: light copies only
+ORIGINAL_VARIANT = "orig"
+ORIGINAL = "orig/as is"  # the copy that is scored: the clip as filmed
 _FALL_SPEED, _DOWN, _DROP, _HEIGHT = (
     FEATURES.index(k) for k in ("fall_speed", "down_now", "drop_heights", "height_ratio")
 )
@@ -74,14 +79,27 @@ class Dataset:
 
     samples: list[Sample] = field(default_factory=list)
 
-    def arrays(self, keep: Sequence[bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Stacked (x, y, w) of the samples (those with `keep` true)."""
+    def arrays(
+        self, keep: Sequence[bool] | None = None, scene: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Stacked (x, y, w) of the samples (those with `keep` true).
+
+        Each group (source) weighs the same in total, so ten clips of one lab's bedroom do not outvote a
+        single street camera; without `scene`, the scene columns are constant, so no tree can split on them.
+        """
         chosen = [s for i, s in enumerate(self.samples) if keep is None or keep[i]]
         chosen = [s for s in chosen if len(s.y)]
+        clips: dict[str, set[str]] = {}
+        for s in chosen:
+            clips.setdefault(s.clip.group, set()).add(s.clip.name)
+        x = np.concatenate([s.x for s in chosen])
+        if not scene:
+            x = x.copy()
+            x[:, [FEATURES.index(f) for f in SCENE_FEATURES]] = 0.0
         return (
-            np.concatenate([s.x for s in chosen]),
+            x,
             np.concatenate([s.y for s in chosen]),
-            np.concatenate([s.w for s in chosen]),
+            np.concatenate([s.w / len(clips[s.clip.group]) for s in chosen]),
         )
 
 
@@ -127,7 +145,14 @@ def make_sample(clip: Clip, recording: Recording, variant: str, aug: Augmentatio
     copy = augment(recording, aug, _seed(clip.name, variant, aug.name))
     rows = recording_rows(copy, fps / aug.speed)
     y, w = label_rows(rows, clip, aug.speed)
-    keep = y >= 0
+    keep = np.flatnonzero(y >= 0)
+    if len(keep) > MAX_ROWS:
+        # Minutes of normal footage: evenly spaced rows (neighbours differ by one frame), the same weight.
+        keep = keep[np.linspace(0, len(keep) - 1, MAX_ROWS).astype(int)]
+        for value in (0, 1):
+            mask = y[keep] == value
+            if mask.any():
+                w[keep[mask]] = 1.0 / mask.sum()
     x = np.stack([r.values for r in rows])[keep] if rows else np.zeros((0, len(FEATURES)), np.float32)
     return Sample(clip, f"{variant}/{aug.name}", rows, x, y[keep], w[keep])
 
@@ -137,12 +162,16 @@ def build_dataset(
     recordings: dict[str, dict[str, Recording]],
     fps: float,
     augmentations: Sequence[Augmentation] = AUGMENTATIONS,
+    light: Sequence[Augmentation] = LIGHT,
 ) -> Dataset:
-    """Every clip under every picture variant and augmentation (copies stay with their clip's group)."""
+    """Every clip under every picture variant and augmentation (copies stay with their clip's group); the
+    other picture variants and long footage get only the `light` copies that are among `augmentations`."""
     data = Dataset()
-    for clip in clips:
+    for clip in tqdm(clips, desc="feature rows", unit="clip", leave=False):
         for variant, recording in recordings[clip.name].items():
-            for aug in augmentations:
+            long = bool(recording.observations) and recording.observations[-1].time_s > LONG_S
+            full = variant == ORIGINAL_VARIANT and not long
+            for aug in augmentations if full else [a for a in augmentations if a in light]:
                 data.samples.append(make_sample(clip, recording, variant, aug, fps))
     return data
 
@@ -221,12 +250,47 @@ class ClipScore:
         return float(self.margins.max()) if len(self.margins) else -1e9
 
 
-def judge(score: ClipScore, calibration: Calibration) -> ClipResult:
-    """Events from calibrated rows, then the eval's clip result (verdict, first event, alarms)."""
-    book = AlarmBook()
+CHUNK_S = 10.0  # long normal footage is calibrated as clips of about this length, like the corpus
+
+
+def calibration_points(scores: Sequence[ClipScore]) -> tuple[np.ndarray, np.ndarray]:
+    """(peak margin, label) per scored clip; long no-fall footage counts as one point per CHUNK_S, so a
+    minute of walkers weighs like six short clips, not one whose peak is the worst of sixty seconds."""
+    peaks, labels = [], []
+    for score in scores:
+        if score.clip.label not in ("fall", "no_fall"):
+            continue
+        times = np.array([r.time_s for r in score.rows])
+        if score.clip.label == "no_fall" and len(times) and times[-1] > 2 * CHUNK_S:
+            for start in np.arange(0.0, times[-1], CHUNK_S):
+                inside = (times >= start) & (times < start + CHUNK_S)
+                if inside.any():
+                    peaks.append(float(score.margins[inside].max()))
+                    labels.append(0.0)
+        else:
+            peaks.append(score.peak)
+            labels.append(float(score.clip.label == "fall"))
+    return np.array(peaks), np.array(labels)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One clip at the two operating points: the alarm (pages someone) and the possible tier (review)."""
+
+    alarm: ClipResult
+    possible: ClipResult
+
+
+def judge(
+    score: ClipScore, calibration: Calibration, possible: float | None = None, confirm_fast_s: float = 0.0
+) -> Judged:
+    """Events from calibrated rows as the detector makes them, then the eval's clip result per tier."""
+    book = AlarmBook(possible=possible, confirm_fast_s=confirm_fast_s)
     probabilities = calibration(score.margins) if len(score.margins) else np.zeros(0)
     for row, probability in zip(score.rows, probabilities, strict=True):
         book.add(row, float(probability))
+    if score.rows:
+        book.finish(score.rows[-1].time_s)
     clip = score.clip
     row = ManifestRow(
         file=clip.name,
@@ -237,20 +301,31 @@ def judge(score: ClipScore, calibration: Calibration) -> ClipResult:
         setting=clip.setting,
         group=clip.group,
     )
-    accident = any(e.confidence >= ACCIDENT_CONFIDENCE for e in book.events)
-    return clip_result(
+    events = book.events
+    alarm = clip_result(
         row,
-        accident,
-        first_accident_s(book.events),
+        any(e.confidence >= ACCIDENT_CONFIDENCE for e in events),
+        first_accident_s(events),
         clip.duration_s,
-        alarms=count_alarms(book.events, ACCIDENT_CONFIDENCE),
+        alarms=count_alarms(events, ACCIDENT_CONFIDENCE),
     )
+    flagged = clip_result(
+        row, bool(events), first_accident_s(events, 0.0), clip.duration_s, alarms=count_alarms(events, 0.0)
+    )
+    return Judged(alarm, flagged)
 
 
-def model_of(trees: dict, calibration: Calibration, meta: dict) -> dict:
+def model_of(
+    trees: dict,
+    calibration: Calibration,
+    meta: dict,
+    possible: float = ACCIDENT_CONFIDENCE,
+    confirm_fast_s: float = 0.0,
+) -> dict:
     """The JSON document shipped as fall_model.json."""
     return {
         "meta": meta,
+        "thresholds": {"alarm": ACCIDENT_CONFIDENCE, "possible": possible, "confirm_fast_s": confirm_fast_s},
         "forest": trees,
         "calibration": {
             "margins": [round(float(v), 6) for v in calibration.margins],

@@ -1,4 +1,5 @@
-"""The training command: recordings -> augmented rows -> LOGO CV -> final fit -> JSON model -> dev check."""
+"""The training command: recordings -> augmented rows -> nested LOGO CV and lockbox -> the recipe on
+everything -> JSON model -> dev check at both operating points."""
 
 from __future__ import annotations
 
@@ -14,22 +15,18 @@ from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.train.corpus import (
     DEFAULT_INPUT,
     DEV_MANIFEST,
+    NORMAL_MANIFEST,
     TRAIN_MANIFEST,
     VARIANTS,
     Clip,
     cached_recording,
     read_clips,
 )
-from sitewatch.detect.train.cv import CrossValidation, calibrate_and_judge, cross_validate, score_clips
-from sitewatch.detect.train.fit import (
-    Dataset,
-    TreeParams,
-    build_dataset,
-    export_trees,
-    fit_trees,
-    model_of,
-)
-from sitewatch.eval_tables import breakdown_tables, print_tables, reliability_table, summary_table
+from sitewatch.detect.train.cv import cross_validate, score_clips
+from sitewatch.detect.train.fit import Dataset, TreeParams, build_dataset, export_trees, fit_trees, judge, model_of
+from sitewatch.detect.train.nested import NestedResult, choose, nested_cv
+from sitewatch.eval import EvalResult, summarise
+from sitewatch.eval_tables import breakdown_tables, print_tables, summary_table
 
 log = logging.getLogger(__name__)
 
@@ -51,73 +48,154 @@ def recordings_of(
     return out
 
 
-def corpus_dataset(manifest: Path, videos: Path | None = None) -> Dataset:
-    """Labelled rows of every scored clip of a manifest, under every picture variant and augmentation."""
+def corpus_dataset(
+    manifest: Path, videos: Path | None = None, negatives: Path | None = None
+) -> tuple[Dataset, set[str]]:
+    """Labelled rows of every scored clip of a manifest (every picture variant and augmentation), plus the
+    long normal footage of `negatives` (unaltered picture only); and the names of those normal clips."""
     clips = [c for c in read_clips(manifest, videos) if c.label in ("fall", "no_fall")]
-    return build_dataset(clips, recordings_of(clips), FPS)
+    data = build_dataset(clips, recordings_of(clips), FPS)
+    if negatives is None:
+        return data, set()
+    normal = [c for c in read_clips(negatives) if c.label == "no_fall"]
+    data.samples += build_dataset(normal, recordings_of(normal, ("orig",)), FPS).samples
+    return data, {c.name for c in normal}
 
 
 def cross_validate_manifest(
-    manifest: Path, videos: Path | None = None, seed: int = 0, params: TreeParams | None = None
-) -> CrossValidation:
-    """Leave-one-group-out CV of the learned decision on any manifest with a `group` column."""
-    return cross_validate(corpus_dataset(manifest, videos), params or TreeParams(), seed, str(manifest))
+    manifest: Path, videos: Path | None = None, seed: int = 0, negatives: Path | None = None, workers: int = 1
+) -> NestedResult:
+    """Nested leave-one-group-out of the training recipe on any manifest with a `group` column (no
+    lockbox: every group is scored by a recipe chosen and fitted without it)."""
+    data, names = corpus_dataset(manifest, videos, negatives)
+    return nested_cv(data, names, seed, str(manifest), workers, use_lockbox=False)
 
 
-def dev_check(document: dict, calibration, manifest: Path = DEV_MANIFEST, fps: float = FPS) -> CrossValidation:
-    """Score an exported model on the dev clips (never fitted on), with the CV calibration."""
+def cross_validate_manifest_with_lockbox(manifest: Path, negatives: Path | None, workers: int = 1) -> NestedResult:
+    """The training script's estimate: nested LOGO with the normal footage and the lockbox scored once."""
+    data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
+    return nested_cv(data, names, 0, str(manifest), workers)
+
+
+def dev_check(document: dict, manifest: Path = DEV_MANIFEST, fps: float = FPS) -> tuple[EvalResult, EvalResult]:
+    """Score an exported model on the dev clips (never fitted on, never tuned on) at both tiers."""
     clips = read_clips(manifest)
     recordings = recordings_of(clips, ("orig",), fps)
+    model = model_from_dict(document)
     pairs = [(clip, recordings[clip.name].get("orig")) for clip in clips]
-    scores = score_clips(model_from_dict(document), pairs, fps)
-    return calibrate_and_judge(scores, "pose (dev, never fitted)", str(manifest), calibration)
+    judged = [
+        judge(s, model.calibration, model.possible, model.confirm_fast_s) for s in score_clips(model, pairs, fps)
+    ]
+    return tuple(  # type: ignore[return-value]
+        EvalResult(detector=f"pose (dev, never fitted), {tier}", manifest=str(manifest), clips=c, summary=summarise(c))
+        for tier, c in (("alarm", [j.alarm for j in judged]), ("possible", [j.possible for j in judged]))
+    )
 
 
 def train(
-    seed: int = 0, out: Path | None = None, params: TreeParams | None = None, manifest: Path = TRAIN_MANIFEST
+    seed: int = 0,
+    out: Path | None = None,
+    manifest: Path = TRAIN_MANIFEST,
+    negatives: Path | None = NORMAL_MANIFEST,
+    workers: int = 1,
 ) -> dict:
-    """Cross-validate, fit on everything, write the model to `out` (when given) and print the tables."""
+    """Nested CV and lockbox, then the recipe on every group; write the model to `out` (when given) and
+    print the tables."""
     from sklearn import __version__ as sklearn_version
 
-    params = params or TreeParams()
-    data = corpus_dataset(manifest)
+    data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
-    cv = cross_validate(data, params, seed, str(manifest))
-    x, y, w = data.arrays()
-    trees = export_trees(fit_trees(x, y, w, params, seed))
+    nested = nested_cv(data, names, seed, str(manifest), workers)
+    groups = sorted({s.clip.group for s in data.samples})
+    recipe = choose(data, groups, names, seed)
+    x, y, w = data.arrays(scene=recipe.setting.scene)
+    trees = export_trees(fit_trees(x, y, w, recipe.setting.params, seed))
+    lockbox = nested.lockbox_alarm
     meta = {
-        "trained_on": manifest.parent.name,
+        "trained_on": [manifest.parent.name, *([negatives.parent.name] if names and negatives else [])],
         "clips": len(clips),
         "rows": len(y),
         "seed": seed,
-        "params": dataclasses.asdict(params),
+        "setting": recipe.setting.name,
+        "scene": recipe.setting.scene,
+        "confirm_fast_s": recipe.confirm_fast_s,
+        "params": dataclasses.asdict(recipe.setting.params),
         "variants": list(VARIANTS),
         "scikit_learn": sklearn_version,
-        "logo_f1": cv.result.summary.f1,
-        "logo_brier": cv.report.brier,
+        "nested_logo_f1": nested.alarm.result.summary.f1,
+        "nested_logo_f1_group_weighted": nested.alarm.weighted.f1,
+        "nested_normal_false_alarms_per_hour": nested.alarm.normal.false_alarms_per_hour,
+        "nested_possible_recall": nested.possible.result.summary.recall,
+        "lockbox_groups": nested.lockbox_groups,
+        "lockbox_f1": lockbox.result.summary.f1 if lockbox else None,
     }
-    document = model_of(trees, cv.calibration, meta)
-    dev = dev_check(document, cv.calibration)
-    document["meta"]["dev_f1"] = dev.result.summary.f1
+    document = model_of(trees, recipe.calibration, meta, recipe.possible, recipe.confirm_fast_s)
+    dev_alarm, dev_possible = dev_check(document)
+    document["meta"]["dev_f1"] = dev_alarm.summary.f1
+    document["meta"]["dev_possible_recall"] = dev_possible.summary.recall
     if out is not None:
         out.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
         log.warning("wrote %s (%.0f KiB)", out, out.stat().st_size / 1024)
-    print_tables(
-        summary_table(
-            f"Learned fall decision, seed {seed}: {len(clips)} training clips, {len(y)} rows",
-            {"train, leave-one-group-out": cv.result.summary, "dev (never fitted)": dev.result.summary},
-        ),
-        *breakdown_tables(cv.result),
-        *breakdown_tables(dev.result, ("event_type", "setting")),
-        reliability_table("Calibration, train out-of-fold", cv.report),
-        reliability_table("Calibration, dev", dev.report),
-    )
+    print_tables(*nested_tables(nested), *dev_tables(dev_alarm, dev_possible))
     return {
         "meta": document["meta"],
-        "logo": cv.result.model_dump(),
-        "logo_calibration": cv.report.model_dump(),
-        "dev": dev.result.model_dump(),
-        "dev_calibration": dev.report.model_dump(),
+        "nested": nested_summary(nested),
+        "dev_alarm": dev_alarm.model_dump(),
+        "dev_possible": dev_possible.model_dump(),
+    }
+
+
+def nested_tables(nested: NestedResult) -> list:
+    """The nested CV's tables: both tiers (corpus and normal footage), per setting and group, the lockbox."""
+    rows = {
+        "corpus, alarm tier": nested.alarm.result.summary,
+        "corpus, possible tier": nested.possible.result.summary,
+        "normal footage, alarm tier": nested.alarm.normal,
+        "normal footage, possible tier": nested.possible.normal,
+    }
+    if nested.lockbox_alarm and nested.lockbox_possible:
+        rows["lockbox, alarm tier"] = nested.lockbox_alarm.result.summary
+        rows["lockbox, possible tier"] = nested.lockbox_possible.result.summary
+        rows["lockbox normal footage, alarm tier"] = nested.lockbox_alarm.normal
+        rows["lockbox normal footage, possible tier"] = nested.lockbox_possible.normal
+    title = (
+        f"Nested leave-one-group-out (group-weighted F1: alarm {nested.alarm.weighted.f1:.2f}, "
+        f"possible {nested.possible.weighted.f1:.2f}); lockbox: {', '.join(nested.lockbox_groups) or 'none'}"
+    )
+    return [summary_table(title, rows), *breakdown_tables(nested.alarm.result, ("setting", "group", "event_type"))]
+
+
+def dev_tables(alarm: EvalResult, possible: EvalResult) -> list:
+    """The dev clips at both tiers, by setting."""
+    return [
+        summary_table(
+            "dev (never fitted, never tuned on)", {"alarm tier": alarm.summary, "possible tier": possible.summary}
+        ),
+        *breakdown_tables(alarm, ("setting",)),
+    ]
+
+
+def nested_summary(nested: NestedResult) -> dict:
+    """The nested result as JSON-able numbers (summaries, per setting, per group, choices)."""
+
+    def tier(report) -> dict | None:
+        if report is None:
+            return None
+        return {
+            "summary": report.result.summary.model_dump(),
+            "group_weighted": report.weighted.model_dump(),
+            "normal": report.normal.model_dump(),
+            "by_setting": {k: v.model_dump() for k, v in report.result.by("setting").items()},
+            "by_group": {k: v.model_dump() for k, v in report.result.by("group").items()},
+        }
+
+    return {
+        "alarm": tier(nested.alarm),
+        "possible": tier(nested.possible),
+        "lockbox_groups": nested.lockbox_groups,
+        "lockbox_alarm": tier(nested.lockbox_alarm),
+        "lockbox_possible": tier(nested.lockbox_possible),
+        "choices": nested.choices,
     }
 
 
@@ -125,11 +203,11 @@ def learning_curve(
     fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0), seed: int = 0, params: TreeParams | None = None
 ) -> list[dict[str, float]]:
     """F1 against training-set size: whole groups drawn at random (seeded) until the fraction of clips is
-    reached; leave-one-group-out within them, and the dev clips scored by a model fitted on them all."""
+    reached; plain leave-one-group-out within them, and the dev clips scored by a model fitted on them all."""
     import numpy as np
 
     params = params or TreeParams()
-    data = corpus_dataset(TRAIN_MANIFEST)
+    data, _ = corpus_dataset(TRAIN_MANIFEST)
     groups: dict[str, set[str]] = {}
     for sample in data.samples:
         groups.setdefault(sample.clip.group, set()).add(sample.clip.name)
@@ -147,16 +225,17 @@ def learning_curve(
         cv = cross_validate(subset, params, seed, f"{len(chosen)} clips")
         x, y, w = subset.arrays()
         document = model_of(export_trees(fit_trees(x, y, w, params, seed)), cv.calibration, {})
-        dev = dev_check(document, cv.calibration)
+        dev, _ = dev_check(document)
         points.append(
             {
                 "clips": len(chosen),
                 "groups": len({s.clip.group for s in subset.samples}),
                 "logo_f1": cv.result.summary.f1,
-                "dev_f1": dev.result.summary.f1,
-                "dev_precision": dev.result.summary.precision,
-                "dev_recall": dev.result.summary.recall,
+                "dev_f1": dev.summary.f1,
+                "dev_precision": dev.summary.precision,
+                "dev_recall": dev.summary.recall,
             }
         )
         log.warning("learning curve: %s", points[-1])
     return points
+

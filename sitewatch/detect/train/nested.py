@@ -1,0 +1,280 @@
+"""Nested leave-one-group-out: the honest estimate of the whole training recipe, not of one fitted model.
+
+Outer loop: each group (a source of footage) is held out in turn. Inside, on the other groups only, a
+group k-fold chooses the setting (tree size; with or without the camera's own normal), fits the
+calibration on the inner out-of-fold scores and picks the "possible" level; the chosen setting is then
+fitted on all inner groups and scores the held-out group's unaltered clips once. Nothing about the
+held-out group touches any choice. A few groups, the lockbox, are left out of all of it and scored once,
+at the end, by the recipe run on every other group. The shipped model is the recipe run on everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm import tqdm
+
+from sitewatch.detect.forest import Calibration
+from sitewatch.detect.train.fit import (
+    ORIGINAL,
+    ClipScore,
+    Dataset,
+    Judged,
+    TreeParams,
+    calibration_points,
+    fit_calibration,
+    fit_trees,
+    judge,
+)
+from sitewatch.eval import ClipResult, EvalResult, EvalSummary, Weighted, group_weighted, summarise
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One candidate recipe the inner loop may choose."""
+
+    name: str
+    params: TreeParams
+    scene: bool  # use the features relative to the camera's own normal
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("trees 100x3, scene", TreeParams(max_iter=100, learning_rate=0.08), scene=True),
+    Setting("trees 100x3, no scene", TreeParams(max_iter=100, learning_rate=0.08), scene=False),
+    Setting("trees 100x3 big leaves, scene", TreeParams(max_iter=100, learning_rate=0.08, min_samples_leaf=300), True),
+)
+INNER_FOLDS = 3
+CONFIRM_FAST = (0.0, 0.5)  # seconds a fast drop must stay fallen before it alarms (AlarmBook.confirm_fast_s)
+POSSIBLE_RECALL = 0.9  # the possible tier's target recall, met on the inner folds
+# ... but a review list that fills with every passer-by is not read: at most this many possible accidents
+# per hour of the normal footage in the inner folds (one every two minutes of busy CCTV).
+POSSIBLE_MAX_PER_HOUR = 30.0
+POSSIBLE_LEVELS = (0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)  # highest first: fewest reviews
+# The inner objective: group-weighted F1 of the alarm tier minus this much per false alarm per hour of
+# normal footage (10 an hour cost 0.1 F1): a detector that pages every few minutes is useless.
+FA_PENALTY = 0.01
+LOCKBOX_CORPUS, LOCKBOX_NEGATIVE = 3, 1  # groups kept aside, chosen by hash, never by results
+
+
+@dataclass
+class Recipe:
+    """What the inner loop chose on some groups, and why."""
+
+    setting: Setting
+    calibration: Calibration
+    possible: float
+    confirm_fast_s: float = 0.0
+    objectives: dict[str, float] = field(default_factory=dict)
+
+    def judge(self, score: ClipScore) -> Judged:
+        """A clip's events as the detector with this recipe would raise them."""
+        return judge(score, self.calibration, self.possible, self.confirm_fast_s)
+
+
+@dataclass
+class Outer:
+    """The held-out clips of one or more groups, judged by a recipe chosen without them."""
+
+    groups: list[str]
+    recipe: Recipe
+    judged: list[Judged]
+
+
+@dataclass
+class TierReport:
+    """One operating point: the corpus result, its group-weighted scores, and normal footage's alarms."""
+
+    result: EvalResult
+    weighted: Weighted
+    normal: EvalSummary
+
+
+@dataclass
+class NestedResult:
+    """Outer-fold results at both tiers, the lockbox scored once, and each fold's choices."""
+
+    alarm: TierReport
+    possible: TierReport
+    lockbox_alarm: TierReport | None
+    lockbox_possible: TierReport | None
+    lockbox_groups: list[str]
+    choices: dict[str, dict[str, object]]
+
+    @property
+    def result(self) -> EvalResult:
+        """The alarm tier on the corpus clips (what `sitewatch eval --cv` prints)."""
+        return self.alarm.result
+
+
+def lockbox(groups: Sequence[str], negative_groups: Sequence[str]) -> list[str]:
+    """The groups kept aside: the first few by a hash of their name (fixed before any result is seen)."""
+
+    def first(names: Sequence[str], n: int) -> list[str]:
+        return sorted(names, key=lambda g: hashlib.sha256(f"lockbox/{g}".encode()).hexdigest())[:n]
+
+    corpus = [g for g in groups if g not in set(negative_groups)]
+    return first(corpus, LOCKBOX_CORPUS) + first(negative_groups, LOCKBOX_NEGATIVE)
+
+
+def group_folds(groups: Sequence[str], k: int, seed: int) -> list[list[str]]:
+    """Groups dealt into k folds in a seeded hash order."""
+    order = sorted(groups, key=lambda g: hashlib.sha256(f"{seed}/{g}".encode()).hexdigest())
+    return [order[i::k] for i in range(k)]
+
+
+def held_out(data: Dataset, train: set[str], test: set[str], setting: Setting, seed: int) -> list[ClipScore]:
+    """Fit `setting` on the `train` groups' copies; margins of the `test` groups' unaltered clips."""
+    keep = [s.clip.group in train for s in data.samples]
+    model = fit_trees(*data.arrays(keep, scene=setting.scene), setting.params, seed)
+    out = []
+    for sample in data.samples:
+        if sample.clip.group in test and sample.copy == ORIGINAL:
+            rows = sample.rows
+            margins = model.decision_function(np.stack([r.values for r in rows])) if rows else np.zeros(0)
+            out.append(ClipScore(sample.clip, rows, np.asarray(margins, float)))
+    return out
+
+
+def _objective(judged: Sequence[Judged], negatives: set[str]) -> float:
+    corpus = [j.alarm for j in judged if j.alarm.file not in negatives]
+    return group_weighted(corpus).f1 - FA_PENALTY * (_per_hour([j.alarm for j in judged]) or 0.0)
+
+
+def _per_hour(clips: Sequence[ClipResult]) -> float | None:
+    return summarise(clips).false_alarms_per_hour
+
+
+def _possible_level(
+    scores: Sequence[ClipScore], calibration: Calibration, confirm_fast_s: float, negatives: set[str]
+) -> float:
+    """The highest level whose possible tier reaches POSSIBLE_RECALL (group-weighted) on these scores while
+    the normal footage raises at most POSSIBLE_MAX_PER_HOUR; short of that, the best recall within it."""
+    corpus = [s for s in scores if s.clip.name not in negatives]
+    normal = [s for s in scores if s.clip.name in negatives]
+    best = (-1.0, POSSIBLE_LEVELS[0])
+    for level in POSSIBLE_LEVELS:
+        quiet = [judge(s, calibration, level, confirm_fast_s).possible for s in normal]
+        if normal and (_per_hour(quiet) or 0.0) > POSSIBLE_MAX_PER_HOUR:
+            break  # lower levels only add reviews
+        recall = group_weighted([judge(s, calibration, level, confirm_fast_s).possible for s in corpus]).recall
+        if recall >= POSSIBLE_RECALL:
+            return level
+        if recall > best[0]:
+            best = (recall, level)
+    return best[1]
+
+
+def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int) -> Recipe:
+    """The inner loop: the setting, fast-drop confirmation, calibration and possible level chosen on `groups`."""
+    folds = [f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]
+    if len(folds) < 2:
+        # Too few groups to cross-validate: the first setting, calibrated on its own (optimistic) scores.
+        setting = SETTINGS[0]
+        scores = held_out(data, set(groups), set(groups), setting, seed)
+        calibration = fit_calibration(*calibration_points(scores))
+        return Recipe(setting, calibration, _possible_level(scores, calibration, 0.0, negatives))
+    best: tuple[float, Setting, float, Calibration, list[ClipScore]] | None = None
+    objectives = {}
+    for setting in SETTINGS:
+        scores = [
+            score
+            for fold in folds
+            for score in held_out(data, set(groups) - set(fold), set(fold), setting, seed)
+        ]
+        calibration = fit_calibration(*calibration_points(scores))
+        for confirm in CONFIRM_FAST:
+            name = f"{setting.name}, confirm {confirm:g} s"
+            objectives[name] = round(_objective([judge(s, calibration, None, confirm) for s in scores], negatives), 4)
+            if best is None or objectives[name] > best[0]:
+                best = (objectives[name], setting, confirm, calibration, scores)
+    assert best is not None
+    _, setting, confirm, calibration, scores = best
+    return Recipe(setting, calibration, _possible_level(scores, calibration, confirm, negatives), confirm, objectives)
+
+
+def run_outer(data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int) -> Outer:
+    """Choose on `inner`, fit the choice on all of it, judge the `test` groups' clips once."""
+    recipe = choose(data, inner, negatives, seed)
+    scores = held_out(data, set(inner), set(test), recipe.setting, seed)
+    return Outer(list(test), recipe, [recipe.judge(s) for s in scores])
+
+
+_SHARED: dict[str, object] = {}  # the dataset, inherited by forked workers instead of pickled per fold
+
+
+def _outer_job(args: tuple[list[str], list[str], set[str], int]) -> Outer:
+    return run_outer(_SHARED["data"], *args)  # type: ignore[arg-type]
+
+
+def _tier(judged: Sequence[ClipResult], negatives: set[str], name: str, manifest: str) -> TierReport:
+    corpus = sorted((c for c in judged if c.file not in negatives), key=lambda c: c.file)
+    normal = [c for c in judged if c.file in negatives]
+    return TierReport(
+        EvalResult(detector=name, manifest=manifest, clips=corpus, summary=summarise(corpus)),
+        group_weighted(corpus),
+        summarise(normal),
+    )
+
+
+def nested_cv(
+    data: Dataset, negatives: set[str], seed: int = 0, manifest: str = "", workers: int = 1, use_lockbox: bool = True
+) -> NestedResult:
+    """Outer leave-one-group-out over every group outside the lockbox; then the lockbox, once."""
+    all_groups = sorted({s.clip.group for s in data.samples})
+    negative_groups = sorted({s.clip.group for s in data.samples if s.clip.name in negatives})
+    boxed = lockbox(all_groups, negative_groups) if use_lockbox and len(all_groups) > 8 else []
+    groups = [g for g in all_groups if g not in boxed]
+    jobs = [([x for x in groups if x != g], [g], negatives, seed) for g in groups]
+    _SHARED["data"] = data
+    outers: list[Outer] = []
+    bar = tqdm(total=len(jobs), desc="nested LOGO (outer folds)", unit="group")
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for outer in pool.map(_outer_job, jobs):
+                outers.append(outer)
+                bar.update(1)
+    else:
+        for job in jobs:
+            outers.append(_outer_job(job))
+            bar.update(1)
+    bar.close()
+    judged = [j for o in outers for j in o.judged]
+    choices: dict[str, dict[str, object]] = {
+        o.groups[0]: {
+            "setting": o.recipe.setting.name,
+            "confirm_fast_s": o.recipe.confirm_fast_s,
+            "possible": o.recipe.possible,
+            **o.recipe.objectives,
+        }
+        for o in outers
+    }
+    name = "pose (nested leave-one-group-out)"
+    alarm = _tier([j.alarm for j in judged], negatives, f"{name}, alarm", manifest)
+    possible = _tier([j.possible for j in judged], negatives, f"{name}, possible", manifest)
+    box_alarm = box_possible = None
+    if boxed:
+        outer = run_outer(data, groups, boxed, negatives, seed)
+        choices["lockbox"] = {
+            "setting": outer.recipe.setting.name,
+            "confirm_fast_s": outer.recipe.confirm_fast_s,
+            "possible": outer.recipe.possible,
+        }
+        box_alarm = _tier([j.alarm for j in outer.judged], negatives, "pose (lockbox), alarm", manifest)
+        box_possible = _tier([j.possible for j in outer.judged], negatives, "pose (lockbox), possible", manifest)
+    log.warning(
+        "nested LOGO: alarm F1 %.3f (group-weighted %.3f), normal %.1f FA/h; possible R %.3f, %.1f FA/h",
+        alarm.result.summary.f1,
+        alarm.weighted.f1,
+        alarm.normal.false_alarms_per_hour or 0.0,
+        possible.result.summary.recall,
+        possible.normal.false_alarms_per_hour or 0.0,
+    )
+    return NestedResult(alarm, possible, box_alarm, box_possible, boxed, choices)
