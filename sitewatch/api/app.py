@@ -18,6 +18,7 @@ from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
 from sitewatch.api.upload import remove_leftovers, too_large
+from sitewatch.console import routes as console
 from sitewatch.service.jobs import AnalysisQueue
 from sitewatch.settings import Settings
 from sitewatch.store import Store
@@ -74,6 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(conversation.router, prefix="/v1")
     app.include_router(incidents.router, prefix="/v1")
     app.include_router(cameras.router, prefix="/v1")
+    # The operator's console: pages under /console, its script and stylesheet served from the package.
+    app.mount("/console/static", console.STATIC, name="console-static")
+    app.include_router(console.router, prefix="/console")
 
     @app.get("/healthz", response_model=Health, response_model_exclude_none=True, tags=["health"])
     def healthz(request: Request) -> Health:

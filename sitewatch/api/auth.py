@@ -1,4 +1,9 @@
-"""Bearer-token access: whenever SITEWATCH_API_TOKEN is set, every path but /healthz needs it (docs too)."""
+"""Token access: whenever SITEWATCH_API_TOKEN is set, every path but /healthz needs it (docs too).
+
+Programs send it as a bearer token; the console's login page keeps it in an HttpOnly, SameSite=Strict
+cookie, which this gate accepts too (so the pages' images, clips and review calls need nothing else).
+The token never travels in a URL.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,63 @@ import hmac
 
 from pydantic import SecretStr
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sitewatch.api.problems import problem_response
 
-OPEN_PATHS = frozenset({"/healthz"})
+TOKEN_COOKIE = "sitewatch_token"
+CONSOLE = "/console"
+LOGIN_PATH = "/console/login"
+OPEN_PATHS = frozenset({"/healthz", LOGIN_PATH})
+# The console's stylesheet and script hold nothing secret; the login page needs them before any token.
+OPEN_PREFIXES = ("/console/static/",)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sitewatch"'}
 
 
+def token_matches(given: str, expected: SecretStr) -> bool:
+    """Whether `given` is the token, compared in constant time (how much of a guess matched must not show)."""
+    return hmac.compare_digest(given.strip().encode(), expected.get_secret_value().encode())
+
+
 def token_refusal(headers: Headers, expected: SecretStr) -> str | None:
-    """Why the request's token is not accepted, or None when it is."""
-    scheme, _, given = headers.get("authorization", "").partition(" ")
+    """Why the request's token (bearer header, else the console's cookie) is not accepted, or None when it is."""
+    authorization = headers.get("authorization", "")
+    if not authorization:
+        cookie = cookie_parser(headers.get("cookie", "")).get(TOKEN_COOKIE, "")
+        if cookie and token_matches(cookie, expected):
+            return None
+    scheme, _, given = authorization.partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         return "this server needs a bearer token (Authorization: Bearer <SITEWATCH_API_TOKEN>)"
-    # Constant time: how much of a guess matched must not show in the response time.
-    if not hmac.compare_digest(given.strip().encode(), expected.get_secret_value().encode()):
+    if not token_matches(given, expected):
         return "the bearer token is wrong"
     return None
 
 
+def _is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
 class TokenGate:
-    """ASGI middleware answering 401 problem details to requests without the right token."""
+    """ASGI middleware answering 401 problem details to requests without the right token.
+
+    A console page asked for without it is sent to the login page instead.
+    """
 
     def __init__(self, app: ASGIApp, token: SecretStr | None) -> None:
         self.app = app
         self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.token is not None and scope["path"] not in OPEN_PATHS:
+        if scope["type"] == "http" and self.token is not None and not _is_open(scope["path"]):
             refusal = token_refusal(Headers(scope=scope), self.token)
             if refusal is not None:
-                await problem_response(401, refusal, CHALLENGE)(scope, receive, send)
+                path = scope["path"]
+                if scope["method"] == "GET" and (path == CONSOLE or path.startswith(CONSOLE + "/")):
+                    await RedirectResponse(LOGIN_PATH, status_code=303)(scope, receive, send)
+                else:
+                    await problem_response(401, refusal, CHALLENGE)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -1,0 +1,120 @@
+"""The console's pages: cameras, the review queue, one incident, the analyses; data from the store and the watcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+
+from sitewatch.api.services import services
+from sitewatch.console import login
+from sitewatch.console.filters import QueueFilters
+from sitewatch.console.pages import page_lang, render
+from sitewatch.schema import EventKind
+from sitewatch.store import AnalysisQuery, IncidentQuery, IncidentRecord, Status, Store
+from sitewatch.store.records import Paging
+from sitewatch.text import language
+from sitewatch.text.clock import local_time
+
+STATIC = StaticFiles(packages=[("sitewatch.console", "static")])
+
+router = APIRouter(include_in_schema=False)
+router.include_router(login.router)
+
+
+@dataclass(frozen=True)
+class CameraCard:
+    """One tile of the camera grid."""
+
+    name: str
+    state: str
+    analysed: int
+    dropped: int
+    last_incident: IncidentRecord | None
+
+
+def _cards(request: Request, store: Store) -> list[CameraCard]:
+    watcher = request.app.state.watcher
+    if watcher is None:
+        return []
+    cards = []
+    for status in watcher.statuses():
+        newest = store.incidents(IncidentQuery(camera=status.camera, limit=1)).items
+        cards.append(CameraCard(status.camera, status.state.value, status.frames_analysed, status.frames_dropped,
+                                newest[0] if newest else None))
+    return cards
+
+
+def _words(lang: str) -> dict[str, Any]:
+    """What templates need besides `t`: kind and verdict names, and times in the operator's zone."""
+    words = language(lang)
+    return {"kinds": {k.value: words.events[k] for k in EventKind},
+            "verdicts": {v.value: words.verdicts[v] for v in words.verdicts}, "when": local_time}
+
+
+@router.get("", response_class=HTMLResponse)
+async def cameras(request: Request) -> Response:
+    """The grid of watched cameras: snapshot (refreshed every 2 s), state, frames, last incident."""
+    lang = page_lang(request)
+    cards = await run_in_threadpool(_cards, request, services(request).store)
+    return render(request, "cameras.html", lang, cards=cards, **_words(lang))
+
+
+@router.get("/queue", response_class=HTMLResponse)
+async def queue(request: Request) -> Response:
+    """Incidents newest first, filtered by camera, site, kind, reviewed or not, and local dates."""
+    lang = page_lang(request)
+    try:
+        filters = QueueFilters.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return render(request, "queue.html", lang, status_code=422, filters=QueueFilters(), rows=[], total=0,
+                      error=language(lang).t("console_bad_filter", reason=reason), **_words(lang))
+    page = await run_in_threadpool(services(request).store.incidents, filters.query())
+    return render(request, "queue.html", lang, filters=filters, rows=page.items, total=page.total, error=None,
+                  **_words(lang))
+
+
+def _incident_view(store: Store, incident_id: str, filters: QueueFilters) -> dict[str, Any]:
+    incident = store.get_incident(incident_id)
+    keyframes = 0
+    if incident.analysis_id is not None and store.get(incident.analysis_id).status is Status.done:
+        keyframes = sum(name.startswith("keyframes/") for name in store.report(incident.analysis_id).outputs)
+    ids = [item.id for item in store.incidents(filters.query()).items]
+    at = ids.index(incident_id) if incident_id in ids else None
+    # Newest first: "next" (j) is the older neighbour, the way a reviewer walks down the list.
+    older = ids[at + 1] if at is not None and at + 1 < len(ids) else None
+    newer = ids[at - 1] if at is not None and at > 0 else None
+    return {"incident": incident, "keyframes": keyframes, "next_id": older, "previous_id": newer}
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+async def incident(request: Request, incident_id: str) -> Response:
+    """One incident: its clip, keyframes, report link, review buttons and keyboard shortcuts."""
+    lang = page_lang(request)
+    try:
+        filters = QueueFilters.model_validate(dict(request.query_params))
+    except ValidationError:
+        filters = QueueFilters()  # a broken queue link still shows the incident, outside any queue
+    view = await run_in_threadpool(_incident_view, services(request).store, incident_id, filters)
+    return render(request, "incident.html", lang, filters=filters, **view, **_words(lang))
+
+
+@router.get("/analyses", response_class=HTMLResponse)
+async def analyses(request: Request, paging: Annotated[Paging, Query()]) -> Response:
+    """The history's analyses (uploads, batch results, incident clips), newest first, with their reports."""
+    lang = page_lang(request)
+    query = AnalysisQuery(limit=paging.limit, offset=paging.offset)
+    page = await run_in_threadpool(services(request).store.query, query)
+    return render(request, "analyses.html", lang, page=page, **_words(lang))
+
+
+@router.get("/", include_in_schema=False)
+def slash() -> Response:
+    """/console/ is /console."""
+    return RedirectResponse("/console", status_code=308)

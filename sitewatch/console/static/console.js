@@ -1,0 +1,79 @@
+// The console's only script: the language switch, the camera grid's refresh, and the incident page's review
+// buttons and keys. Plain JavaScript, no build step; words come from the page (data attributes), not from here.
+(function () {
+  "use strict";
+
+  document.querySelectorAll("[data-lang]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      document.cookie = "sitewatch_lang=" + button.dataset.lang + "; path=/; max-age=31536000; SameSite=Strict";
+      location.reload();
+    });
+  });
+
+  var grid = document.querySelector("[data-cameras]");
+  if (grid) {
+    var refresh = function () {
+      grid.querySelectorAll("img[data-snapshot]").forEach(function (img) {
+        // A new query string only defeats caches; the server serves the newest frame whatever it says.
+        img.src = img.dataset.snapshot + "?at=" + Date.now();
+      });
+      fetch("/v1/cameras", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (cameras) {
+          cameras.forEach(function (camera) {
+            var card = grid.querySelector('[data-camera="' + CSS.escape(camera.camera) + '"]');
+            if (!card) { return; }
+            var state = card.querySelector("[data-state]");
+            state.dataset.state = camera.state;
+            state.className = "state state-" + camera.state;
+            state.textContent = grid.getAttribute("data-state-" + camera.state) || camera.state;
+            card.querySelector(".frames").textContent = grid.dataset.frames
+              .replace("{analysed}", camera.frames_analysed).replace("{dropped}", camera.frames_dropped);
+          });
+        })
+        .catch(function () { /* the next tick tries again */ });
+    };
+    setInterval(refresh, 2000);
+  }
+
+  var incident = document.querySelector("[data-incident]");
+  if (incident) {
+    var status = incident.querySelector(".status");
+    var dialog = incident.querySelector(".note-dialog");
+    var review = function (body) {
+      status.textContent = "";
+      return fetch("/v1/incidents/" + encodeURIComponent(incident.dataset.incident) + "/review", {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      }).then(function (r) {
+        if (r.ok) { location.reload(); } else { status.textContent = incident.dataset.failed + " (" + r.status + ")"; }
+      });
+    };
+    var actions = {
+      confirm: function () { review({ verdict: "confirmed" }); },
+      false_alarm: function () { review({ verdict: "false_alarm" }); },
+      note: function () { dialog.showModal(); dialog.querySelector("textarea").focus(); },
+    };
+    incident.querySelectorAll("[data-action]").forEach(function (button) {
+      button.addEventListener("click", actions[button.dataset.action]);
+    });
+    dialog.addEventListener("close", function () {
+      if (dialog.returnValue !== "save") { return; }
+      var form = dialog.querySelector("form");
+      var body = { note: form.elements.note.value };
+      if (form.elements.verdict) { body.verdict = form.elements.verdict.value; }
+      review(body);
+    });
+    var go = function (where) { if (where) { location.href = where; } };
+    var keys = {
+      c: actions.confirm, f: actions.false_alarm, n: actions.note,
+      j: function () { go(incident.dataset.next); }, k: function () { go(incident.dataset.previous); },
+    };
+    document.addEventListener("keydown", function (event) {
+      var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) || dialog.open;
+      if (typing || event.ctrlKey || event.metaKey || event.altKey || !keys[event.key]) { return; }
+      event.preventDefault();
+      keys[event.key]();
+    });
+  }
+})();
