@@ -100,3 +100,12 @@ def test_an_incident_clip_plays_in_a_browser_with_range_requests(client: TestCli
     assert client.get(url).content == body, "served again from the cache, the same bytes"
 
     assert client.get("/v1/incidents/nope/clip.mp4").status_code == 404
+
+    # Deleting the clip's analysis removes the browser copy too.
+    from sitewatch.api.playable import PLAYABLE_DIR
+    from sitewatch.store.database import data_dir
+
+    copy = data_dir(client.app.state.services.settings) / PLAYABLE_DIR / f"{incident['analysis_id']}.mp4"
+    assert copy.is_file()
+    assert client.delete(f"/v1/analyses/{incident['analysis_id']}").status_code == 204
+    assert not copy.exists()

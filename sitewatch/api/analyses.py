@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from sitewatch import errors
 from sitewatch.api.models import Submitted
+from sitewatch.api.playable import PLAYABLE_DIR, forget_clip
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
 from sitewatch.api.sse import SSE_HEADERS, SSE_MEDIA_TYPE, sse
@@ -29,6 +30,7 @@ from sitewatch.store import (
     AnalysisStateError,
     Status,
 )
+from sitewatch.store.database import data_dir
 from sitewatch.store.records import ACTIVE
 from sitewatch.text import LANGS
 
@@ -254,4 +256,5 @@ def delete(request: Request, analysis_id: str) -> Response:
             svc.queue.cancel(analysis_id)
     svc.chats.close(analysis_id)
     svc.store.delete(analysis_id)
+    forget_clip(data_dir(svc.settings) / PLAYABLE_DIR, analysis_id)
     return Response(status_code=204)

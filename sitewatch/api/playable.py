@@ -34,6 +34,11 @@ def playable_clip(video: Path, cache: Path, analysis_id: str) -> Path:
     return target
 
 
+def forget_clip(cache: Path, analysis_id: str) -> None:
+    """Remove the browser copy of an analysis's clip (its analysis was deleted)."""
+    (cache / f"{analysis_id}.mp4").unlink(missing_ok=True)
+
+
 def _remux(source: Path, target: Path) -> None:
     faststart = {"movflags": "+faststart"}
     with av.open(str(source)) as inp, av.open(str(target), "w", format="mp4", options=faststart) as out:
