@@ -7,8 +7,7 @@ decoded back, the clip's index must come before its media (faststart) and a rang
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +18,15 @@ pytest.importorskip("ai_edge_litert", reason="watching cameras needs the detect 
 
 import av
 from fastapi.testclient import TestClient
-from media import SHARED_VIDEOS
 from PIL import Image
+from test_live import FALL_CLIP, wait_until
 
 from sitewatch.api.app import create_app
 from sitewatch.settings import Settings
 
-FALL_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"
 TOKEN = "console-media-token"
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not FALL_CLIP.is_file(), reason=f"{FALL_CLIP} is not here")]
-
-
-def wait_until(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip in
 pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
 
 import test_live
-from test_live import FALL_CLIP, SECRET, RtspServer, needs_clip, wait_until
+from test_live import FALL_CLIP, SECRET, RtspServer, needs_clip, serve_loopback, wait_until
 
 from sitewatch.settings import Settings
 from sitewatch.store import IncidentQuery, Store
@@ -64,9 +63,7 @@ class FlakyReceiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, self.url = serve_loopback(Handler)
 
     def close(self) -> None:
         self._server.shutdown()

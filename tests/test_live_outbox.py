@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip in
 pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
 
 from sqlalchemy import update
-from test_live import FALL_CLIP, Watching, needs_clip, wait_until
+from test_live import FALL_CLIP, Watching, needs_clip, serve_loopback, wait_until
 
 from sitewatch.store import IncidentQuery
 from sitewatch.store.records import DeliveryState
@@ -40,9 +39,7 @@ class Answering:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, self.url = serve_loopback(Handler)
 
     def close(self) -> None:
         self._server.shutdown()
