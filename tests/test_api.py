@@ -22,7 +22,6 @@ pytest.importorskip("fastapi", reason="the API needs the api extra: pip install 
 
 from media import SHARED_VIDEOS, write_video  # noqa: E402
 from openai_stub import OpenAIStub  # noqa: E402
-from postgres import Postgres, postgres_server, unavailable_reason  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 # Short real clips: a fall from a chair (3.7 s) and a fall in a lift (5 s).
@@ -85,15 +84,6 @@ class Server:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    with postgres_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -10,7 +10,6 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi", reason="the API needs the api extra: pip install 'sitewatch[api]'")
 
-from postgres import Postgres, postgres_server, unavailable_reason  # noqa: E402
 from test_api import TOKEN, Server, assert_problem  # noqa: E402
 
 from sitewatch.schema import Event, EventKind  # noqa: E402
@@ -25,15 +24,6 @@ INCIDENTS = [
     ("inc-c", "gate", "plant-7", EventKind.fall),
     ("inc-d", "gate", "plant-7", EventKind.struck_by),
 ]
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    with postgres_server() as server:
-        yield server
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

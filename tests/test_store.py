@@ -13,7 +13,6 @@ import pytest
 
 pytest.importorskip("sqlalchemy", reason="the history needs the api extra: pip install 'sitewatch[api]'")
 
-from postgres import Postgres, postgres_server, unavailable_reason
 from sqlalchemy import inspect
 
 from sitewatch.chat import ChatTurn
@@ -36,15 +35,6 @@ from sitewatch.store.tables import Base
 
 INFO = VideoInfo(path="clip.mp4", size_bytes=10, container="mp4", codec="h264", width=16, height=16, fps=30.0,
                  duration_s=2.0, frame_count=60)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    with postgres_server() as server:
-        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
