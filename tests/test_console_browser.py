@@ -95,6 +95,8 @@ def test_log_in_watch_review_a_fall_in_chromium(watched: tuple[Server, str], tmp
         page.wait_for_function("() => { const i = document.querySelector('img[data-snapshot]');"
                                " return i && i.complete && i.naturalWidth > 0; }")
         assert page.locator(f".last a[href='/console/incidents/{incident['id']}']").count() == 1
+        # Its alarm rate over the week, and the share confirmed: the one review was a false alarm.
+        assert "검토한 1건 중 0% 확인됨" in page.inner_text("[data-alarms]")
         page.screenshot(path=str(shots / "console-ko.png"))
         page.go_back()
         page.click("[data-lang='en']")

@@ -15,6 +15,7 @@ from test_api import TOKEN, Server, assert_problem  # noqa: E402
 from sitewatch.schema import Event, EventKind  # noqa: E402
 from sitewatch.settings import Settings  # noqa: E402
 from sitewatch.store import IncidentRecord, Store  # noqa: E402
+from sitewatch.store.records import ReviewRequest  # noqa: E402
 
 START = datetime(2026, 11, 3, 8, 0, tzinfo=timezone.utc)
 # (id, camera, site, kind): four incidents a few minutes apart, the last one newest.
@@ -109,3 +110,31 @@ def test_bad_reviews_are_problems_and_change_nothing(server: Server, client: htt
     with server.client() as anonymous:
         assert_problem(anonymous.post("/v1/incidents/inc-d/review", json={"verdict": "confirmed"}), 401)
     assert client.get("/v1/incidents/inc-d").json()["review"] is None
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_cameras_alarm_rate_and_confirmed_share_count_its_recent_reviewed_incidents(
+    request: pytest.FixtureRequest, tmp_path, database: str
+) -> None:
+    url = None if database == "sqlite" else request.getfixturevalue("postgres").new_database()
+    store = Store.open(Settings(data_dir=tmp_path / "data", database_url=url))
+    now = datetime.now(timezone.utc)
+    try:
+        # Three recent on the dock (one confirmed, one false alarm, one not reviewed), one old, one elsewhere.
+        for incident_id, camera, age in (("r1", "dock", 1), ("r2", "dock", 2), ("r3", "dock", 3),
+                                         ("old", "dock", 24 * 9), ("g1", "gate", 1)):
+            at = now - timedelta(hours=age)
+            event = Event(kind=EventKind.fall, start_s=1.0, end_s=2.0, confidence=0.9, keyframe_s=1.5)
+            store.add_incident(IncidentRecord(id=incident_id, camera=camera, kind=EventKind.fall, confidence=0.9,
+                                              started_at=at, detected_at=at, stream_s=1.0, event=event,
+                                              updated_at=at), lambda _: [])
+        store.review_incident("r1", ReviewRequest(verdict="confirmed"))
+        store.review_incident("r2", ReviewRequest(verdict="false_alarm"))
+        store.review_incident("old", ReviewRequest(verdict="confirmed"))
+        stats = store.alarm_stats("dock", days=7)
+        assert (stats.incidents, stats.reviewed, stats.confirmed) == (3, 2, 1)
+        assert stats.per_day == pytest.approx(3 / 7) and stats.confirmed_share == 0.5
+        quiet = store.alarm_stats("bench", days=7)
+        assert quiet.incidents == 0 and quiet.confirmed_share is None
+    finally:
+        store.close()

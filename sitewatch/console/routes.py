@@ -17,11 +17,14 @@ from sitewatch.console.filters import QueueFilters
 from sitewatch.console.pages import page_lang, render
 from sitewatch.schema import EventKind
 from sitewatch.store import AnalysisQuery, IncidentQuery, IncidentRecord, Status, Store
-from sitewatch.store.records import Paging
+from sitewatch.store.records import AlarmStats, Paging
 from sitewatch.text import language
 from sitewatch.text.clock import local_time
 
 STATIC = StaticFiles(packages=[("sitewatch.console", "static")])
+
+# The window of a camera's alarm rate on its tile: a week smooths weekends and shifts out.
+ALARM_DAYS = 7
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
@@ -36,6 +39,7 @@ class CameraCard:
     analysed: int
     dropped: int
     last_incident: IncidentRecord | None
+    alarms: AlarmStats
 
 
 def _cards(request: Request, store: Store) -> list[CameraCard]:
@@ -46,7 +50,7 @@ def _cards(request: Request, store: Store) -> list[CameraCard]:
     for status in watcher.statuses():
         newest = store.incidents(IncidentQuery(camera=status.camera, limit=1)).items
         cards.append(CameraCard(status.camera, status.state.value, status.frames_analysed, status.frames_dropped,
-                                newest[0] if newest else None))
+                                newest[0] if newest else None, store.alarm_stats(status.camera, ALARM_DAYS)))
     return cards
 
 

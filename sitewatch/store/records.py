@@ -192,6 +192,26 @@ class IncidentQuery(Paging):
     verdict: ReviewVerdict | None = Field(None, description="only incidents reviewed with this verdict")
 
 
+class AlarmStats(BaseModel):
+    """How often one camera raised incidents lately, and how many of those its operators confirmed."""
+
+    camera: str
+    days: int = Field(description="the window counted, ending now")
+    incidents: int
+    reviewed: int
+    confirmed: int
+
+    @property
+    def per_day(self) -> float:
+        """Incidents per day over the window."""
+        return self.incidents / self.days
+
+    @property
+    def confirmed_share(self) -> float | None:
+        """The share of reviewed incidents that were confirmed (None before any review)."""
+        return self.confirmed / self.reviewed if self.reviewed else None
+
+
 class IncidentPage(BaseModel):
     """One page of incidents and how many match in all."""
 

@@ -8,7 +8,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from sitewatch.store.migrate import upgrade
 from sitewatch.store.records import (
     ACTIVE,
     DEFAULT_REVIEWER,
+    AlarmStats,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
@@ -37,6 +38,7 @@ from sitewatch.store.records import (
     IncidentRecord,
     Progress,
     ReviewRequest,
+    ReviewVerdict,
     Status,
 )
 from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow, ReviewRow
@@ -580,6 +582,21 @@ class Store:
         with self._session() as s:
             total, rows = _page(s, IncidentRow, IncidentRow.started_at, where, q.limit, q.offset)
             return IncidentPage(items=[_incident_record(r) for r in rows], total=total, limit=q.limit, offset=q.offset)
+
+    def alarm_stats(self, camera: str, days: int = 7) -> AlarmStats:
+        """A camera's incidents over the last `days` days, with how many were reviewed and confirmed."""
+        since = _now() - timedelta(days=days)
+        recent = (IncidentRow.camera == camera) & (IncidentRow.started_at >= since)
+        with self._session() as s:
+            incidents = s.scalar(select(func.count()).select_from(IncidentRow).where(recent)) or 0
+            verdicts = dict(
+                s.execute(
+                    select(ReviewRow.verdict, func.count()).join(IncidentRow).where(recent).group_by(ReviewRow.verdict)
+                ).all()
+            )
+        reviewed = sum(verdicts.values())
+        confirmed = verdicts.get(ReviewVerdict.confirmed.value, 0)
+        return AlarmStats(camera=camera, days=days, incidents=incidents, reviewed=reviewed, confirmed=confirmed)
 
     # --- removing -----------------------------------------------------------------------------------
 
