@@ -90,6 +90,15 @@ def test_log_in_watch_review_a_fall_in_chromium(watched: tuple[Server, str], tmp
             review = api.get(f"/v1/incidents/{incident['id']}").json()["review"]
         assert review["verdict"] == "false_alarm" and review["reviewer"] == "operator"
 
+        # Asking about it on its page: the answer streams in, in the page's language, and is kept.
+        page.fill(".chat input[name=question]", "사람이 언제 넘어졌나요?")
+        page.press(".chat input[name=question]", "Enter")
+        page.wait_for_function("() => /초/.test(document.querySelector('.chat .turns li:last-child p').textContent)",
+                               timeout=30_000)
+        with server.client(TOKEN) as api:
+            turns = api.get(f"/v1/analyses/{incident['analysis_id']}/chat").json()
+        assert [t["question"] for t in turns] == ["사람이 언제 넘어졌나요?"] and turns[0]["lang"] == "ko"
+
         # The grid now names the camera's last incident (a screenshot in Korean), then the incident in English.
         page.click("header nav a[href='/console']")
         page.wait_for_function("() => { const i = document.querySelector('img[data-snapshot]');"

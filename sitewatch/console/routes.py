@@ -16,7 +16,7 @@ from sitewatch.console import login
 from sitewatch.console.filters import QueueFilters
 from sitewatch.console.pages import page_lang, render
 from sitewatch.schema import EventKind
-from sitewatch.store import AnalysisQuery, IncidentQuery, IncidentRecord, Status, Store
+from sitewatch.store import AnalysisQuery, ChatRecord, IncidentQuery, IncidentRecord, Status, Store
 from sitewatch.store.records import AlarmStats, Paging
 from sitewatch.text import language
 from sitewatch.text.clock import local_time
@@ -87,26 +87,29 @@ async def queue(request: Request) -> Response:
 def _incident_view(store: Store, incident_id: str, filters: QueueFilters) -> dict[str, Any]:
     incident = store.get_incident(incident_id)
     keyframes = 0
+    turns: list[ChatRecord] = []
     if incident.analysis_id is not None and store.get(incident.analysis_id).status is Status.done:
         keyframes = sum(name.startswith("keyframes/") for name in store.report(incident.analysis_id).outputs)
+        turns = store.turns(incident.analysis_id)
     ids = [item.id for item in store.incidents(filters.query()).items]
     at = ids.index(incident_id) if incident_id in ids else None
     # Newest first: "next" (j) is the older neighbour, the way a reviewer walks down the list.
     older = ids[at + 1] if at is not None and at + 1 < len(ids) else None
     newer = ids[at - 1] if at is not None and at > 0 else None
-    return {"incident": incident, "keyframes": keyframes, "next_id": older, "previous_id": newer}
+    return {"incident": incident, "keyframes": keyframes, "turns": turns, "next_id": older, "previous_id": newer}
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 async def incident(request: Request, incident_id: str) -> Response:
-    """One incident: its clip, keyframes, report link, review buttons and keyboard shortcuts."""
+    """One incident: its clip, keyframes, report link, review buttons, keyboard shortcuts and the chat about it."""
     lang = page_lang(request)
     try:
         filters = QueueFilters.model_validate(dict(request.query_params))
     except ValidationError:
         filters = QueueFilters()  # a broken queue link still shows the incident, outside any queue
     view = await run_in_threadpool(_incident_view, services(request).store, incident_id, filters)
-    return render(request, "incident.html", lang, filters=filters, **view, **_words(lang))
+    max_chars = services(request).settings.max_question_chars
+    return render(request, "incident.html", lang, filters=filters, max_chars=max_chars, **view, **_words(lang))
 
 
 @router.get("/analyses", response_class=HTMLResponse)

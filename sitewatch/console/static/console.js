@@ -36,6 +36,35 @@
     setInterval(refresh, 2000);
   }
 
+  // A chat answer streams as server-sent events: `delta` (the growing answer), then `turn` (stored) or `error`.
+  var ask = function (url, body, answer, failed) {
+    fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    }).then(function (response) {
+      if (!response.ok) { answer.textContent = failed + " (" + response.status + ")"; return; }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffered = "";
+      var pump = function () {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) { return; }
+          buffered += decoder.decode(chunk.value, { stream: true });
+          var frames = buffered.split("\n\n");
+          buffered = frames.pop();
+          frames.forEach(function (frame) {
+            var kind = (frame.match(/^event: (.*)$/m) || [])[1];
+            var data = JSON.parse((frame.match(/^data: (.*)$/m) || [null, "{}"])[1]);
+            if (kind === "delta" || kind === "turn") { answer.textContent = data.answer; }
+            if (kind === "error") { answer.textContent = failed + ": " + data.detail; }
+          });
+          return pump();
+        });
+      };
+      return pump();
+    }).catch(function () { answer.textContent = failed; });
+  };
+
   var incident = document.querySelector("[data-incident]");
   if (incident) {
     var status = incident.querySelector(".status");
@@ -64,6 +93,21 @@
       if (form.elements.verdict) { body.verdict = form.elements.verdict.value; }
       review(body);
     });
+    var chat = incident.querySelector("[data-chat]");
+    if (chat) {
+      chat.querySelector("form").addEventListener("submit", function (event) {
+        event.preventDefault();
+        var box = event.target.elements.question;
+        var item = document.createElement("li");
+        var asked = document.createElement("q");
+        var answer = document.createElement("p");
+        asked.textContent = box.value;
+        item.append(asked, answer);
+        chat.querySelector(".turns").append(item);
+        ask(chat.dataset.chat, { question: box.value, lang: document.documentElement.lang }, answer, chat.dataset.failed);
+        box.value = "";
+      });
+    }
     var go = function (where) { if (where) { location.href = where; } };
     var keys = {
       c: actions.confirm, f: actions.false_alarm, n: actions.note,
