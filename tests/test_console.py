@@ -19,6 +19,7 @@ from test_api import TOKEN, Server, assert_problem  # noqa: E402
 from sitewatch.schema import Event, EventKind  # noqa: E402
 from sitewatch.settings import Settings  # noqa: E402
 from sitewatch.store import IncidentRecord, ReviewRequest, ReviewVerdict, Store  # noqa: E402
+from sitewatch.store.records import Tier  # noqa: E402
 
 CONSOLE = Path(__file__).resolve().parents[1] / "sitewatch" / "console"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -32,11 +33,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data = tmp_path_factory.mktemp("console") / "data"
     store = Store.open(Settings(data_dir=data))
     try:
-        for n, (incident_id, site) in enumerate((("old", "plant-3"), ("mid", HOSTILE_SITE), ("new", "plant-3"))):
+        kept = (("old", "plant-3", Tier.alarm), ("mid", HOSTILE_SITE, Tier.alarm), ("new", "plant-3", Tier.possible))
+        for n, (incident_id, site, tier) in enumerate(kept):
             at = START + timedelta(days=n)
             event = Event(kind=EventKind.fall, start_s=1.0, end_s=2.0, confidence=0.8, keyframe_s=1.5)
             store.add_incident(IncidentRecord(id=incident_id, camera="dock-1", site=site, kind=EventKind.fall,
-                                              confidence=0.8, started_at=at, detected_at=at, stream_s=1.0,
+                                              confidence=0.8, tier=tier, started_at=at, detected_at=at, stream_s=1.0,
                                               event=event, updated_at=at), lambda _: [])
         store.review_incident("old", ReviewRequest(verdict=ReviewVerdict.confirmed, note="<b>slipped</b>"))
     finally:
@@ -108,7 +110,13 @@ def test_the_queue_filters_escapes_and_walks_newest_first(server: Server) -> Non
         one_day = client.get("/console/queue", params={"since": "2026-11-04", "until": "2026-11-04"}).text
         assert one_day.count("data-incident-row=") in (1, 2)  # local days: one, or two across the date line
         assert client.get("/console/queue", params={"site": "plant-3"}).text.count("data-incident-row=") == 2
-        for bad in ({"kind": "trip"}, {"reviewed": "maybe"}, {"since": "yesterday"}, {"camera": "../x"}):
+        # A possible accident (nobody was paged) is marked, and the tier filter keeps or leaves it.
+        assert page.count("possible (not paged)") == 1 + 1  # the row's mark and the filter's option
+        possible = client.get("/console/queue", params={"tier": "possible"}).text
+        assert possible.count("data-incident-row=") == 1 and 'data-incident-row="new"' in possible
+        assert client.get("/console/queue", params={"tier": "alarm"}).text.count("data-incident-row=") == 2
+        for bad in ({"kind": "trip"}, {"reviewed": "maybe"}, {"since": "yesterday"}, {"camera": "../x"},
+                    {"tier": "maybe"}):
             refused = client.get("/console/queue", params=bad)
             assert refused.status_code == 422 and "not valid" in refused.text, bad
 

@@ -36,6 +36,7 @@ from sitewatch.live.config import load_config
 from sitewatch.live.watcher import Watcher
 from sitewatch.settings import Settings
 from sitewatch.store import Store
+from sitewatch.store.records import IncidentQuery, Tier
 
 REPO = Path(__file__).resolve().parents[1]
 FALL_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"
@@ -314,18 +315,23 @@ def test_each_camera_may_override_the_watch_wide_rate_language_and_thresholds(
     cameras = [
         {"name": "gate-ko", "url": str(FALL_CLIP), "lang": "ko"},
         {"name": "gate-en", "url": str(FALL_CLIP)},
-        {"name": "gate-deaf", "url": str(FALL_CLIP), "min_confidence": 1.0, "fps": 3},
+        # Nothing reaches this bar: the fall is kept as a possible accident for the review queue, unpaged.
+        {"name": "gate-review", "url": str(FALL_CLIP), "min_confidence": 1.0},
+        {"name": "gate-slow", "url": str(FALL_CLIP), "min_confidence": 1.0, "fps": 3},
     ]
     with Watching(tmp_path, cameras, webhooks=[webhook.url], fps=6) as w:
         rates = {c.name: c._detector.fps for c in w.watcher.cameras}
-        assert rates == {"gate-ko": 6, "gate-en": 6, "gate-deaf": 3}
+        assert rates == {"gate-ko": 6, "gate-en": 6, "gate-review": 6, "gate-slow": 3}
         updates = wait_until(lambda: len(webhook.of("update")) >= 2 and webhook.of("update"), 60, "both updates")
         by_camera = {u["camera"]: u for u in updates}
         report = w.store.report(by_camera["gate-ko"]["analysis_id"])
         options = w.store.get(by_camera["gate-ko"]["analysis_id"]).options
+        kept = wait_until(lambda: [i for i in w.store.incidents(IncidentQuery(camera="gate-review")).items
+                                   if i.analysis_id], 60, "the possible incident's analysed clip")
     titles = {alert["camera"]: alert["title"] for alert in webhook.of("new")}
-    assert set(titles) == {"gate-ko", "gate-en"}, "a camera whose bar is 1.0 raises nothing"
+    assert set(titles) == {"gate-ko", "gate-en"}, "a camera whose bar is 1.0 pages nobody"
     assert "카메라" in titles["gate-ko"] and "camera" in titles["gate-en"].lower()
+    assert {i.tier for i in kept} == {Tier.possible} and all(u["camera"] != "gate-review" for u in updates)
     # The clip is judged as its camera was: at the rate the camera inherits, in the camera's language.
     assert (options.fps, options.lang, options.camera) == (6, "ko", "gate-ko") and "6" in report.detector
 

@@ -55,6 +55,9 @@ class WatchConfig(_Strict):
     post_roll_s: float = Field(5.0, ge=0, le=60, description="seconds of video kept after it")
     cooldown_s: float = Field(30.0, ge=0, le=3600, description="one alert per camera within this many seconds")
     min_confidence: float = Field(ACCIDENT_CONFIDENCE, ge=0, le=1, description="events below it raise no alert")
+    review_possible: bool = Field(
+        True, description="events below min_confidence are kept as possible incidents (clip, review queue), unpaged"
+    )
     stall_s: float = Field(5.0, gt=0, le=300, description="a camera silent this long is reconnected")
     down_alert_s: float = Field(
         10.0, ge=0, le=600, description="a person lying this long, never seen upright (lying when watching "

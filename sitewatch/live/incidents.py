@@ -33,7 +33,7 @@ from sitewatch.schema import Event, EventKind, Report, Source
 from sitewatch.settings import Settings
 from sitewatch.store import AnalysisRecord, IncidentRecord, Store
 from sitewatch.store.database import data_dir
-from sitewatch.store.records import DeliveryRecord
+from sitewatch.store.records import DeliveryRecord, Tier
 from sitewatch.store.store import Deliveries
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ class _Open:
     clip: _Clip
     kind: EventKind
     start_s: float
+    tier: Tier
 
 
 class IncidentDesk:
@@ -105,6 +106,8 @@ class IncidentDesk:
         """The rows that send one alert (one id on every channel) about an incident's new state."""
 
         def rows(incident: IncidentRecord) -> list[DeliveryRecord]:
+            if incident.tier is Tier.possible:
+                return []  # kept for the review queue; nobody is paged for it
             camera = self.cameras.get(incident.camera)
             lang = camera.lang if camera and camera.lang else self.config.lang or self.settings.lang
             alert = alert_for(incident, lang, type, report, self.config.public_url)
@@ -130,41 +133,51 @@ class IncidentDesk:
     def on_event(self, camera: CameraWatch, event: Event) -> None:
         """Called by a camera's analysis thread for each event that just opened."""
         rules = self.cameras[camera.name]
-        if event.confidence < (rules.min_confidence or 0.0):
+        tier = Tier.alarm if event.confidence >= (rules.min_confidence or 0.0) else Tier.possible
+        if tier is Tier.possible and not self.config.review_possible:
             log.debug("camera %s: %s at %.1f s below the alert threshold", camera.name, event.kind.value, event.start_s)
             return
+        promoted = False
         with self._lock:
             current = self._open.get(camera.name)
             if current is not None and event.start_s - current.start_s < (rules.cooldown_s or 0.0):
-                if SEVERITY[event.kind] <= SEVERITY[current.kind]:
-                    # The same accident seen again (another track, the lost-after-fall look): one alert.
+                # Within the cooldown it is the same accident. An alarm makes a possible one an alarm (its first
+                # page); a more severe event as sure as the incident changes its kind; anything else is a repeat.
+                promoted = current.tier is Tier.possible and tier is Tier.alarm
+                severer = tier is current.tier and SEVERITY[event.kind] > SEVERITY[current.kind]
+                if not (promoted or severer):
                     self.suppressed += 1
                     return
-                current.kind = event.kind
+                current.kind, current.tier = event.kind, tier
                 current.clip.end_s = max(current.clip.end_s, event.start_s + self.config.post_roll_s)
                 upgraded: _Open | None = current
             else:
                 upgraded = None
         if upgraded is not None:
-            self._upgrade(camera, upgraded.clip.incident_id, event)
+            self._upgrade(camera, upgraded.clip.incident_id, event, promoted)
         else:
-            self._raise(camera, event)
+            self._raise(camera, event, tier)
 
-    def _upgrade(self, camera: CameraWatch, incident_id: str, event: Event) -> None:
+    def _upgrade(self, camera: CameraWatch, incident_id: str, event: Event, promoted: bool) -> None:
+        # A promoted incident pages people for the first time: a `new` alert, not an update.
+        alert = "new" if promoted else "update"
         try:
-            self.store.upgrade_incident(incident_id, event.model_copy(deep=True), self._deliveries("update"))
+            self.store.upgrade_incident(incident_id, event.model_copy(deep=True), self._deliveries(alert),
+                                        Tier.alarm if promoted else None)
         except Exception:
             log.exception("camera %s: incident %s could not be upgraded", camera.name, incident_id)
             return
         self._wake_outboxes()
-        log.warning("camera %s: incident %s is now a %s (at stream %.1f s)", camera.name, incident_id,
-                    event.kind.value, camera.stream_s(event.start_s))
+        if promoted:
+            camera.count_incident()
+        log.warning("camera %s: incident %s is now %s %s (at stream %.1f s)", camera.name, incident_id,
+                    "an alarm:" if promoted else "a", event.kind.value, camera.stream_s(event.start_s))
 
-    def _raise(self, camera: CameraWatch, event: Event) -> None:
+    def _raise(self, camera: CameraWatch, event: Event, tier: Tier) -> None:
         now = datetime.now(timezone.utc)
         incident = IncidentRecord(
             id=uuid.uuid4().hex, camera=camera.name, site=camera.config.site, kind=event.kind,
-            confidence=event.confidence, started_at=camera.wall_at(event.start_s), detected_at=now,
+            confidence=event.confidence, tier=tier, started_at=camera.wall_at(event.start_s), detected_at=now,
             stream_s=round(camera.stream_s(event.start_s), 3), event=event.model_copy(deep=True), updated_at=now,
             worker=self.worker,
         )
@@ -174,13 +187,15 @@ class IncidentDesk:
             log.exception("camera %s: incident %s could not be stored; no alert", camera.name, incident.id)
             return
         self._wake_outboxes()
-        camera.count_incident()
-        log.warning("camera %s: %s at %s (stream %.1f s, confidence %.2f)", camera.name, event.kind.value,
-                    incident.started_at.isoformat(), incident.stream_s, event.confidence)
+        if tier is Tier.alarm:
+            camera.count_incident()
+        log.warning("camera %s: %s%s at %s (stream %.1f s, confidence %.2f)", camera.name,
+                    "possible " if tier is Tier.possible else "", event.kind.value, incident.started_at.isoformat(),
+                    incident.stream_s, event.confidence)
         clip = _Clip(incident.id, camera, event.start_s - self.config.pre_roll_s,
                      event.start_s + self.config.post_roll_s, self._clip_path(incident))
         with self._lock:
-            self._open[camera.name] = _Open(clip, event.kind, event.start_s)
+            self._open[camera.name] = _Open(clip, event.kind, event.start_s, tier)
             self._recorders = [t for t in self._recorders if t.is_alive()]
             flood = len(self._recorders) >= PENDING_CLIPS
             if not flood:

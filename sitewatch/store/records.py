@@ -134,6 +134,13 @@ class ReviewRequest(BaseModel):
     )
 
 
+class Tier(str, Enum):
+    """How sure the detector was: an alarm pages people; a possible accident waits in the review queue."""
+
+    alarm = "alarm"
+    possible = "possible"
+
+
 class IncidentRecord(BaseModel):
     """An incident a watched camera raised: when and what, and (once its clip is analysed) the analysis."""
 
@@ -142,6 +149,7 @@ class IncidentRecord(BaseModel):
     site: str | None = None
     kind: EventKind
     confidence: float
+    tier: Tier = Field(Tier.alarm, description="alarm: people were paged; possible: for the review queue only")
     started_at: datetime = Field(description="when the event began (UTC)")
     detected_at: datetime = Field(description="when the detector raised it (UTC)")
     stream_s: float = Field(description="seconds into the camera's stream at which it began")
@@ -186,6 +194,7 @@ class IncidentQuery(Paging):
     camera: str | None = None
     site: str | None = None
     kind: EventKind | None = None
+    tier: Tier | None = None
     since: datetime | None = Field(None, description="started at or after")
     until: datetime | None = Field(None, description="started before")
     reviewed: bool | None = Field(None, description="true: only reviewed incidents; false: only those not reviewed")
@@ -193,7 +202,7 @@ class IncidentQuery(Paging):
 
 
 class AlarmStats(BaseModel):
-    """How often one camera raised incidents lately, and how many of those its operators confirmed."""
+    """How often one camera raised alarms lately, and how many of those its operators confirmed."""
 
     camera: str
     days: int = Field(description="the window counted, ending now")

@@ -40,6 +40,7 @@ from sitewatch.store.records import (
     ReviewRequest,
     ReviewVerdict,
     Status,
+    Tier,
 )
 from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow, ReviewRow
 
@@ -464,12 +465,16 @@ class Store:
 
         return self._change_incident(incident_id, change, deliveries)
 
-    def upgrade_incident(self, incident_id: str, event: Event, deliveries: Deliveries) -> IncidentRecord:
-        """Make a more severe event, seen within the incident's cooldown, the incident's kind."""
+    def upgrade_incident(
+        self, incident_id: str, event: Event, deliveries: Deliveries, tier: Tier | None = None
+    ) -> IncidentRecord:
+        """Make a more severe (or surer: `tier`) event, seen within the incident's cooldown, the incident's."""
 
         def change(row: IncidentRow) -> None:
             row.kind, row.confidence = event.kind.value, event.confidence
             row.event = event.model_dump(mode="json")
+            if tier is not None:
+                row.tier = tier.value
 
         return self._change_incident(incident_id, change, deliveries)
 
@@ -575,6 +580,8 @@ class Store:
             where.append(IncidentRow.review.has(ReviewRow.verdict == q.verdict.value))
         if q.kind is not None:
             where.append(IncidentRow.kind == q.kind.value)
+        if q.tier is not None:
+            where.append(IncidentRow.tier == q.tier.value)
         if q.since is not None:
             where.append(IncidentRow.started_at >= q.since)
         if q.until is not None:
@@ -586,7 +593,7 @@ class Store:
     def alarm_stats(self, camera: str, days: int = 7) -> AlarmStats:
         """A camera's incidents over the last `days` days, with how many were reviewed and confirmed."""
         since = _now() - timedelta(days=days)
-        recent = (IncidentRow.camera == camera) & (IncidentRow.started_at >= since)
+        recent = (IncidentRow.camera == camera) & (IncidentRow.started_at >= since) & (IncidentRow.tier == Tier.alarm)
         with self._session() as s:
             incidents = s.scalar(select(func.count()).select_from(IncidentRow).where(recent)) or 0
             verdicts = dict(

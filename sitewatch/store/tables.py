@@ -114,6 +114,7 @@ class IncidentRow(Base):
     camera: Mapped[str] = mapped_column(String(100), index=True)
     site: Mapped[str | None] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32), index=True)
+    tier: Mapped[str] = mapped_column(String(8), index=True, server_default="alarm")
     confidence: Mapped[float] = mapped_column(Float)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
