@@ -45,6 +45,7 @@ from sitewatch.eval import (
     read_manifest,
     summarise,
 )
+from sitewatch.schema import Stage
 from sitewatch.settings import get_settings
 from sitewatch.video.decode import Size, iter_frames
 from sitewatch.video.probe import probe
@@ -164,14 +165,14 @@ def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
     info = probe(path)
     checkpoints: dict[str, float] = {}
 
-    def watched(stage: str, done: int, total: int) -> None:
+    def watched(stage: Stage, done: int, total: int) -> None:
         minute = int((done - 1) / detector.fps // 60)
         checkpoints.setdefault(f"rss_mb_at_{minute}min", round(rss_mb(), 1))
 
     memory.reset()
     started, cpu = time.perf_counter(), time.process_time()
     # The same reading path as `sitewatch analyze`.
-    found = run_detector(path, info, detector, get_settings(), watched)[0]
+    found = run_detector(path, info, detector, get_settings(), watched).detection
     wall = time.perf_counter() - started
     return {
         "duration_s": round(info.duration_s, 1),
