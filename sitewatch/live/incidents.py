@@ -142,13 +142,15 @@ class IncidentDesk:
             current = self._open.get(camera.name)
             if current is not None and event.start_s - current.start_s < (rules.cooldown_s or 0.0):
                 # Within the cooldown it is the same accident. An alarm makes a possible one an alarm (its first
-                # page); a more severe event as sure as the incident changes its kind; anything else is a repeat.
+                # page); a more severe event changes its kind (an update to those already paged: a load dropped,
+                # then someone may have fallen, is worth saying even before it is sure); anything else repeats.
                 promoted = current.tier is Tier.possible and tier is Tier.alarm
-                severer = tier is current.tier and SEVERITY[event.kind] > SEVERITY[current.kind]
+                severer = SEVERITY[event.kind] > SEVERITY[current.kind]
                 if not (promoted or severer):
                     self.suppressed += 1
                     return
-                current.kind, current.tier = event.kind, tier
+                current.kind = event.kind
+                current.tier = Tier.alarm if promoted else current.tier
                 current.clip.end_s = max(current.clip.end_s, event.start_s + self.config.post_roll_s)
                 upgraded: _Open | None = current
             else:
