@@ -197,3 +197,24 @@ def test_report_times_are_local_with_the_zone_named_and_the_detector_in_plain_wo
     assert re.search(r"<td>자세 분석, 초당 \d+장</td>", korean)
     assert re.search(r"<td>pose analysis, \d+ frames a second</td>", english)
     assert "pose (fps" not in korean and "pose (fps" not in english
+
+
+def test_a_person_lost_from_view_is_shown_where_they_were_last_seen(tmp_path: Path) -> None:
+    """The keyframe of someone going down and then lost is their last sight, boxed, not the moment they were missed."""
+    import numpy as np
+    from PIL import Image
+
+    from sitewatch.report.keyframes import write_keyframes
+
+    sample = Path(__file__).resolve().parents[1] / "samples" / "synthetic_trip.mp4"
+    report = analyze(sample)
+    (lost,) = [e for e in report.events if e.kind is EventKind.person_lost_after_fall]
+    assert lost.start_s <= lost.keyframe_s < lost.end_s - 0.3 and lost.box is not None
+    (shown,), _ = write_keyframes(report, tmp_path / "keyframes")
+    picture = np.asarray(Image.open(shown.path).convert("RGB")).astype(int)
+    h, w = picture.shape[:2]
+    box = lost.box
+    inside = picture[int(box.y1 * h):int(box.y2 * h), int(box.x1 * w):int(box.x2 * w)]
+    # The sample's worker wears an orange vest: it is inside the box on the keyframe.
+    vest = (inside[..., 0] > 200) & (inside[..., 1] > 100) & (inside[..., 1] < 180) & (inside[..., 2] < 80)
+    assert vest.sum() > 300, vest.sum()

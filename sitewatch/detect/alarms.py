@@ -10,9 +10,9 @@ from sitewatch.detect.base import ACCIDENT_CONFIDENCE, CLIP_END
 from sitewatch.detect.features import FEATURES, Row
 from sitewatch.schema import Box, Event, EventKind
 
-_UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE = (
+_UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE, _LOST_S = (
     FEATURES.index(k)
-    for k in ("upright_now", "down_now", "fall_speed", "drop_heights", "aspect_change", "age_s")
+    for k in ("upright_now", "down_now", "fall_speed", "drop_heights", "aspect_change", "age_s", "lost_s")
 )
 # A person lost right after their posture changed fast while moving down is worth a look even when the
 # model is unsure: silence about them must never read as a confident all-clear. Measured on the corpus
@@ -145,7 +145,9 @@ class AlarmBook:
             start_s=round(min(row.onset_s, row.time_s), 3),
             end_s=round(row.time_s, 3),
             confidence=round(confidence, 3),
-            keyframe_s=round(row.time_s, 3),
+            # A person lost from view is shown where they were last seen (their box is from then), not the empty
+            # picture at the moment they were missed.
+            keyframe_s=round(row.time_s - float(row.values[_LOST_S]), 3) if row.lost else round(row.time_s, 3),
             people=[row.track_id],
             box=_box(row.box),
             details={
