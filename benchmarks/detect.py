@@ -35,7 +35,9 @@ from rich.table import Table
 
 from sitewatch.assess import run_detector
 from sitewatch.detect import get_detector
-from sitewatch.eval import (
+from sitewatch.schema import Stage
+from sitewatch.settings import get_settings
+from sitewatch.training.eval import (
     ClipResult,
     EvalResult,
     EvalSummary,
@@ -45,8 +47,6 @@ from sitewatch.eval import (
     read_manifest,
     summarise,
 )
-from sitewatch.schema import Stage
-from sitewatch.settings import get_settings
 from sitewatch.video.decode import Size, iter_frames
 from sitewatch.video.probe import probe
 from sitewatch.video.sample import fps_plan
@@ -216,7 +216,7 @@ def _table(title: str, rows: dict[str, EvalSummary], peaks: dict[str, float] | N
 
 def nested_tables(console: Console, workers: int) -> dict[str, object]:
     """The training recipe's nested LOGO estimate (both tiers, per setting, normal footage) and its lockbox."""
-    from sitewatch.detect.train.run import cross_validate_manifest_with_lockbox, nested_summary
+    from sitewatch.training.run import cross_validate_manifest_with_lockbox, nested_summary
 
     nested = cross_validate_manifest_with_lockbox(TRAIN_MANIFEST, NORMAL_MANIFEST, workers)
     rows = {
@@ -321,7 +321,7 @@ def main() -> None:
         report["nested"] = nested_tables(console, args.workers)
 
     if args.curve:
-        from sitewatch.detect.train.run import learning_curve
+        from sitewatch.training.run import learning_curve
 
         points = learning_curve()
         report["learning_curve"] = points

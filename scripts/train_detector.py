@@ -15,7 +15,7 @@ import logging
 import os
 from pathlib import Path
 
-from sitewatch.detect.train.run import train
+from sitewatch.training.run import train
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sitewatch.eval import (
+from sitewatch.schema import Event, EventKind
+from sitewatch.training.eval import (
     ClipResult,
     EvalResult,
     ManifestRow,
@@ -17,7 +18,6 @@ from sitewatch.eval import (
     read_manifest,
     summarise,
 )
-from sitewatch.schema import Event, EventKind
 
 VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "videos"
 
@@ -148,7 +148,7 @@ def test_manifest_groups_settings_and_breakdowns(tmp_path: Path) -> None:
 def test_reliability_table_arithmetic() -> None:
     import numpy as np
 
-    from sitewatch.eval import reliability
+    from sitewatch.training.eval import reliability
 
     report = reliability(np.array([0.1, 0.1, 0.9, 0.7, 1.0]), np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
     assert report.brier == pytest.approx((0.01 + 0.81 + 0.01 + 0.49 + 0.0) / 5, abs=1e-4)
@@ -161,7 +161,7 @@ def test_reliability_table_arithmetic() -> None:
 def test_clip_table_keeps_whole_file_names_in_a_narrow_terminal(rows) -> None:
     from rich.console import Console
 
-    from sitewatch.eval_tables import clip_table
+    from sitewatch.training.eval_tables import clip_table
 
     long_row = rows[0].model_copy(update={"file": "dev18_safestep_telos_a_long_name.mp4"})
     clips = [clip_result(long_row, True, 3.1, duration_s=10, wall_s=1)]

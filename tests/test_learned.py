@@ -14,8 +14,8 @@ from sitewatch.detect.forest import MODEL_FILE, load_model
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Observation, Recording
 from sitewatch.detect.pose import Person
-from sitewatch.detect.train.augment import AUGMENTATIONS
 from sitewatch.schema import EventKind
+from sitewatch.training.augment import AUGMENTATIONS
 
 FPS = 6.0
 
@@ -93,7 +93,7 @@ def test_the_shipped_model_loads_and_separates_a_fall_from_walking() -> None:
 def test_numpy_trees_match_scikit_learn() -> None:
     pytest.importorskip("sklearn")
     from sitewatch.detect.forest import forest_from_dict
-    from sitewatch.detect.train.fit import TreeParams, export_trees, fit_trees
+    from sitewatch.training.fit import TreeParams, export_trees, fit_trees
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, len(FEATURES))).astype(np.float32)
@@ -153,7 +153,7 @@ def test_a_slow_descent_alarms_only_once_it_stays_fallen() -> None:
 
 
 def test_augmentations_mirror_and_rescale_time() -> None:
-    from sitewatch.detect.train.augment import Augmentation, augment
+    from sitewatch.training.augment import Augmentation, augment
 
     rec = fall_recording()
     twice = augment(augment(rec, Augmentation("m", mirror=True), 0), Augmentation("m", mirror=True), 0)
@@ -179,10 +179,10 @@ def test_leave_one_group_out_on_synthetic_clips() -> None:
     pytest.importorskip("sklearn")
     from pathlib import Path
 
-    from sitewatch.detect.train.augment import AUGMENTATIONS
-    from sitewatch.detect.train.corpus import Clip
-    from sitewatch.detect.train.cv import cross_validate
-    from sitewatch.detect.train.fit import TreeParams, build_dataset
+    from sitewatch.training.augment import AUGMENTATIONS
+    from sitewatch.training.corpus import Clip
+    from sitewatch.training.cv import cross_validate
+    from sitewatch.training.fit import TreeParams, build_dataset
 
     clips, recordings = [], {}
     for g in range(4):
@@ -265,8 +265,8 @@ def test_the_scene_reference_makes_a_top_down_walker_ordinary() -> None:
 def test_each_group_weighs_the_same() -> None:
     from pathlib import Path
 
-    from sitewatch.detect.train.corpus import Clip
-    from sitewatch.detect.train.fit import build_dataset
+    from sitewatch.training.corpus import Clip
+    from sitewatch.training.fit import build_dataset
 
     clips = [Clip(Path(f"a{k}.mp4"), "no_fall", None, "big", "none", "home", 8.0) for k in range(4)]
     clips.append(Clip(Path("b.mp4"), "no_fall", None, "small", "none", "street", 8.0))
@@ -284,9 +284,9 @@ def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest
     from dataclasses import replace
     from pathlib import Path
 
-    from sitewatch.detect.train import nested
-    from sitewatch.detect.train.corpus import Clip
-    from sitewatch.detect.train.fit import TreeParams, build_dataset
+    from sitewatch.training import nested
+    from sitewatch.training.corpus import Clip
+    from sitewatch.training.fit import TreeParams, build_dataset
 
     clips, recordings = [], {}
     for g in range(4):

@@ -66,12 +66,12 @@ def evaluate(
 ) -> None:
     """Run analyze over labelled clips and score it: precision, recall, F1, timing, false alarms, speed."""
     if cv:
-        from sitewatch.detect.train.run import cross_validate_manifest
+        from sitewatch.training.run import cross_validate_manifest
 
         result = cross_validate_manifest(manifest, videos).result
     else:
-        from sitewatch.eval import evaluate as run_eval
         from sitewatch.settings import get_settings
+        from sitewatch.training.eval import evaluate as run_eval
 
         settings = get_settings()
         result = run_eval(
@@ -85,7 +85,7 @@ def evaluate(
 
 
 def _print_eval(result) -> None:
-    from sitewatch.eval_tables import breakdown_tables, clip_table, print_tables
+    from sitewatch.training.eval_tables import breakdown_tables, clip_table, print_tables
 
     print_tables(clip_table(result), *breakdown_tables(result, ("event_type", "setting")))
     s = result.summary

@@ -21,7 +21,8 @@ import numpy as np
 from tqdm import tqdm
 
 from sitewatch.detect.forest import Calibration
-from sitewatch.detect.train.fit import (
+from sitewatch.training.eval import ClipResult, EvalResult, EvalSummary, Weighted, group_weighted, summarise
+from sitewatch.training.fit import (
     ORIGINAL,
     ClipScore,
     Dataset,
@@ -32,7 +33,6 @@ from sitewatch.detect.train.fit import (
     fit_trees,
     judge,
 )
-from sitewatch.eval import ClipResult, EvalResult, EvalSummary, Weighted, group_weighted, summarise
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from sitewatch.detect.features import FEATURES, SCENE_FEATURES, Row
 from sitewatch.detect.forest import Calibration
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
-from sitewatch.detect.train.augment import AUGMENTATIONS, LIGHT, Augmentation, augment
-from sitewatch.detect.train.corpus import Clip
-from sitewatch.eval import ClipResult, ManifestRow, clip_result, count_alarms
+from sitewatch.training.augment import AUGMENTATIONS, LIGHT, Augmentation, augment
+from sitewatch.training.corpus import Clip
+from sitewatch.training.eval import ClipResult, ManifestRow, clip_result, count_alarms
 
 log = logging.getLogger(__name__)
 

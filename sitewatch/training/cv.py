@@ -12,7 +12,8 @@ import numpy as np
 from sitewatch.detect.forest import Calibration, FallModel
 from sitewatch.detect.learned import recording_rows
 from sitewatch.detect.observe import Recording
-from sitewatch.detect.train.fit import (
+from sitewatch.training.eval import CalibrationReport, EvalResult, reliability, summarise
+from sitewatch.training.fit import (
     ORIGINAL,
     ClipScore,
     Dataset,
@@ -22,7 +23,6 @@ from sitewatch.detect.train.fit import (
     fit_trees,
     judge,
 )
-from sitewatch.eval import CalibrationReport, EvalResult, reliability, summarise
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from sitewatch.eval import CalibrationReport, EvalResult, EvalSummary
+from sitewatch.training.eval import CalibrationReport, EvalResult, EvalSummary
 
 _COLUMNS = ("clips", "P", "R", "F1", "TP", "FP", "FN", "TN", "FA/h", "≤2 s", "med |err|")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sitewatch.detect.forest import model_from_dict
 from sitewatch.detect.observe import Recording
 from sitewatch.detect.pose import MoveNet
-from sitewatch.detect.train.corpus import (
+from sitewatch.training.corpus import (
     DEFAULT_INPUT,
     DEV_MANIFEST,
     NORMAL_MANIFEST,
@@ -22,11 +22,11 @@ from sitewatch.detect.train.corpus import (
     cached_recording,
     read_clips,
 )
-from sitewatch.detect.train.cv import cross_validate, score_clips
-from sitewatch.detect.train.fit import Dataset, TreeParams, build_dataset, export_trees, fit_trees, judge, model_of
-from sitewatch.detect.train.nested import NestedResult, choose, nested_cv
-from sitewatch.eval import EvalResult, summarise
-from sitewatch.eval_tables import breakdown_tables, print_tables, summary_table
+from sitewatch.training.cv import cross_validate, score_clips
+from sitewatch.training.eval import EvalResult, summarise
+from sitewatch.training.eval_tables import breakdown_tables, print_tables, summary_table
+from sitewatch.training.fit import Dataset, TreeParams, build_dataset, export_trees, fit_trees, judge, model_of
+from sitewatch.training.nested import NestedResult, choose, nested_cv
 
 log = logging.getLogger(__name__)
 

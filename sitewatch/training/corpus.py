@@ -17,7 +17,7 @@ from sitewatch.detect.pose import MoveNet
 
 log = logging.getLogger(__name__)
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 TRAIN_MANIFEST = REPO.parent / "shared" / "data" / "train" / "MANIFEST.csv"
 DEV_MANIFEST = REPO.parent / "shared" / "data" / "videos" / "MANIFEST.csv"
 # Long normal footage (no falls): negatives inside the folds, and false alarms per hour.
