@@ -125,7 +125,7 @@ def _batch_display(total: int, lang: str, as_json: bool):
     label = language(lang).t("batch_progress")
     console = Console(stderr=True)
     if not console.is_terminal:
-        from sitewatch.plain_progress import PlainProgress
+        from sitewatch.cli.plain_progress import PlainProgress
 
         lines = PlainProgress({"batch": label})
         finished = iter(range(1, total + 1))

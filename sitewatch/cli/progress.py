@@ -15,7 +15,7 @@ def progress_bar():
     labels: dict[str, str] = {Stage.detect: "detecting", Stage.verify: "asking the model"}
     console = Console(stderr=True)
     if not console.is_terminal:
-        from sitewatch.plain_progress import PlainProgress
+        from sitewatch.cli.plain_progress import PlainProgress
 
         return nullcontext(), PlainProgress(labels).update
     bar = Progress(
