@@ -51,6 +51,11 @@ class Box(BaseModel):
     y2: float
 
 
+# An event detail: the evidence reached the end of the file before it could be confirmed, so the event
+# is only a possible accident and the advice is to check what happened after the video ends.
+CLIP_END = "clip_end"
+
+
 class Event(BaseModel):
     """One accident found in a video, with when, how sure, who and where."""
 

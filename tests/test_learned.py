@@ -220,8 +220,8 @@ def test_the_possible_tier_opens_early_and_becomes_an_alarm_from_the_same_onset(
 
 def test_a_descent_cut_off_by_the_end_of_the_file_is_a_possible_accident_with_its_reason() -> None:
     from sitewatch.detect.alarms import END_CONFIDENCE
-    from sitewatch.detect.base import CLIP_END, verdict_for
-    from sitewatch.schema import Verdict
+    from sitewatch.detect.base import verdict_for
+    from sitewatch.schema import CLIP_END, Verdict
 
     book = AlarmBook()
     row = _row(fall_speed=SLOW_DESCENT / 2, down_now=0.9)
@@ -327,8 +327,7 @@ def test_a_fast_drop_can_be_made_to_stay_down_before_it_alarms() -> None:
 
 
 def test_a_possible_accident_at_the_end_of_the_file_says_why() -> None:
-    from sitewatch.detect.base import CLIP_END
-    from sitewatch.schema import Event, Report, Verdict, VideoInfo
+    from sitewatch.schema import CLIP_END, Event, Report, Verdict, VideoInfo
     from sitewatch.text import describe, language
 
     info = VideoInfo(path="clip.mp4", size_bytes=1, container="mp4", codec="h264", width=640, height=360,

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sitewatch.detect.base import ACCIDENT_CONFIDENCE, CLIP_END
+from sitewatch.detect.base import ACCIDENT_CONFIDENCE
 from sitewatch.detect.features import FEATURES, Row
-from sitewatch.schema import Box, Event, EventKind
+from sitewatch.schema import CLIP_END, Box, Event, EventKind
 
 _UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE, _LOST_S = (
     FEATURES.index(k)

@@ -13,9 +13,6 @@ if TYPE_CHECKING:
 
 # Events at or above this confidence make a clip an accident; below it, only worth a look.
 ACCIDENT_CONFIDENCE = 0.5
-# An event detail: the evidence reached the end of the file before it could be confirmed, so the event
-# is only a possible accident and the advice is to check what happened after the video ends.
-CLIP_END = "clip_end"
 
 
 def verdict_for(events: list[Event], threshold: float = ACCIDENT_CONFIDENCE) -> Verdict:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sitewatch.detect.base import CLIP_END
-from sitewatch.schema import EventKind, Report, Verdict
+from sitewatch.schema import CLIP_END, EventKind, Report, Verdict
 from sitewatch.text.base import Language
 from sitewatch.text.incidents import Incident, group_incidents
 from sitewatch.text.languages import language
