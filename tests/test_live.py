@@ -64,6 +64,24 @@ def wait_until(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps access logs out of the test output."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class LoopbackReceiver:
+    """An HTTP receiver served on loopback (`serve_loopback`); `close()` stops it."""
+
+    _server: ThreadingHTTPServer
+    url: str
+
+    def close(self) -> None:
+        """Stop serving."""
+        self._server.shutdown()
+
+
 def serve_loopback(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
     """`handler` served on a free loopback port in a thread; the server and its /hook URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -74,7 +92,7 @@ def serve_loopback(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTP
 # --- a webhook receiver that checks the signature ----------------------------------------------------------
 
 
-class WebhookReceiver:
+class WebhookReceiver(LoopbackReceiver):
     """A loopback HTTP server that records each alert with its arrival time; a bad signature is a 401."""
 
     def __init__(self, secret: str = SECRET) -> None:
@@ -82,7 +100,7 @@ class WebhookReceiver:
         self.bad_signatures = 0
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -94,17 +112,11 @@ class WebhookReceiver:
                     self.send_response(204)
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         self._server, self.url = serve_loopback(Handler)
 
     def of(self, kind: str, camera: str | None = None) -> list[dict]:
         """Alerts of one type ('new' or 'update'), for one camera if given."""
         return [a for _, a in self.alerts if a["type"] == kind and camera in (None, a["camera"])]
-
-    def close(self) -> None:
-        self._server.shutdown()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,16 @@ pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip in
 pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
 
 import test_live
-from test_live import FALL_CLIP, SECRET, RtspServer, needs_clip, serve_loopback, wait_until
+from test_live import (
+    FALL_CLIP,
+    SECRET,
+    LoopbackReceiver,
+    QuietHandler,
+    RtspServer,
+    needs_clip,
+    serve_loopback,
+    wait_until,
+)
 
 from sitewatch.settings import Settings
 from sitewatch.store import IncidentQuery, Store
@@ -35,7 +43,7 @@ from sitewatch.store.records import DeliveryState
 rtsp, mosquitto = test_live.rtsp, test_live.mosquitto
 
 
-class FlakyReceiver:
+class FlakyReceiver(LoopbackReceiver):
     """A loopback webhook receiver that answers 503 while `failing`; records every attempt and what it took."""
 
     def __init__(self) -> None:
@@ -44,7 +52,7 @@ class FlakyReceiver:
         self.accepted: list[dict] = []
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -60,13 +68,7 @@ class FlakyReceiver:
                 self.send_response(code)
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         self._server, self.url = serve_loopback(Handler)
-
-    def close(self) -> None:
-        self._server.shutdown()
 
 
 def _retained(broker: str, topic: str) -> dict:

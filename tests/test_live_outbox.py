@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,34 +14,28 @@ pytest.importorskip("yaml", reason="sitewatch watch needs the live extra: pip in
 pytest.importorskip("ai_edge_litert", reason="sitewatch watch needs the detect extra")
 
 from sqlalchemy import update
-from test_live import FALL_CLIP, Watching, needs_clip, serve_loopback, wait_until
+from test_live import FALL_CLIP, LoopbackReceiver, QuietHandler, Watching, needs_clip, serve_loopback, wait_until
 
 from sitewatch.store import IncidentQuery
 from sitewatch.store.records import DeliveryState
 from sitewatch.store.tables import DeliveryRow
 
 
-class Answering:
+class Answering(LoopbackReceiver):
     """A loopback webhook receiver answering every POST with `status`, counting them."""
 
     def __init__(self, status: int) -> None:
         self.posts = 0
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.posts += 1
                 self.send_response(status)
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         self._server, self.url = serve_loopback(Handler)
-
-    def close(self) -> None:
-        self._server.shutdown()
 
 
 @needs_clip
