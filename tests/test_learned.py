@@ -174,15 +174,11 @@ def test_recordings_round_trip(tmp_path) -> None:
     assert np.allclose(again.observations[-1].people[0].box, rec.observations[-1].people[0].box)
 
 
-def test_leave_one_group_out_on_synthetic_clips() -> None:
-    """The CV loop holds a group out, fits on the rest, calibrates, and scores clips it never fitted on."""
-    pytest.importorskip("sklearn")
+def synthetic_corpus() -> tuple[list, dict]:
+    """Four groups of two falls and two walks each, as clips with their recorded observations."""
     from pathlib import Path
 
-    from sitewatch.training.augment import AUGMENTATIONS
     from sitewatch.training.corpus import Clip
-    from sitewatch.training.cv import cross_validate
-    from sitewatch.training.fit import TreeParams, build_dataset
 
     clips, recordings = [], {}
     for g in range(4):
@@ -192,6 +188,18 @@ def test_leave_one_group_out_on_synthetic_clips() -> None:
             clips += [fall, walk]
             recordings[fall.name] = {"orig": fall_recording(2.0 + k, x=0.3 + 0.1 * g)}
             recordings[walk.name] = {"orig": walk_recording(x0=0.1 + 0.05 * g)}
+    return clips, recordings
+
+
+def test_leave_one_group_out_on_synthetic_clips() -> None:
+    """The CV loop holds a group out, fits on the rest, calibrates, and scores clips it never fitted on."""
+    pytest.importorskip("sklearn")
+
+    from sitewatch.training.augment import AUGMENTATIONS
+    from sitewatch.training.cv import cross_validate
+    from sitewatch.training.fit import TreeParams, build_dataset
+
+    clips, recordings = synthetic_corpus()
     data = build_dataset(clips, recordings, FPS, AUGMENTATIONS[:2])
     cv = cross_validate(data, TreeParams(max_iter=20, min_samples_leaf=5), seed=0, manifest="synthetic")
     s = cv.result.summary
@@ -288,14 +296,7 @@ def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest
     from sitewatch.training.corpus import Clip
     from sitewatch.training.fit import TreeParams, build_dataset
 
-    clips, recordings = [], {}
-    for g in range(4):
-        for k in range(2):
-            fall = Clip(Path(f"f{g}{k}.mp4"), "fall", 2.0 + k, f"g{g}", "person_fall", "home", 8.0)
-            walk = Clip(Path(f"w{g}{k}.mp4"), "no_fall", None, f"g{g}", "none", "home", 8.0)
-            clips += [fall, walk]
-            recordings[fall.name] = {"orig": fall_recording(2.0 + k, x=0.3 + 0.1 * g)}
-            recordings[walk.name] = {"orig": walk_recording(x0=0.1 + 0.05 * g)}
+    clips, recordings = synthetic_corpus()
     normal = Clip(Path("n.mp4"), "no_fall", None, "street-cam", "none", "street", 40.0)
     clips.append(normal)
     recordings[normal.name] = {"orig": walk_recording(end_s=40.0)}
