@@ -46,8 +46,7 @@ def chat_about(
 ) -> ChatSession:
     """A chat about an analysed video (no new analysis) with the model `request` names, continuing `history`."""
     model = get_model(request.model, settings)
-    translator = get_translator(request.translator or "none", settings, model) if model is not None else None
-    return _chat(report, video, request, settings, model, translator, history)
+    return _chat(report, video, request, settings, model, get_translator(request, settings, model), history)
 
 
 def _chat(

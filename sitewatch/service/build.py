@@ -40,14 +40,13 @@ def get_model(name: str | None, settings: Settings) -> VideoLM | None:
         return _models[key]
 
 
-def get_translator(name: str | None, settings: Settings, model: VideoLM | None) -> Translator | None:
-    """The translator `name` (settings.translator when None); None when translation is off."""
+def get_translator(request: AnalysisRequest, settings: Settings, model: VideoLM | None) -> Translator | None:
+    """The translator the request names for `model`; None without a model or with translation off."""
     from sitewatch.translate.registry import load_translator
 
-    chosen = name if name is not None else settings.translator
-    if chosen in ("", "none"):
+    if model is None or request.translator in (None, "", "none"):
         return None
-    return load_translator(chosen, settings, vlm=model)
+    return load_translator(request.translator, settings, vlm=model)
 
 
 @dataclass(frozen=True)
@@ -73,5 +72,4 @@ def detector_for(request: AnalysisRequest, threads: int | None = None) -> Detect
 def build(request: AnalysisRequest, settings: Settings, threads: int | None = None) -> Tools:
     """The detector, model and translator of `request`; models load once per process and are shared."""
     model = get_model(request.model, settings)
-    translator = get_translator(request.translator or "none", settings, model) if model is not None else None
-    return Tools(detector_for(request, threads), model, translator)
+    return Tools(detector_for(request, threads), model, get_translator(request, settings, model))
