@@ -26,8 +26,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from media import SHARED_VIDEOS, write_video  # noqa: E402
 from test_api import Server, events, upload  # noqa: E402
 
-from sitewatch.assess import analyze  # noqa: E402
 from sitewatch.report.files import write_report  # noqa: E402
+from sitewatch.service.assess import analyze  # noqa: E402
 from sitewatch.settings import get_settings  # noqa: E402
 
 DEFAULT_CLIP = SHARED_VIDEOS / "dev01_sriram2226.mp4"

@@ -33,9 +33,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sitewatch.assess import run_detector
 from sitewatch.detect import get_detector
 from sitewatch.schema import Stage
+from sitewatch.service.assess import run_detector
 from sitewatch.settings import get_settings
 from sitewatch.training.eval import (
     ClipResult,

@@ -165,7 +165,7 @@ def assert_problem(response: httpx.Response, status: int, says: str = "") -> dic
 @lru_cache(maxsize=1)
 def direct_report() -> Any:
     """The real clip analysed in this process, as `sitewatch analyze` does it."""
-    from sitewatch.assess import analyze
+    from sitewatch.service.assess import analyze
     from sitewatch.settings import get_settings
 
     return analyze(REAL_CLIP, get_settings())

@@ -10,12 +10,12 @@ import pytest
 from media import SHARED_VIDEOS
 from openai_stub import OpenAIStub, RecordedRequest, unused_port
 
-from sitewatch.assess import analyze
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.cli.terminal_chat import run_terminal_chat
 from sitewatch.errors import SitewatchError
 from sitewatch.prompts import DEFAULT_SYSTEM_PROMPT, report_context
 from sitewatch.schema import Event, EventKind, GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo
+from sitewatch.service.assess import analyze
 from sitewatch.settings import get_settings
 from sitewatch.text import detect_intents, language
 from sitewatch.translate.model import ModelTranslator

@@ -129,9 +129,9 @@ def test_a_long_job_writes_plain_progress_lines_into_a_log_file() -> None:
     import io
     import re
 
-    from sitewatch.assess import analyze
     from sitewatch.cli.plain_progress import PlainProgress
     from sitewatch.cli.progress import progress_bar
+    from sitewatch.service.assess import analyze
     from sitewatch.settings import get_settings
 
     _, update = progress_bar()  # pytest captures stderr: not a terminal

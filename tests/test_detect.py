@@ -167,7 +167,7 @@ def _manifest() -> dict[str, dict[str, str]]:
 
 
 def _runner(detector_name: str):
-    from sitewatch.assess import run_detector
+    from sitewatch.service.assess import run_detector
     from sitewatch.settings import Settings
     from sitewatch.video.probe import probe
 
@@ -238,7 +238,7 @@ def test_hard_negatives_stay_quiet(detect, name: str) -> None:
 @pytest.mark.slow
 def test_the_sample_whose_figure_is_lost_mid_fall_is_not_called_safe() -> None:
     """The drawn worker tilts, drops and vanishes from the pose model: a look, never a confident all-clear."""
-    from sitewatch.assess import analyze
+    from sitewatch.service.assess import analyze
     from sitewatch.settings import Settings
 
     report = analyze(SAMPLE, Settings(_env_file=None))

@@ -14,10 +14,10 @@ pytest.importorskip("httpx")
 from media import SHARED_VIDEOS, write_video
 from openai_stub import CONTEXT_TOKENS, OpenAIStub, StubReply, error_reply, unused_port
 
-from sitewatch.assess import analyze
 from sitewatch.chat import ChatSession
 from sitewatch.errors import BackendError, IncompleteAnswerError
 from sitewatch.schema import GenerationOptions, Message, Report, Verdict, VideoClip, VideoInfo
+from sitewatch.service.assess import analyze
 from sitewatch.settings import Settings
 from sitewatch.text import language
 from sitewatch.translate.check import translate_checked, translate_or_keep, translation_problem

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from media import write_video
 
-from sitewatch.assess import analyze
 from sitewatch.errors import OutputError, SettingsError
 from sitewatch.report.files import STAGE_PREFIX, write_report
+from sitewatch.service.assess import analyze
 from sitewatch.settings import Settings, get_settings, updated
 
 REPO = Path(__file__).resolve().parents[1]

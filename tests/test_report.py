@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from media import SHARED_VIDEOS, write_video
 
-from sitewatch.assess import analyze, merge_opinions, verdict_of
 from sitewatch.report.files import ReportFolderError, write_report
 from sitewatch.schema import Box, Event, EventKind, ModelOpinion, Report, Verdict, VideoInfo
+from sitewatch.service.assess import analyze, merge_opinions, verdict_of
 
 needs_shared = pytest.mark.skipif(
     not (SHARED_VIDEOS / "MANIFEST.csv").is_file(), reason=f"the shared labelled clips are not at {SHARED_VIDEOS}"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from media import SHARED_VIDEOS, write_video
 
-from sitewatch.assess import WHOLE_CLIP_MAX_S, analyze
 from sitewatch.schema import EventKind, GenerationOptions, Message, Verdict, VideoClip
+from sitewatch.service.assess import WHOLE_CLIP_MAX_S, analyze
 from sitewatch.verify import ask_model, kind_from_text, parse_yes_no
 
 

@@ -51,7 +51,7 @@ class ChatSessions:
             self._open.pop(analysis_id, None)
 
     def _open_session(self, analysis_id: str) -> ChatSession:
-        from sitewatch.session import chat_about
+        from sitewatch.service.session import chat_about
 
         record = self.store.get(analysis_id)
         # A model sees the earlier questions after a server restart too.

@@ -9,6 +9,7 @@ from sitewatch.batch.jobs import VideoResult
 from sitewatch.report.files import REPORT_JSON
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report, Source
+from sitewatch.service.save import save_analysis
 from sitewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class History:
         if self.store.find_reusable(result.sha256, self.request) is not None:
             return None
         report = Report.model_validate_json((out / result.folder / REPORT_JSON).read_text(encoding="utf-8"))
-        record = self.store.save(Path(result.file), report, self.request, source=Source.batch)
+        record = save_analysis(self.store, Path(result.file), report, self.request, source=Source.batch)
         log.info("saved %s to the history as %s", result.file, record.id)
         return record.id
 

@@ -33,8 +33,8 @@ class Worker:
 
         Any failure becomes an error row: one bad file must not take the worker, or the batch, down.
         """
-        from sitewatch.assess import analyze
         from sitewatch.report.files import write_report
+        from sitewatch.service.assess import analyze
 
         started = time.perf_counter()
         try:

@@ -21,6 +21,7 @@ from sitewatch.cli.app import (
 )
 from sitewatch.cli.progress import progress_bar
 from sitewatch.errors import SitewatchError
+from sitewatch.service.save import save_analysis
 
 
 @app.command()
@@ -101,8 +102,8 @@ def analyze(
     ] = False,
 ) -> None:
     """Find accidents in a video: whether, when, how sure, and a short description."""
-    from sitewatch.assess import analyze as run_analysis
     from sitewatch.report.files import prepare_folder, write_report
+    from sitewatch.service.assess import analyze as run_analysis
     from sitewatch.service.build import build
 
     settings, request = flags_request(lang, fps, model, translator)
@@ -149,7 +150,7 @@ def chat(
 ) -> None:
     """Chat about a video in the terminal, in Korean or English (/en shows the English original)."""
     from sitewatch.cli.terminal_chat import run_terminal_chat
-    from sitewatch.session import start_chat
+    from sitewatch.service.session import start_chat
 
     settings, request = flags_request(lang, None, model, translator)
     bar, update = progress_bar()
@@ -170,7 +171,7 @@ def _save_to_history(video: Path, report, settings, request) -> None:
         if earlier is not None:
             typer.echo(f"already in the history as {earlier.id}", err=True)
             return
-        record = store.save(video, report, request, source=Source.cli)
+        record = save_analysis(store, video, report, request, source=Source.cli)
     finally:
         store.close()
     typer.echo(f"saved to the history as {record.id}", err=True)

@@ -30,6 +30,7 @@ from sitewatch.live.config import CameraConfig, WatchConfig
 from sitewatch.live.outbox import Outbox
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Event, EventKind, Report, Source
+from sitewatch.service.save import save_analysis
 from sitewatch.settings import Settings
 from sitewatch.store import AnalysisRecord, IncidentRecord, Store
 from sitewatch.store.database import data_dir
@@ -274,7 +275,7 @@ class IncidentDesk:
                     log.exception("incident %s: the failure could not be recorded", incident_id)
 
     def _analyse(self, incident_id: str, clip: Path, model: VideoLM | None) -> None:
-        from sitewatch.assess import analyze
+        from sitewatch.service.assess import analyze
         from sitewatch.service.build import detector_for
 
         incident = self.store.get_incident(incident_id)
@@ -288,7 +289,7 @@ class IncidentDesk:
             request.fps, detector_for(request, threads=1)
         )
         report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
-        analysis = self.store.save(clip, report, request, source=Source.camera)
+        analysis = save_analysis(self.store, clip, report, request, source=Source.camera)
         self._finish(incident_id, analysis, report=report)
         clip.unlink(missing_ok=True)  # kept in the history now
 

@@ -9,7 +9,7 @@ from sitewatch.store.records import AnalysisRecord
 from sitewatch.store.store import Store
 
 if TYPE_CHECKING:
-    from sitewatch.assess import Progress as ProgressCallback
+    from sitewatch.service.assess import Progress as ProgressCallback
 
 
 def run_analysis(
@@ -19,8 +19,8 @@ def run_analysis(
 
     Exceptions (a bad video, a cancel raised from `progress`) leave the record to the caller.
     """
-    from sitewatch.assess import analyze
     from sitewatch.report.files import write_report
+    from sitewatch.service.assess import analyze
     from sitewatch.service.build import build
 
     request = record.options

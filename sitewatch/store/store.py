@@ -188,20 +188,6 @@ class Store:
             s.add(row)
         return _record(row)
 
-    def save(self, video: Path, report: Report, options: AnalysisRequest, source: Source) -> AnalysisRecord:
-        """Keep a finished analysis (as `analyze --save` makes): the video, the report files and the record."""
-        from sitewatch.report.files import write_report
-
-        sha256, name = self.keep_video(video, report.video)
-        record = self.add(sha256, name, video.name, options, source, status=Status.running)
-        stage = self.files.staging(sha256, record.id)
-        try:
-            write_report(report, stage, lang=options.lang)
-        except BaseException:
-            self.delete(record.id)
-            raise
-        return self.complete(record.id, report, stage)
-
     # --- the job queue ------------------------------------------------------------------------------
 
     def claim_next(self, worker: str) -> AnalysisRecord | None:

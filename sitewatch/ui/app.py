@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitewatch.assess import Progress
 from sitewatch.errors import SettingsError, SitewatchError
 from sitewatch.process import pid_alive
 from sitewatch.report.keyframes import write_keyframes
 from sitewatch.report.timeline import timeline_svg
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Stage
-from sitewatch.session import chat_about, generation_options, start_chat
+from sitewatch.service.assess import Progress
+from sitewatch.service.session import chat_about, generation_options, start_chat
 from sitewatch.settings import Settings, get_settings
 from sitewatch.text import LANGUAGES, as_lang, language, t
 from sitewatch.ui._gradio import gr

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sitewatch.errors import SitewatchError
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report, Source
+from sitewatch.service.save import save_analysis
 from sitewatch.settings import Settings
 from sitewatch.text import language
 
@@ -68,7 +69,7 @@ class PageHistory:
         if store is None:
             return None
         try:
-            return store.save(video, report, request, source=Source.page).id
+            return save_analysis(store, video, report, request, source=Source.page).id
         except (OSError, SitewatchError) as exc:
             # The analysis is on the page either way: a history that cannot take it is worth a log line.
             log.warning("could not keep the analysis in the history: %s", exc)

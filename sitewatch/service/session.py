@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError, create_model
 
-from sitewatch.assess import Progress, analyze
 from sitewatch.chat import ChatSession, ChatTurn
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import GenerationOptions, Report
+from sitewatch.service.assess import Progress, analyze
 from sitewatch.service.build import build, get_model, get_translator
 from sitewatch.settings import Settings, explain
 
