@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from sitewatch.schema import Event, SignalSeries, Verdict, VideoInfo
+from sitewatch.schema import Box, Event, SignalSeries, Verdict, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -40,13 +40,76 @@ class Detection:
     accident_probability: float | None = None
 
 
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a detector stream is told when it starts: the frames' shape, and whether they ever end."""
+
+    width: int
+    height: int
+    # A camera never ends: no end-of-file reasoning, no signals kept, events handed out once and forgotten.
+    live: bool = False
+
+    @property
+    def aspect(self) -> float:
+        """Frame width / height."""
+        return self.width / max(self.height, 1)
+
+    @classmethod
+    def of(cls, info: VideoInfo) -> StreamInfo:
+        """The stream of a file."""
+        return cls(info.width, info.height)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One tracked person in one frame: which track, where (normalised), and whether they are lying."""
+
+    track_id: int
+    box: Box
+    lying: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one fed frame gave: the events that opened with it (an open event keeps growing in place), and the
+    people in view."""
+
+    time_s: float
+    events: list[Event]
+    people: list[Seen]
+
+
+class DetectorStream(Protocol):
+    """One video or camera being analysed, a frame at a time."""
+
+    def feed(self, frame: Frame) -> Step:
+        """Analyse the next frame (in time order)."""
+        ...
+
+    def finish(self) -> Detection:
+        """The video ended: everything found in it (a live stream is never finished)."""
+        ...
+
+
 class Detector(Protocol):
-    """Turns sampled frames of one video into events and signals."""
+    """Turns sampled frames of one video or camera into events and signals, a frame at a time."""
 
     name: str
     fps: float  # frames per second it wants
     max_side: int | None  # decode frames no larger than this on their long side
 
+    def start(self, info: StreamInfo) -> DetectorStream:
+        """A fresh stream for one video or one camera connection."""
+        ...
+
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames (in time order) of the video described by `info`."""
         ...
+
+
+def run_stream(detector: Detector, frames: Iterable[Frame], info: VideoInfo) -> Detection:
+    """Feed a whole video through a fresh stream of `detector`: what every detector's `run` is."""
+    stream = detector.start(StreamInfo.of(info))
+    for frame in frames:
+        stream.feed(frame)
+    return stream.finish()

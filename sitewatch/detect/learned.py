@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sitewatch.detect.alarms import AlarmBook
-from sitewatch.detect.base import Detection
-from sitewatch.detect.features import FeatureStream, Row
+from sitewatch.detect.base import Detection, Seen, Step, StreamInfo, run_stream
+from sitewatch.detect.features import FEATURES, FeatureStream, Row
 from sitewatch.detect.forest import FallModel, load_model
 from sitewatch.detect.objects import FallingObjects, struck_by
 from sitewatch.detect.observe import Observation, Observer, Recording
 from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import EventKind, VideoInfo
+from sitewatch.schema import Box, Event, EventKind, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
 
 log = logging.getLogger(__name__)
+
+_DOWN = FEATURES.index("down_now")
 
 
 def feature_rows(observations: Iterable[Observation], frame_aspect: float, fps: float) -> Iterator[list[Row]]:
@@ -64,83 +65,98 @@ class LearnedDetector:
         self.model = model or load_model()
         self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
 
+    def start(self, info: StreamInfo) -> LearnedStream:
+        """A fresh stream for one video or camera connection."""
+        return LearnedStream(self, info)
+
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames of one video in time order."""
-        scorer = FrameScorer(self, info.width / max(info.height, 1))
-        signals = {
+        return run_stream(self, frames, info)
+
+
+class LearnedStream:
+    """The learned decision over one video or camera, a frame at a time.
+
+    Pose + motion observer, tracker, feature windows, the fitted model, the alarm book and falling objects
+    are stepped together. A file keeps its events and signals for `finish`; a live stream hands each event
+    out once, when it opens, and keeps nothing that grows with time.
+    """
+
+    def __init__(self, detector: LearnedDetector, info: StreamInfo) -> None:
+        self.model = detector.model
+        self.live = info.live
+        self.observer = Observer(detector.pose)
+        self.tracker = Tracker()
+        self.features = FeatureStream(info.aspect, detector.fps)
+        self.alarms = AlarmBook(possible=self.model.possible, confirm_fast_s=self.model.confirm_fast_s)
+        self.objects = FallingObjects()
+        self._handed = 0  # events of the alarm book and of the falling objects already handed out
+        self._dropped = 0
+        self._last_s: float | None = None
+        self._signals = {
             "fallness": BinnedSignal("fallness"),
             "people": BinnedSignal("people"),
             "motion_energy": BinnedSignal("motion_energy", how="mean"),
             "falling_object": BinnedSignal("falling_object"),
         }
-        people_max = frames_seen = 0
-        peak = float(self.model.calibration(-np.inf))
-        for frame in frames:
-            scored = scorer.step(frame)
-            people = len(scored.observation.people)
-            signals["falling_object"].add(frame.time_s, scored.falling_object)
-            signals["people"].add(frame.time_s, float(people))
-            signals["motion_energy"].add(frame.time_s, scored.observation.motion)
-            people_max = max(people_max, people)
-            frames_seen += 1
-            if scored.rows:
-                signals["fallness"].add(scored.rows[0].time_s, float(scored.probabilities.max()))
-                peak = max(peak, float(scored.probabilities.max()))
-        scorer.finish()
-        alarms, objects = scorer.alarms, scorer.objects
-        drops = objects.finish()
-        falls = [e for e in alarms.events if e.kind is EventKind.fall]
-        events = sorted([*alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
-        log.info("learned detector: %d frames, %d events, up to %d people", frames_seen, len(events), people_max)
-        return Detection(
-            events=events,
-            signals=[s.series() for s in signals.values()],
-            people_max=people_max,
-            frames_seen=frames_seen,
-            accident_probability=round(peak, 3),
-        )
+        self._people_max = self._frames = 0
+        self._peak = float(self.model.calibration(-np.inf))
 
-
-@dataclass(frozen=True)
-class Scored:
-    """What one frame gave: the people and motion seen, the falling-object signal, and each track's probability."""
-
-    observation: Observation
-    falling_object: float
-    rows: list[Row]
-    probabilities: np.ndarray
-
-
-class FrameScorer:
-    """The learned decision over one video or camera, a frame at a time; its alarms and drops accumulate."""
-
-    def __init__(self, detector: LearnedDetector, frame_aspect: float) -> None:
-        self.model = detector.model
-        self.observer = Observer(detector.pose)
-        self.tracker = Tracker()
-        self.features = FeatureStream(frame_aspect, detector.fps)
-        self.alarms = AlarmBook(possible=self.model.possible, confirm_fast_s=self.model.confirm_fast_s)
-        self.objects = FallingObjects()
-        self._last_s: float | None = None
-
-    def step(self, frame: Frame) -> Scored:
+    def feed(self, frame: Frame) -> Step:
         """Observe one frame (in time order), score every track's window, and feed the alarms."""
         observation = self.observer(frame.image, frame.time_s)
         falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
         rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
+        probabilities = self._score(rows)
         self._last_s = frame.time_s
-        return Scored(observation, falling, rows, self._score(rows))
+        people = len(observation.people)
+        self._people_max, self._frames = max(self._people_max, people), self._frames + 1
+        if not self.live:
+            self._signals["falling_object"].add(frame.time_s, falling)
+            self._signals["people"].add(frame.time_s, float(people))
+            self._signals["motion_energy"].add(frame.time_s, observation.motion)
+            if rows:
+                self._signals["fallness"].add(rows[0].time_s, float(probabilities.max()))
+        if rows:
+            self._peak = max(self._peak, float(probabilities.max()))
+        seen = [Seen(r.track_id, _box(r.box), bool(r.values[_DOWN] >= 0.5)) for r in rows if not r.lost]
+        return Step(frame.time_s, self._opened(), seen)
 
-    def finish(self) -> None:
-        """The file ended (never called for a live camera, which waits for the next seconds instead):
-        tracks that just vanished and descents not yet confirmed become possible accidents with a reason."""
-        if self._last_s is None:
-            return
-        self._score(self.features.finish())
-        self.alarms.finish(self._last_s)
+    def finish(self) -> Detection:
+        """The file ended: tracks that just vanished and descents not yet confirmed become possible accidents
+        with a reason; falling objects are closed and matched to falls."""
+        if self._last_s is not None:
+            self._score(self.features.finish())
+            self.alarms.finish(self._last_s)
+        drops = self.objects.finish()
+        falls = [e for e in self.alarms.events if e.kind is EventKind.fall]
+        events = sorted([*self.alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
+        log.info("learned detector: %d frames, %d events, up to %d people", self._frames, len(events), self._people_max)
+        return Detection(
+            events=events,
+            signals=[s.series() for s in self._signals.values()],
+            people_max=self._people_max,
+            frames_seen=self._frames,
+            accident_probability=round(self._peak, 3),
+        )
+
+    def _opened(self) -> list[Event]:
+        found = [*self.alarms.events[self._handed:], *self.objects.events[self._dropped:]]
+        if self.live:
+            # Handed out once and forgotten here, so hours of watching keep no growing lists.
+            self.alarms.events.clear()
+            self.objects.events.clear()
+        else:
+            self._handed, self._dropped = len(self.alarms.events), len(self.objects.events)
+        return sorted(found, key=lambda e: e.start_s)
 
     def _score(self, rows: list[Row]) -> np.ndarray:
         probabilities = self.model.probability(np.stack([r.values for r in rows])) if rows else np.zeros(0)
         for row, probability in zip(rows, probabilities, strict=True):
             self.alarms.add(row, float(probability))
         return probabilities
+
+
+def _box(box: np.ndarray) -> Box:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return Box(x1=x1, y1=y1, x2=x2, y2=y2)

@@ -9,7 +9,9 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sitewatch.detect.base import Detection
+import numpy as np
+
+from sitewatch.detect.base import Detection, Seen, Step, StreamInfo, run_stream
 from sitewatch.detect.fall import FallConfig, FallRules
 from sitewatch.detect.motion import MotionMeter
 from sitewatch.detect.objects import FallingObjects, struck_by
@@ -17,7 +19,7 @@ from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.posture import posture
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import EventKind, VideoInfo
+from sitewatch.schema import Box, Event, EventKind, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -42,44 +44,77 @@ class PoseDetector:
         self.fps = fps
         self.max_side = max_side
         self.config = config or FallConfig()
-        self._pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+        self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+
+    def start(self, info: StreamInfo) -> RulesStream:
+        """A fresh stream for one video or camera connection."""
+        return RulesStream(self, info)
 
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames of one video in time order."""
-        tracker = Tracker()
-        rules: FallRules | None = None
-        motion = MotionMeter()
-        fallness = BinnedSignal("fallness")
-        torso = BinnedSignal("max_torso_deg")
-        people_count = BinnedSignal("people")
-        energy = BinnedSignal("motion_energy", how="mean")
-        objects = FallingObjects()
-        falling = BinnedSignal("falling_object")
-        people_max = frames_seen = 0
-        end_s = 0.0
-        for frame in frames:
-            height, width = frame.image.shape[:2]
-            if rules is None:
-                rules = FallRules(width / height, self.config)
-            people = self._pose(frame.image)
-            tracks = tracker.update(people, frame.time_s)
-            fallness.add(frame.time_s, rules.update(frame.time_s, tracks, set(tracker.tracks)))
-            angles = [p.torso_deg for p in (posture(t.person, width / height) for t in tracks) if p.torso_deg]
-            torso.add(frame.time_s, min(90.0, max(angles, default=0.0)))
-            people_count.add(frame.time_s, float(len(people)))
-            energy.add(frame.time_s, motion(frame.image))
-            falling.add(frame.time_s, objects.update(frame.time_s, frame.image, [p.box for p in people]))
-            people_max = max(people_max, len(people))
-            frames_seen += 1
-            end_s = frame.time_s
-        events = rules.finish(end_s) if rules is not None else []
-        drops = objects.finish()
+        return run_stream(self, frames, info)
+
+
+class RulesStream:
+    """The fall rules over one video or camera, a frame at a time; a live stream keeps no signals and hands
+    each event out once."""
+
+    def __init__(self, detector: PoseDetector, info: StreamInfo) -> None:
+        self.live = info.live
+        self._pose = detector.pose
+        self._aspect = info.aspect
+        self.tracker = Tracker()
+        self.rules = FallRules(info.aspect, detector.config)
+        self.motion = MotionMeter()
+        self.objects = FallingObjects()
+        self._signals = [BinnedSignal(n) for n in ("fallness", "max_torso_deg", "people")]
+        self._signals += [BinnedSignal("motion_energy", how="mean"), BinnedSignal("falling_object")]
+        self._people_max = self._frames = 0
+        self._handed = self._dropped = 0
+        self._end_s = 0.0
+
+    def feed(self, frame: Frame) -> Step:
+        """Pose, track, rules, motion and falling objects for one frame."""
+        people = self._pose(frame.image)
+        tracks = self.tracker.update(people, frame.time_s)
+        fallness = self.rules.update(frame.time_s, tracks, set(self.tracker.tracks))
+        postures = [(t, posture(t.person, self._aspect)) for t in tracks]
+        energy = self.motion(frame.image)
+        falling = self.objects.update(frame.time_s, frame.image, [p.box for p in people])
+        if not self.live:
+            angles = [p.torso_deg for _, p in postures if p.torso_deg]
+            values = (fallness, min(90.0, max(angles, default=0.0)), float(len(people)), energy, falling)
+            for signal, value in zip(self._signals, values, strict=True):
+                signal.add(frame.time_s, value)
+        self._people_max, self._frames = max(self._people_max, len(people)), self._frames + 1
+        self._end_s = frame.time_s
+        seen = [Seen(t.track_id, _box(t.person.box), p.down >= self.rules.config.down) for t, p in postures]
+        return Step(frame.time_s, self._opened(), seen)
+
+    def finish(self) -> Detection:
+        """The video ended: close open episodes and object bursts, match struck-by."""
+        events = self.rules.finish(self._end_s) if self._frames else []
+        drops = self.objects.finish()
         falls = [e for e in events if e.kind is EventKind.fall]
         events = sorted([*events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
-        log.info("pose detector: %d frames, %d events, up to %d people", frames_seen, len(events), people_max)
+        log.info("pose detector: %d frames, %d events, up to %d people", self._frames, len(events), self._people_max)
         return Detection(
             events=events,
-            signals=[s.series() for s in (fallness, torso, people_count, energy, falling)],
-            people_max=people_max,
-            frames_seen=frames_seen,
+            signals=[s.series() for s in self._signals],
+            people_max=self._people_max,
+            frames_seen=self._frames,
         )
+
+    def _opened(self) -> list[Event]:
+        found = [*self.rules.events[self._handed:], *self.objects.events[self._dropped:]]
+        if self.live:
+            self.rules.events.clear()
+            self.objects.events.clear()
+        else:
+            self._handed, self._dropped = len(self.rules.events), len(self.objects.events)
+        return sorted(found, key=lambda e: e.start_s)
+
+
+def _box(box: np.ndarray) -> Box:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return Box(x1=x1, y1=y1, x2=x2, y2=y2)

@@ -20,10 +20,10 @@ from enum import Enum
 import av
 from pydantic import BaseModel
 
-from sitewatch.detect.learned import LearnedDetector
+from sitewatch.detect.base import Detector, DetectorStream, StreamInfo
 from sitewatch.live.config import CameraConfig
 from sitewatch.live.failures import explain
-from sitewatch.live.online import OnlineDetector
+from sitewatch.live.lying import FoundLying
 from sitewatch.live.reader import StreamEnded, read_frames
 from sitewatch.live.ring import FrameRing
 from sitewatch.live.urls import Source, mask_url, source_for
@@ -70,7 +70,7 @@ class CameraWatch:
     """Reads one camera and runs the online detector on it until `stop`."""
 
     def __init__(
-        self, config: CameraConfig, detector: LearnedDetector, ring_s: float, stall_s: float,
+        self, config: CameraConfig, detector: Detector, ring_s: float, stall_s: float,
         on_event: EventSink, on_status: StatusSink, down_alert_s: float = 0.0,
     ) -> None:
         self.config = config
@@ -82,7 +82,7 @@ class CameraWatch:
         self._on_event = on_event
         self._on_status = on_status
         self._stop = threading.Event()
-        self._queue: deque[tuple[int, float, Frame]] = deque(maxlen=QUEUE_FRAMES)
+        self._queue: deque[tuple[int, Frame]] = deque(maxlen=QUEUE_FRAMES)
         self._ready = threading.Condition()
         self._started_mono = time.monotonic()
         self._started_wall = datetime.now(timezone.utc)
@@ -203,19 +203,20 @@ class CameraWatch:
                 last_offered = time_s
                 width, height = size.resolve(decoded.frame.width, decoded.frame.height)
                 image = decoded.frame.to_ndarray(width=width, height=height, format="rgb24")
-                self._enqueue(generation, width / height, Frame(self._status.frames_read, time_s, image))
+                self._enqueue(generation, Frame(self._status.frames_read, time_s, image))
 
-    def _enqueue(self, generation: int, aspect: float, frame: Frame) -> None:
+    def _enqueue(self, generation: int, frame: Frame) -> None:
         with self._ready:
             if len(self._queue) == self._queue.maxlen:
                 self._status.frames_dropped += 1
-            self._queue.append((generation, aspect, frame))
+            self._queue.append((generation, frame))
             self._ready.notify()
 
     # --- analysing --------------------------------------------------------------------------------------
 
     def _analyse_loop(self) -> None:
-        online: OnlineDetector | None = None
+        stream: DetectorStream | None = None
+        lying: FoundLying | None = None
         generation = 0
         while not self._stop.is_set():
             with self._ready:
@@ -223,15 +224,17 @@ class CameraWatch:
                     self._ready.wait(1.0)
                 if self._stop.is_set():
                     return
-                item_generation, aspect, frame = self._queue.popleft()
-            if online is None or item_generation != generation:
+                item_generation, frame = self._queue.popleft()
+            if stream is None or item_generation != generation:
                 # A new connection: people and motion are followed afresh.
-                online, generation = OnlineDetector(self._detector, aspect, self._down_alert_s), item_generation
+                height, width = frame.image.shape[:2]
+                stream, generation = self._detector.start(StreamInfo(width, height, live=True)), item_generation
+                lying = FoundLying(self._down_alert_s) if self._down_alert_s > 0 else None
             try:
-                events = online.push(frame)
+                step = stream.feed(frame)
             except Exception:
                 log.exception("camera %s: the detector failed on a frame; it goes on with the next", self.name)
                 continue
             self._status.frames_analysed += 1
-            for event in events:
+            for event in sorted([*step.events, *(lying.update(step) if lying else [])], key=lambda e: e.start_s):
                 self._on_event(self, event)
