@@ -97,3 +97,17 @@ def test_apprise_tokens_never_reach_the_logs_at_debug(tmp_path: Path, caplog: py
     assert any(r.name.startswith(("apprise", "urllib3")) for r in caplog.records), "their DEBUG lines were captured"
     leaked = [s for s in ("AppPw99", "SecretTok77", "appuser") if s in caplog.text]
     assert not leaked, f"{leaked} logged"
+
+
+@needs_clip
+def test_the_rule_detector_watches_a_camera_too(tmp_path: Path, webhook: WebhookReceiver) -> None:
+    """`SITEWATCH_DETECTOR=pose-rules sitewatch watch`: every registered detector streams, so live takes any."""
+    env = {**_environment(tmp_path), "SITEWATCH_DETECTOR": "pose-rules"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sitewatch", "watch", str(FALL_CLIP), "--webhook", webhook.url, "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    alerts = webhook.of("new")
+    assert [a["kind"] for a in alerts] == ["fall"], alerts
+    assert abs(alerts[0]["stream_s"] - test_live.FALL_AT_S) < 1.5
