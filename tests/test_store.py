@@ -60,7 +60,8 @@ def report(verdict: Verdict = Verdict.accident, kinds: tuple[EventKind, ...] = (
 def video(store: Store, tmp_path: Path, content: bytes) -> tuple[str, str]:
     source = tmp_path / f"upload-{content.hex()[:8]}"
     source.write_bytes(content)
-    return store.keep_video(source, INFO, move=True)
+    kept = store.keep_video(source, INFO, move=True)
+    return kept.sha256, kept.file
 
 
 def finished(store: Store, tmp_path: Path, content: bytes, result: Report, **options: str) -> str:

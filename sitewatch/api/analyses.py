@@ -109,12 +109,12 @@ def _probe(upload: Upload, settings: Settings) -> VideoInfo:
 def _accept(svc: Services, upload: Upload) -> Submitted:
     options, force = _options(upload.fields, svc.settings)
     info = _probe(upload, svc.settings)
-    sha256, stored = svc.store.keep_video(upload.path, info, upload.sha256, move=True)
+    kept = svc.store.keep_video(upload.path, info, upload.sha256, move=True)
     if not force:
-        earlier = svc.store.find_reusable(sha256, options)
+        earlier = svc.store.find_reusable(kept.sha256, options)
         if earlier is not None:
             return Submitted(id=earlier.id, status=earlier.status, reused=True)
-    record = svc.store.add(sha256, stored, upload.filename, options, source=Source.api)
+    record = svc.store.add(kept.sha256, kept.file, upload.filename, options, source=Source.api)
     svc.queue.submit()
     return Submitted(id=record.id, status=record.status)
 

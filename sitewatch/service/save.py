@@ -15,9 +15,9 @@ def save_analysis(
     store: Store, video: Path, report: Report, request: AnalysisRequest, source: Source
 ) -> AnalysisRecord:
     """Keep a finished analysis (as `analyze --save` makes): the video, the report files and the record."""
-    sha256, name = store.keep_video(video, report.video)
-    record = store.add(sha256, name, video.name, request, source, status=Status.running)
-    stage = store.files.staging(sha256, record.id)
+    kept = store.keep_video(video, report.video)
+    record = store.add(kept.sha256, kept.file, video.name, request, source, status=Status.running)
+    stage = store.files.staging(kept.sha256, record.id)
     try:
         write_report(report, stage, lang=request.lang)
     except BaseException:

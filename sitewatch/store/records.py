@@ -16,6 +16,15 @@ from sitewatch.text.languages import Lang
 MAX_OFFSET = 2**31 - 1
 
 
+class KeptVideo(BaseModel):
+    """A video kept in the history: its content hash and the name it is stored under."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+    file: str
+
+
 class Status(str, Enum):
     """Where an analysis is in its life."""
 

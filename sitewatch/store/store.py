@@ -36,6 +36,7 @@ from sitewatch.store.records import (
     IncidentPage,
     IncidentQuery,
     IncidentRecord,
+    KeptVideo,
     Progress,
     ReviewRequest,
     ReviewVerdict,
@@ -139,10 +140,10 @@ class Store:
 
     def keep_video(
         self, path: Path, info: VideoInfo, sha256: str | None = None, *, move: bool = False
-    ) -> tuple[str, str]:
-        """Store a probed video under its sha256 (computed when not given); return (sha256, stored name)."""
+    ) -> KeptVideo:
+        """Store a probed video under its sha256 (computed when not given)."""
         sha256 = sha256 or sha256_file(path)
-        return sha256, self.files.keep(path, sha256, stored_suffix(info), move=move)
+        return KeptVideo(sha256=sha256, file=self.files.keep(path, sha256, stored_suffix(info), move=move))
 
     def find_reusable(self, sha256: str, request: AnalysisRequest) -> AnalysisRecord | None:
         """The newest analysis of these bytes with an equal request that is done or on its way."""
