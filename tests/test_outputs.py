@@ -96,6 +96,9 @@ def test_bad_environment_names_the_variable(clip: Path, variable: str, value: st
         (["batch", "{clip}", "--out", ""], "Invalid value for '--out' / '-o': it is empty: name a folder"),
         (["analyze", "{clip}", "--translator", "bogus"], "--translator: expected one of none, openai, hf, model"),
         (["chat", "{clip}", "--translator", "hff:x"], "--translator: expected one of none, openai, hf, model"),
+        (["eval", "{clip}", "--cv", "--fps", "3", "--model", "x"],
+         "Invalid value for --cv: it scores the detector's training recipe at its own rate, without a model or a "
+         "cluster: drop --fps, --model"),
         (["analyse", "{clip}"], "No such command 'analyse'."),
         (["probe"], "Missing argument 'video'."),
     ],

@@ -68,7 +68,12 @@ def evaluate(
     if cv:
         from sitewatch.training.run import cross_validate_manifest
 
-        result = cross_validate_manifest(manifest, videos).result
+        ignored = [flag for flag, value in (("--fps", fps), ("--model", model), ("--ray", ray)) if value is not None]
+        if ignored:
+            # The recipe is scored on its own cached 6 fps pose passes, with no model: say so instead of ignoring.
+            raise typer.BadParameter(f"it scores the detector's training recipe at its own rate, without a model "
+                                     f"or a cluster: drop {', '.join(ignored)}", param_hint="--cv")
+        result = cross_validate_manifest(manifest, videos, workers=workers or 1).result
     else:
         from sitewatch.settings import get_settings
         from sitewatch.training.eval import evaluate as run_eval
