@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from sitewatch.schema import Box, Event, SignalSeries, Verdict, VideoInfo
+from sitewatch.detect.scene import SceneState
+from sitewatch.schema import Box, Event, ModelVersion, SignalSeries, Verdict, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -38,6 +39,8 @@ class Detection:
     frames_seen: int = 0
     # A calibrated detector's probability that the clip holds an accident (None: not calibrated).
     accident_probability: float | None = None
+    # The fitted decision that judged it (None: a rule detector); a live stream may move to a newer one.
+    model: ModelVersion | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class StreamInfo:
     height: int
     # A camera never ends: no end-of-file reasoning, no signals kept, events handed out once and forgotten.
     live: bool = False
+    # The camera's normal as its last stream left it (kept in the history), for detectors that learn one.
+    scene: SceneState | None = None
 
     @property
     def aspect(self) -> float:
@@ -88,6 +93,10 @@ class DetectorStream(Protocol):
 
     def finish(self) -> Detection:
         """The video ended: everything found in it (a live stream is never finished)."""
+        ...
+
+    def scene(self) -> SceneState | None:
+        """The camera's normal learned so far, to keep for its next stream (None: this detector learns none)."""
         ...
 
 

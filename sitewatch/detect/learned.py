@@ -20,6 +20,7 @@ from sitewatch.detect.forest import FallModel, load_model
 from sitewatch.detect.objects import FallingObjects, struck_by
 from sitewatch.detect.observe import Observation, Observer, Recording
 from sitewatch.detect.pose import MoveNet
+from sitewatch.detect.scene import SceneNorm, SceneState
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.track import Tracker
 from sitewatch.schema import Box, Event, EventKind, VideoInfo
@@ -88,6 +89,8 @@ class LearnedStream:
         self.observer = Observer(detector.pose)
         self.tracker = Tracker()
         self.features = FeatureStream(info.aspect, detector.fps)
+        if info.scene is not None:
+            self.features.scene = SceneNorm(info.scene)
         self.alarms = AlarmBook(possible=self.model.possible, confirm_fast_s=self.model.confirm_fast_s)
         self.objects = FallingObjects()
         self._handed = 0  # events of the alarm book and of the falling objects already handed out
@@ -139,6 +142,10 @@ class LearnedStream:
             frames_seen=self._frames,
             accident_probability=round(self._peak, 3),
         )
+
+    def scene(self) -> SceneState:
+        """This camera's normal so far (box shape, size and torso angle of its usual person by place)."""
+        return self.features.scene.state()
 
     def _opened(self) -> list[Event]:
         found = [*self.alarms.events[self._handed:], *self.objects.events[self._dropped:]]

@@ -105,6 +105,10 @@ class RulesStream:
             frames_seen=self._frames,
         )
 
+    def scene(self) -> None:
+        """The rules judge every camera alike: no normal to keep."""
+        return None
+
     def _opened(self) -> list[Event]:
         found = [*self.rules.events[self._handed:], *self.objects.events[self._dropped:]]
         if self.live:
