@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class VideoInfo(BaseModel):
@@ -40,6 +40,7 @@ class EventKind(str, Enum):
     struck_by = "struck_by"
     object_drop = "object_drop"
     person_lost_after_fall = "person_lost_after_fall"
+    intrusion = "intrusion"  # a person stayed in a camera's danger zone
 
 
 class Box(BaseModel):
@@ -49,6 +50,60 @@ class Box(BaseModel):
     y1: float
     x2: float
     y2: float
+
+
+class ZoneKind(str, Enum):
+    """What a zone drawn on a camera's picture means."""
+
+    danger = "danger"  # a person inside it longer than its dwell raises an intrusion
+    ignore = "ignore"  # falls and lying people inside it are not alarms (a rest area, a mat)
+
+
+MAX_ZONES = 32  # per camera
+MAX_DWELL_S = 600.0
+# A point of a zone in normalised image coordinates, like a Box.
+Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+ZoneName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
+
+def polygon_area(points: list[tuple[float, float]]) -> float:
+    """The area a polygon encloses (shoelace formula), in the units of its points."""
+    twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True))
+    return abs(twice) / 2
+
+
+class Zone(BaseModel):
+    """A polygon on one camera's picture (points normalised 0..1, origin top-left) and what it means."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: ZoneName
+    kind: ZoneKind
+    points: list[tuple[Unit, Unit]] = Field(min_length=3, max_length=64, description="[x, y] corners, 0..1")
+    dwell_s: float = Field(
+        2.0, ge=0, le=MAX_DWELL_S, allow_inf_nan=False, description="danger: seconds inside before an intrusion"
+    )
+
+    @model_validator(mode="after")
+    def _encloses_area(self) -> Zone:
+        # A line or a point drawn by a slip of the mouse would never hold anyone.
+        if polygon_area(self.points) < 1e-4:
+            raise ValueError("the points enclose no area (a zone needs at least 3 corners apart)")
+        return self
+
+
+def _unique_names(zones: list[Zone]) -> list[Zone]:
+    names = [z.name for z in zones]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise ValueError(f"zone names must be unique per camera: {', '.join(doubled)}")
+    return zones
+
+
+# One camera's zones: at most MAX_ZONES, each name once.
+Zones = Annotated[list[Zone], Field(max_length=MAX_ZONES), AfterValidator(_unique_names)]
 
 
 # An event detail: the evidence reached the end of the file before it could be confirmed, so the event
@@ -132,6 +187,8 @@ class Report(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     coverage: float = Field(1.0, ge=0.0, le=1.0, description="fraction of the video that could be read")
     people_max: int = 0
+    # A camera's zones when its clip was analysed (drawn on the keyframes); empty for anything else.
+    zones: list[Zone] = Field(default_factory=list)
     detector: str
     model: str | None = None
     opinions: list[ModelOpinion] = Field(default_factory=list)

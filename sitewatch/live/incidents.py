@@ -48,11 +48,12 @@ PENDING_CLIPS = 16  # incidents being recorded at once; more than this on one pr
 POLL_S = 0.1
 # Which event makes the incident's kind when several come within one cooldown (higher wins).
 SEVERITY = {
-    EventKind.object_drop: 0,
-    EventKind.person_lost_after_fall: 1,
-    EventKind.person_down: 2,
-    EventKind.struck_by: 3,
-    EventKind.fall: 4,
+    EventKind.intrusion: 0,  # someone where they should not be, not yet hurt
+    EventKind.object_drop: 1,
+    EventKind.person_lost_after_fall: 2,
+    EventKind.person_down: 3,
+    EventKind.struck_by: 4,
+    EventKind.fall: 5,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, EventKind, Source, Stage, Verdict
+from sitewatch.schema import Event, EventKind, Source, Stage, Verdict, Zone, Zones
 from sitewatch.text.languages import Lang
 
 # Far beyond any history, and far below SQLite's and PostgreSQL's 64-bit OFFSET.
@@ -228,6 +228,37 @@ class AlarmStats(BaseModel):
     def confirmed_share(self) -> float | None:
         """The share of reviewed incidents that were confirmed (None before any review)."""
         return self.confirmed / self.reviewed if self.reviewed else None
+
+
+# Who wrote zones that came from a cameras file at `watch` start: no reviewer name can look like it.
+CAMERAS_FILE = "(cameras file)"
+
+
+class ZoneRecord(Zone):
+    """A zone as the history keeps it: who last changed it and when."""
+
+    updated_at: datetime
+    updated_by: str
+
+
+class ZonesRequest(BaseModel):
+    """A camera's whole set of zones as a client sends it (what it leaves out is deleted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zones: Zones
+    by: str | None = Field(
+        None, pattern=REVIEWER_PATTERN, description=f"who edits (default: {DEFAULT_REVIEWER!r}, the token's holder)"
+    )
+
+
+class CameraZones(BaseModel):
+    """One camera's zones, and when and by whom the set last changed (None: never)."""
+
+    camera: str
+    zones: list[ZoneRecord]
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
 
 class IncidentPage(BaseModel):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sitewatch.content import sha256_file
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, Report, Source, VideoInfo
+from sitewatch.schema import Event, Report, Source, VideoInfo, Zone, ZoneKind
 from sitewatch.settings import Settings
 from sitewatch.store.database import data_dir, database_url, make_engine
 from sitewatch.store.errors import AnalysisNotFoundError, AnalysisStateError, ReviewError
@@ -25,11 +25,13 @@ from sitewatch.store.files import VideoFolder, stored_suffix
 from sitewatch.store.migrate import upgrade
 from sitewatch.store.records import (
     ACTIVE,
+    CAMERAS_FILE,
     DEFAULT_REVIEWER,
     AlarmStats,
     AnalysisPage,
     AnalysisQuery,
     AnalysisRecord,
+    CameraZones,
     ChatRecord,
     DeliveryRecord,
     DeliveryState,
@@ -42,8 +44,18 @@ from sitewatch.store.records import (
     ReviewVerdict,
     Status,
     Tier,
+    ZoneRecord,
 )
-from sitewatch.store.tables import AnalysisRow, ChatRow, DeliveryRow, EventRow, IncidentRow, ReviewRow
+from sitewatch.store.tables import (
+    AnalysisRow,
+    CameraRow,
+    ChatRow,
+    DeliveryRow,
+    EventRow,
+    IncidentRow,
+    ReviewRow,
+    ZoneRow,
+)
 
 if TYPE_CHECKING:
     from sitewatch.chat import ChatTurn
@@ -109,6 +121,48 @@ def _incident_record(row: IncidentRow) -> IncidentRecord:
 
 def _delivery_row(delivery: DeliveryRecord) -> DeliveryRow:
     return DeliveryRow(**delivery.model_dump(exclude={"state"}), state=delivery.state.value)
+
+
+def _zone(row: ZoneRow) -> Zone:
+    return Zone(name=row.name, kind=ZoneKind(row.kind), points=[tuple(p) for p in row.points], dwell_s=row.dwell_s)
+
+
+def _camera_row(s: Session, camera: str, lock: bool = False) -> CameraRow:
+    row = s.get(CameraRow, camera, with_for_update=lock)
+    if row is None:
+        raise AnalysisNotFoundError(f"no watched camera named {camera!r}")
+    return row
+
+
+def _camera_zones(s: Session, row: CameraRow) -> CameraZones:
+    rows = s.scalars(select(ZoneRow).where(ZoneRow.camera == row.name).order_by(ZoneRow.name)).all()
+    zones = [ZoneRecord(**_zone(z).model_dump(), updated_at=z.updated_at, updated_by=z.updated_by) for z in rows]
+    return CameraZones(camera=row.name, zones=zones, updated_at=row.zones_at, updated_by=row.zones_by)
+
+
+def _replace_zones(s: Session, camera: CameraRow, zones: list[Zone], by: str) -> None:
+    """Make `zones` the camera's set; a zone saved unchanged keeps who last changed it and when."""
+    now = _now()
+    current = {z.name: z for z in s.scalars(select(ZoneRow).where(ZoneRow.camera == camera.name))}
+    wanted = {z.name for z in zones}
+    changed = False
+    for name, row in current.items():
+        if name not in wanted:
+            s.delete(row)
+            changed = True
+    for zone in zones:
+        row = current.get(zone.name)
+        if row is not None and _zone(row) == zone:
+            continue
+        if row is None:
+            row = ZoneRow(camera=camera.name, name=zone.name)
+            s.add(row)
+        row.kind, row.points, row.dwell_s = zone.kind.value, [list(p) for p in zone.points], zone.dwell_s
+        row.updated_at, row.updated_by = now, by
+        changed = True
+    # An operator's save claims the set even when nothing changed; the cameras file only writes what differs.
+    if changed or by != CAMERAS_FILE:
+        camera.zones_at, camera.zones_by = now, by
 
 
 class Store:
@@ -591,6 +645,46 @@ class Store:
         reviewed = sum(verdicts.values())
         confirmed = verdicts.get(ReviewVerdict.confirmed.value, 0)
         return AlarmStats(camera=camera, days=days, incidents=incidents, reviewed=reviewed, confirmed=confirmed)
+
+    # --- watched cameras and their zones ------------------------------------------------------------
+
+    def watch_camera(self, camera: str, site: str | None, zones: list[Zone] | None) -> CameraZones:
+        """Register a camera a watcher starts on, with the zones its cameras file lists (None: it lists none).
+
+        The file's zones replace the history's unless an operator has saved the camera's zones since: from
+        then on the console's zones win and the file's are ignored (logged).
+        """
+        with self._session.begin() as s:
+            row = s.get(CameraRow, camera, with_for_update=True)
+            if row is None:
+                row = CameraRow(name=camera)
+                s.add(row)
+            row.site, row.watched_at = site, _now()
+            if zones is not None and row.zones_by not in (None, CAMERAS_FILE):
+                log.warning("camera %s: its zones were last saved by %s in the console; the cameras file's zones "
+                            "are not applied", camera, row.zones_by)
+            elif zones is not None:
+                _replace_zones(s, row, zones, CAMERAS_FILE)
+            s.flush()
+            return _camera_zones(s, row)
+
+    def camera_zones(self, camera: str) -> CameraZones:
+        """A watched camera's zones; AnalysisNotFoundError when no watcher has registered the camera."""
+        with self._session() as s:
+            return _camera_zones(s, _camera_row(s, camera))
+
+    def put_zones(self, camera: str, zones: list[Zone], by: str | None = None) -> CameraZones:
+        """Make `zones` a watched camera's whole set (an operator's save: the cameras file no longer applies)."""
+        with self._session.begin() as s:
+            row = _camera_row(s, camera, lock=True)
+            _replace_zones(s, row, zones, by or DEFAULT_REVIEWER)
+            s.flush()
+            return _camera_zones(s, row)
+
+    def zones_changed_at(self, cameras: list[str]) -> dict[str, datetime | None]:
+        """When each camera's zones last changed: the one cheap read a running watcher polls."""
+        with self._session() as s:
+            return dict(s.execute(select(CameraRow.name, CameraRow.zones_at).where(CameraRow.name.in_(cameras))).all())
 
     # --- removing -----------------------------------------------------------------------------------
 

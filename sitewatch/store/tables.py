@@ -164,3 +164,29 @@ class DeliveryRow(Base):
     worker: Mapped[str | None] = mapped_column(String(128), doc="host:pid of the process sending it")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CameraRow(Base):
+    """A camera some watcher has watched, and when and by whom its zones were last changed (what watchers poll)."""
+
+    __tablename__ = "cameras"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site: Mapped[str | None] = mapped_column(String(100))
+    watched_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="when a watcher last started on it")
+    zones_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    zones_by: Mapped[str | None] = mapped_column(String(100), doc="an operator, or the cameras file")
+
+
+class ZoneRow(Base):
+    """One polygon on a camera's picture: its kind, corners (normalised 0..1) and dwell."""
+
+    __tablename__ = "zones"
+
+    camera: Mapped[str] = mapped_column(ForeignKey("cameras.name", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    points: Mapped[list[list[float]]] = mapped_column(JSON)
+    dwell_s: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))

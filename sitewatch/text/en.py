@@ -15,6 +15,7 @@ _HEAD: dict[EventKind, str] = {
     EventKind.struck_by: "A person appears to have been struck by an object at {t}",
     EventKind.object_drop: "An object fell at {t}",
     EventKind.person_lost_after_fall: "A person moved down fast at {t} and then disappeared from view",
+    EventKind.intrusion: "A person stayed in a danger zone at {t}",
 }
 _LATER: dict[EventKind, str] = {
     EventKind.fall: "fell at {t}",
@@ -22,6 +23,7 @@ _LATER: dict[EventKind, str] = {
     EventKind.struck_by: "appears to have been struck by an object",
     EventKind.object_drop: "an object fell at {t}",
     EventKind.person_lost_after_fall: "then disappeared from view",
+    EventKind.intrusion: "was in a danger zone at {t}",
 }
 
 
@@ -36,6 +38,7 @@ class English(Language):
         EventKind.struck_by: "struck by an object",
         EventKind.object_drop: "falling object",
         EventKind.person_lost_after_fall: "lost from view after a fall",
+        EventKind.intrusion: "danger zone intrusion",
     }
     verdicts: ClassVar[Mapping[Verdict, str]] = {
         Verdict.accident: "Accident detected",

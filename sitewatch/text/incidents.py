@@ -15,6 +15,7 @@ HEADLINE_ORDER = (
     EventKind.person_lost_after_fall,
     EventKind.person_down,
     EventKind.object_drop,
+    EventKind.intrusion,
 )
 
 

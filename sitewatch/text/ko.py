@@ -22,6 +22,7 @@ _HEAD: dict[EventKind, tuple[str, str]] = {
         "{t}에 사람이 빠르게 쓰러지듯 움직인 뒤 화면에서 사라졌습니다",
         "{t}에 사람이 빠르게 쓰러지듯 움직인 뒤 화면에서 사라졌고",
     ),
+    EventKind.intrusion: ("{t}에 사람이 위험구역에 머물렀습니다", "{t}에 사람이 위험구역에 머물렀고"),
 }
 # Each kind as a later phase of the same incident, in final and connective form; {end} is when it ended.
 _LATER: dict[EventKind, tuple[str, str]] = {
@@ -30,6 +31,7 @@ _LATER: dict[EventKind, tuple[str, str]] = {
     EventKind.struck_by: ("물체에 부딪힌 것으로 보입니다", "물체에 부딪힌 것으로 보이고"),
     EventKind.object_drop: ("{t}에 물체도 떨어졌습니다", "{t}에 물체도 떨어졌고"),
     EventKind.person_lost_after_fall: ("이후 화면에서 사라졌습니다", "이후 화면에서 사라졌고"),
+    EventKind.intrusion: ("{t}에 위험구역에 머물렀습니다", "{t}에 위험구역에 머물렀고"),
 }
 
 
@@ -44,6 +46,7 @@ class Korean(Language):
         EventKind.struck_by: "부딪힘",
         EventKind.object_drop: "낙하물",
         EventKind.person_lost_after_fall: "넘어진 뒤 사라짐",
+        EventKind.intrusion: "위험구역 진입",
     }
     verdicts: ClassVar[Mapping[Verdict, str]] = {
         Verdict.accident: "사고 감지",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sitewatch.schema import EventKind, Verdict
+from sitewatch.schema import EventKind, Verdict, ZoneKind
 
 VERDICT_COLOURS: dict[Verdict, str] = {
     Verdict.accident: "#b00020",
@@ -27,4 +27,11 @@ EVENT_COLOURS: dict[EventKind, str] = {
     EventKind.struck_by: "#c800a1",
     EventKind.object_drop: "#0072ce",
     EventKind.person_lost_after_fall: "#8a1c00",
+    EventKind.intrusion: "#d4a100",
+}
+
+# Zones drawn over a camera's picture (keyframes; the console's stylesheet uses the same two).
+ZONE_COLOURS: dict[ZoneKind, str] = {
+    ZoneKind.danger: "#e4002b",
+    ZoneKind.ignore: "#2f80ed",
 }
