@@ -176,6 +176,16 @@ class ModelOpinion(BaseModel):
     error: str | None = Field(None, description="why the answer is missing, empty or cut off (None when whole)")
 
 
+SHIPPED_MODEL = "shipped"
+
+
+class ModelVersion(BaseModel):
+    """Which fitted fall decision judged a video: the shipped one, or one the operator trained for a site or camera."""
+
+    name: str = Field(SHIPPED_MODEL, description="'shipped', 'site-<site>' or 'camera-<camera>'")
+    trained_at: datetime | None = Field(None, description="when a site or camera model was trained (UTC)")
+
+
 class Report(BaseModel):
     """The result of analysing one video: the findings first (the order of report.json), then the metadata."""
 
@@ -190,6 +200,7 @@ class Report(BaseModel):
     # A camera's zones when its clip was analysed (drawn on the keyframes); empty for anything else.
     zones: list[Zone] = Field(default_factory=list)
     detector: str
+    detector_model: ModelVersion | None = Field(None, description="the fitted decision (None: a rule detector)")
     model: str | None = None
     opinions: list[ModelOpinion] = Field(default_factory=list)
     scene_en: str = ""

@@ -16,14 +16,15 @@ import numpy as np
 from sitewatch.detect.alarms import AlarmBook
 from sitewatch.detect.base import Detection, Seen, Step, StreamInfo, run_stream
 from sitewatch.detect.features import FEATURES, FeatureStream, Row
-from sitewatch.detect.forest import FallModel, load_model
+from sitewatch.detect.forest import FallModel
 from sitewatch.detect.objects import FallingObjects, struck_by
 from sitewatch.detect.observe import Observation, Observer, Recording
 from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.scene import SceneNorm, SceneState
 from sitewatch.detect.signals import BinnedSignal
+from sitewatch.detect.site_models import ChosenModel, ModelSource, shipped
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import Box, Event, EventKind, VideoInfo
+from sitewatch.schema import Box, Event, EventKind, ModelVersion, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -60,10 +61,15 @@ class LearnedDetector:
         threads: int = 2,
         min_pose_score: float = 0.15,
         model: FallModel | None = None,
+        models: ModelSource | None = None,
     ) -> None:
         self.fps = fps
         self.max_side = max_side
-        self.model = model or load_model()
+        # A fixed `model` (one being evaluated), else what `models` says when a stream starts (a site's own).
+        self.models: ModelSource = models or shipped
+        if model is not None:
+            fixed = ChosenModel(model, ModelVersion(name=str(model.meta.get("name", "given"))))
+            self.models = lambda: fixed
         self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
 
     def start(self, info: StreamInfo) -> LearnedStream:
@@ -84,7 +90,9 @@ class LearnedStream:
     """
 
     def __init__(self, detector: LearnedDetector, info: StreamInfo) -> None:
-        self.model = detector.model
+        self.models = detector.models
+        chosen = self.models()
+        self.model, self.version = chosen.model, chosen.version
         self.live = info.live
         self.observer = Observer(detector.pose)
         self.tracker = Tracker()
@@ -107,6 +115,8 @@ class LearnedStream:
 
     def feed(self, frame: Frame) -> Step:
         """Observe one frame (in time order), score every track's window, and feed the alarms."""
+        if self.live:
+            self._follow(self.models())
         observation = self.observer(frame.image, frame.time_s)
         falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
         rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
@@ -141,7 +151,17 @@ class LearnedStream:
             people_max=self._people_max,
             frames_seen=self._frames,
             accident_probability=round(self._peak, 3),
+            model=self.version,
         )
+
+    def _follow(self, chosen: ChosenModel) -> None:
+        """A camera runs for days: it moves to a newly trained model at once, without reconnecting."""
+        if chosen.version == self.version and chosen.model is self.model:
+            return
+        log.warning("fall model now %s (was %s)", chosen.version.name, self.version.name)
+        self.model, self.version = chosen.model, chosen.version
+        self.alarms.possible = min(chosen.model.possible, self.alarms.threshold)
+        self.alarms.confirm_fast_s = chosen.model.confirm_fast_s
 
     def scene(self) -> SceneState:
         """This camera's normal so far (box shape, size and torso angle of its usual person by place)."""

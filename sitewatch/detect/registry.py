@@ -15,6 +15,14 @@ _DETECTORS: dict[str, str] = {
     "pose-rules": "sitewatch.detect.pose_detector:PoseDetector",
 }
 
+# Detectors that decide with a fitted model, and so take a site's own (`models=`, see site_models.py).
+_LEARNED = frozenset({"pose"})
+
+
+def learns(name: str) -> bool:
+    """Whether the detector `name` decides with a fitted model that a site's own model can replace."""
+    return name in _LEARNED
+
 
 def detector_names() -> list[str]:
     """Names accepted by `get_detector`."""

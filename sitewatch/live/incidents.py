@@ -89,7 +89,7 @@ class IncidentDesk:
         # Each camera with the watch-wide values filled in (its language, rate, thresholds).
         self.cameras = {camera.name: camera for camera in cameras}
         self.settings = settings
-        self._detectors: dict[float | None, Detector] = {}
+        self._detectors: dict[tuple[float | None, str | None, str | None], Detector] = {}
         self.store = store
         self.outboxes = outboxes
         self.worker = worker
@@ -285,9 +285,11 @@ class IncidentDesk:
             self.cameras.get(incident.camera), self.settings, model=self.settings.vlm if model is not None else "none",
             site=incident.site, camera=incident.camera,
         )  # fmt: skip
-        # The clip is judged as the camera was: the same detector at the same rate (one per rate, kept).
-        detector = self._detectors.get(request.fps) or self._detectors.setdefault(
-            request.fps, detector_for(request, threads=1)
+        # The clip is judged as the camera was: the same detector at the same rate, with the camera's model
+        # (one per rate and camera, kept).
+        key = (request.fps, request.site, request.camera)
+        detector = self._detectors.get(key) or self._detectors.setdefault(
+            key, detector_for(request, threads=1, settings=self.settings)
         )
         report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
         analysis = save_analysis(self.store, clip, report, request, source=Source.camera)

@@ -65,7 +65,9 @@ class Watcher:
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
         self.cameras = [
             # One detector (one pose interpreter) per camera, at the camera's rate: cameras run in parallel threads.
-            CameraWatch(camera, detector_for(camera_request(camera, settings), threads=1), ring_s, config.stall_s,
+            # It decides with the model trained for the camera or its site, and moves to a newer one as it comes.
+            CameraWatch(camera, detector_for(camera_request(camera, settings, site=camera.site, camera=camera.name),
+                                             threads=1, settings=settings), ring_s, config.stall_s,
                         self.desk.on_event, self._status_changed, camera.down_alert_s or 0.0)
             for camera in cameras
         ]

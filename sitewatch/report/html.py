@@ -29,7 +29,7 @@ def _video_rows(report: Report, words: Language) -> list[tuple[str, str]]:
         (words.t("frame_size"), size),
         (words.t("duration"), duration),
         (words.t("format"), fmt),
-        (words.t("detector"), words.detector_name(report.detector)),
+        (words.t("detector"), describe(report, words.code).detector),
         (words.t("model"), report.model or words.t("model_none")),
     ]
     total, speed = report.timings.get("total_s"), report.timings.get("speed_x")

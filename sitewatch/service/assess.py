@@ -254,6 +254,7 @@ def analyze(
         confidence=round(confidence, 3),
         events=events,
         detector=f"{detector.name} (fps {detector.fps:g})",
+        detector_model=detection.model,
         model=getattr(model, "name", None),
         opinions=opinions,
         scene_en=scene_en,

@@ -58,18 +58,24 @@ class Tools:
     translator: Translator | None
 
 
-def detector_for(request: AnalysisRequest, threads: int | None = None) -> Detector:
-    """A fresh detector the request names, at the request's rate (the detector's own when unset)."""
-    from sitewatch.detect.registry import get_detector
+def detector_for(request: AnalysisRequest, threads: int | None = None, settings: Settings | None = None) -> Detector:
+    """A fresh detector the request names, at the request's rate (the detector's own when unset); with the
+    operator's `settings`, a learned one decides with the model trained for the request's site or camera, if any."""
+    from sitewatch.detect.registry import get_detector, learns
 
     options: dict[str, Any] = {"fps": request.fps} if request.fps else {}
     if threads:
         # Several detectors share the cores: each gets its share instead of all of them fighting over them.
         options["threads"] = threads
+    if settings is not None and learns(request.detector):
+        from sitewatch.detect.site_models import MODELS_DIR, site_models
+        from sitewatch.store.database import data_dir
+
+        options["models"] = site_models(data_dir(settings) / MODELS_DIR).source(request.site, request.camera)
     return get_detector(request.detector, **options)
 
 
 def build(request: AnalysisRequest, settings: Settings, threads: int | None = None) -> Tools:
     """The detector, model and translator of `request`; models load once per process and are shared."""
     model = get_model(request.model, settings)
-    return Tools(detector_for(request, threads), model, get_translator(request, settings, model))
+    return Tools(detector_for(request, threads, settings), model, get_translator(request, settings, model))

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from enum import Enum
 from typing import ClassVar
 
-from sitewatch.schema import EventKind, Verdict
+from sitewatch.schema import SHIPPED_MODEL, EventKind, ModelVersion, Verdict
+from sitewatch.text.clock import local
 from sitewatch.text.incidents import Incident
 from sitewatch.text.style import SIGNAL_FULL_SCALE
 
@@ -59,6 +60,16 @@ class Language(ABC):
         key = f"detector_{match['name']}"
         name = self.t(key) if key in self.strings else match["name"]
         return self.t("detector_rate", name=name, fps=match["fps"])
+
+    def decided_by(self, version: ModelVersion) -> str:
+        """Which fitted model decided: the shipped one, or the one trained for a site or camera (and when)."""
+        if version.name == SHIPPED_MODEL:
+            return self.t("model_shipped")
+        scope, _, name = version.name.partition("-")
+        key = f"model_{scope}"
+        if key not in self.strings or not name or version.trained_at is None:
+            return self.t("model_other", name=version.name)
+        return self.t(key, name=name, date=local(version.trained_at).date().isoformat())
 
     def confidence(self, value: float) -> str:
         """'confidence 92%' in this language."""

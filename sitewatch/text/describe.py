@@ -129,8 +129,16 @@ def describe(report: Report, lang: str) -> ReportText:
         confidence=words.confidence(report.confidence),
         sentences=tuple(summary_sentences(report, words, incidents)),
         rows=_rows(incidents, words),
-        detector=words.detector_name(report.detector),
+        detector=_detector(report, words),
     )
+
+
+def _detector(report: Report, words: Language) -> str:
+    """The detector in plain words, and which fitted model decided."""
+    name = words.detector_name(report.detector)
+    if report.detector_model is None:
+        return name
+    return words.t("detector_decided", detector=name, model=words.decided_by(report.detector_model))
 
 
 def keyframe_caption(report: Report, event_index: int | None, time_s: float, lang: str) -> str:
