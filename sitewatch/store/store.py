@@ -54,6 +54,7 @@ from sitewatch.store.tables import (
     EventRow,
     IncidentRow,
     ReviewRow,
+    SceneRow,
     ZoneRow,
 )
 
@@ -645,6 +646,23 @@ class Store:
         reviewed = sum(verdicts.values())
         confirmed = verdicts.get(ReviewVerdict.confirmed.value, 0)
         return AlarmStats(camera=camera, days=days, incidents=incidents, reviewed=reviewed, confirmed=confirmed)
+
+    # --- cameras' learned normals -------------------------------------------------------------------
+
+    def camera_scene(self, camera: str) -> dict[str, Any] | None:
+        """The normal a watched camera's detector last kept (its JSON state), or None."""
+        with self._session() as s:
+            row = s.get(SceneRow, camera)
+            return dict(row.state) if row is not None else None
+
+    def keep_camera_scene(self, camera: str, state: dict[str, Any]) -> None:
+        """Replace a watched camera's kept normal."""
+        with self._session.begin() as s:
+            row = s.get(SceneRow, camera)
+            if row is None:
+                s.add(SceneRow(camera=camera, state=state, updated_at=_now()))
+            else:
+                row.state, row.updated_at = state, _now()
 
     # --- watched cameras and their zones ------------------------------------------------------------
 

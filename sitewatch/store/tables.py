@@ -190,3 +190,13 @@ class ZoneRow(Base):
     dwell_s: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class SceneRow(Base):
+    """A watched camera's learned normal (how its usual person looks at each place of the picture)."""
+
+    __tablename__ = "camera_scenes"
+
+    camera: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
