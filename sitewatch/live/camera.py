@@ -27,6 +27,7 @@ from sitewatch.live.lying import FoundLying
 from sitewatch.live.reader import StreamEnded, read_frames
 from sitewatch.live.ring import FrameRing
 from sitewatch.live.urls import Source, mask_url, source_for
+from sitewatch.live.zones import ZoneJudge
 from sitewatch.schema import Event
 from sitewatch.video.decode import Frame, Size
 
@@ -77,6 +78,8 @@ class CameraWatch:
         self._down_alert_s = down_alert_s
         self.name = config.name
         self.ring = FrameRing(ring_s)
+        # The watcher replaces them whenever they change in the history.
+        self.zones = ZoneJudge(list(config.zones or []), f"camera {config.name}")
         self._detector = detector
         self._stall_s = stall_s
         self._on_event = on_event
@@ -230,11 +233,12 @@ class CameraWatch:
                 height, width = frame.image.shape[:2]
                 stream, generation = self._detector.start(StreamInfo(width, height, live=True)), item_generation
                 lying = FoundLying(self._down_alert_s) if self._down_alert_s > 0 else None
+                self.zones.restart()
             try:
                 step = stream.feed(frame)
             except Exception:
                 log.exception("camera %s: the detector failed on a frame; it goes on with the next", self.name)
                 continue
             self._status.frames_analysed += 1
-            for event in sorted([*step.events, *(lying.update(step) if lying else [])], key=lambda e: e.start_s):
+            for event in self.zones.judge(step, [*step.events, *(lying.update(step) if lying else [])]):
                 self._on_event(self, event)

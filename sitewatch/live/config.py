@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE
 from sitewatch.errors import SettingsError
 from sitewatch.live.urls import mask_url
+from sitewatch.schema import Zones
 from sitewatch.text.languages import Lang
 
 # A camera name goes into MQTT topics and file names: letters, digits, '-', '_' and '.'.
@@ -34,6 +35,9 @@ class CameraConfig(_Strict):
     min_confidence: float | None = Field(None, ge=0, le=1, description="events below it raise no alert")
     cooldown_s: float | None = Field(None, ge=0, le=3600, description="one alert within this many seconds")
     down_alert_s: float | None = Field(None, ge=0, le=600, description="lying this long, never upright: alert")
+    # Unset: the zones in the history are left as they are; a list is written there when `watch` starts, unless an
+    # operator has saved this camera's zones in the console since (the console's then win).
+    zones: Zones | None = Field(None, description="polygons on the picture: danger (intrusion) and ignore zones")
 
 
 class WatchConfig(_Strict):

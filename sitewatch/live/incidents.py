@@ -28,11 +28,12 @@ from sitewatch.live.camera import CameraState, CameraWatch
 from sitewatch.live.clip import ClipWriter
 from sitewatch.live.config import CameraConfig, WatchConfig
 from sitewatch.live.outbox import Outbox
+from sitewatch.live.zones import ZonedDetector
 from sitewatch.request import AnalysisRequest
-from sitewatch.schema import Event, EventKind, Report, Source
+from sitewatch.schema import Event, EventKind, Report, Source, Zone
 from sitewatch.service.save import save_analysis
 from sitewatch.settings import Settings
-from sitewatch.store import AnalysisRecord, IncidentRecord, Store
+from sitewatch.store import AnalysisNotFoundError, AnalysisRecord, IncidentRecord, Store
 from sitewatch.store.database import data_dir
 from sitewatch.store.records import DeliveryRecord, Tier
 from sitewatch.store.store import Deliveries
@@ -291,10 +292,27 @@ class IncidentDesk:
         detector = self._detectors.get(key) or self._detectors.setdefault(
             key, detector_for(request, threads=1, settings=self.settings)
         )
-        report = analyze(clip, self.settings, detector=detector, model=model, frames=request.frames)
+        zones = self._zones(incident.camera)
+        if incident.kind is EventKind.intrusion:
+            # The clip starts a pre-roll before the dwell was reached: a person inside since before then has been
+            # inside for the clip's whole pre-roll, which is all the clip can show of their stay.
+            judged = [z.model_copy(update={"dwell_s": min(z.dwell_s, self.config.pre_roll_s)}) for z in zones]
+        else:
+            judged = zones
+        # Judged through the camera's zones (an intrusion found again, falls in ignore zones left out), drawn on
+        # the keyframes.
+        report = analyze(clip, self.settings, detector=ZonedDetector(detector, judged), model=model,
+                         frames=request.frames).model_copy(update={"zones": zones})
         analysis = save_analysis(self.store, clip, report, request, source=Source.camera)
         self._finish(incident_id, analysis, report=report)
         clip.unlink(missing_ok=True)  # kept in the history now
+
+    def _zones(self, camera: str) -> list[Zone]:
+        """A camera's zones in the history now (none for a camera no watcher registered, as before zones)."""
+        try:
+            return self.store.camera_zones(camera).plain()
+        except AnalysisNotFoundError:
+            return []
 
     def close(self, wait_s: float = 120.0) -> None:
         """Finish the clips of incidents already raised (cameras are stopped: with the frames there are)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 UNSIGNED_WEBHOOKS = "webhooks_unsigned"
 DEAD_LETTERS = "dead-letters.jsonl"  # alerts every attempt failed for, one JSON line each, in the data folder
 RING_MARGIN_S = 3.0  # the ring holds pre-roll + post-roll + this, so a clip cut a little late is still whole
+# How often the history is asked whether a camera's zones changed (one small read): a zone saved in the
+# console applies within about this long, whether `serve` runs the cameras or a separate `watch` does.
+ZONES_POLL_S = 1.0
 
 
 def build_channels(config: WatchConfig, settings: Settings) -> list[Channel]:
@@ -72,6 +76,9 @@ class Watcher:
             for camera in cameras
         ]
         self._done = threading.Event()
+        self._stopping = threading.Event()
+        self._zones_at: dict[str, datetime | None] = {}
+        self._zones_poll = threading.Thread(target=self._poll_zones, name="zones", daemon=True)
 
     def _status_changed(self, status: CameraStatus) -> None:
         for channel in self._status_channels:
@@ -91,9 +98,31 @@ class Watcher:
             outbox.start()
         self.desk.resume(unfinished)
         for camera in self.cameras:
-            log.info("watching %s (%s)", camera.name, camera.status().url)
+            # Registered in the history (so the console and the API know it) with the zones that apply to it.
+            zones = self.store.watch_camera(camera.name, camera.config.site, camera.config.zones)
+            camera.zones.set_zones(zones.plain())
+            self._zones_at[camera.name] = zones.updated_at
+            log.info("watching %s (%s) with %d zone(s)", camera.name, camera.status().url, len(zones.zones))
             camera.start()
+        self._zones_poll.start()
         return self
+
+    def _poll_zones(self) -> None:
+        """Apply zones changed in the history (by the console or the API) to the running cameras."""
+        names = [camera.name for camera in self.cameras]
+        while not self._stopping.wait(ZONES_POLL_S):
+            try:
+                changed_at = self.store.zones_changed_at(names)
+                for camera in self.cameras:
+                    if changed_at.get(camera.name) == self._zones_at.get(camera.name):
+                        continue
+                    zones = self.store.camera_zones(camera.name)
+                    camera.zones.set_zones(zones.plain())
+                    self._zones_at[camera.name] = zones.updated_at
+                    log.info("camera %s: %d zone(s) now apply (saved by %s)", camera.name, len(zones.zones),
+                             zones.updated_by)
+            except Exception:
+                log.exception("the zones could not be read from the history; the cameras keep theirs")
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until every camera has ended (files without --loop) or `timeout_s`; True when they all ended."""
@@ -110,6 +139,9 @@ class Watcher:
 
     def stop(self) -> None:
         """Stop the cameras, finish pending incident clips, send what is queued, close the channels."""
+        self._stopping.set()
+        if self._zones_poll.is_alive():
+            self._zones_poll.join()
         for camera in self.cameras:
             camera.stop()
         self.desk.close()

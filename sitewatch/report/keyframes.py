@@ -1,4 +1,4 @@
-"""Keyframe pictures for a report: the frame of each event with the person boxed."""
+"""Keyframe pictures for a report: the frame of each event with the person boxed, over a camera's zones."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageColor, ImageDraw
 
-from sitewatch.schema import Box, Report
-from sitewatch.text.style import EVENT_COLOURS
+from sitewatch.schema import Box, Report, Zone
+from sitewatch.text.style import EVENT_COLOURS, ZONE_COLOURS
 from sitewatch.video.decode import FrameReader, Size
 from sitewatch.video.sample import FramePlan
 
 KEYFRAME_SIDE = 640
 # With no events, a few evenly spaced frames show what the video looks like.
 OVERVIEW_FRAMES = 3
+ZONE_FILL_ALPHA = 60  # of 255: the picture stays readable under a zone
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,22 @@ class Keyframe:
     event_index: int | None
 
 
-def _draw_box(image: np.ndarray, box: Box, colour: str) -> Image.Image:
+def _draw_zones(image: np.ndarray, zones: list[Zone]) -> Image.Image:
+    """The picture with each zone filled faintly and outlined in its kind's colour."""
     img = Image.fromarray(image)
+    if not zones:
+        return img
+    w, h = img.size
+    overlay = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    for zone in zones:
+        red, green, blue = ImageColor.getrgb(ZONE_COLOURS[zone.kind])[:3]
+        draw.polygon([(x * w, y * h) for x, y in zone.points], fill=(red, green, blue, ZONE_FILL_ALPHA),
+                     outline=(red, green, blue, 255), width=max(1, round(max(w, h) / 320)))
+    return Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
+
+
+def _draw_box(img: Image.Image, box: Box, colour: str) -> Image.Image:
     w, h = img.size
     width = max(2, round(max(w, h) / 200))
     ImageDraw.Draw(img).rectangle((box.x1 * w, box.y1 * h, box.x2 * w, box.y2 * h), outline=colour, width=width)
@@ -51,12 +66,13 @@ def write_keyframes(report: Report, folder: Path) -> tuple[list[Keyframe], list[
     for frame in reader:
         _, event_index = wanted[order[frame.index]]
         if event_index is None:
-            img = Image.fromarray(frame.image)
+            img = _draw_zones(frame.image, report.zones)
             name = f"overview_{frame.index + 1:02d}_{frame.time_s:.2f}s.jpg"
         else:
             event = report.events[event_index]
             colour = EVENT_COLOURS[event.kind]
-            img = _draw_box(frame.image, event.box, colour) if event.box else Image.fromarray(frame.image)
+            img = _draw_zones(frame.image, report.zones)
+            img = _draw_box(img, event.box, colour) if event.box else img
             name = f"event_{event_index + 1:02d}_{event.kind.value}_{frame.time_s:.2f}s.jpg"
         path = folder / name
         img.save(path, quality=88)

@@ -260,6 +260,10 @@ class CameraZones(BaseModel):
     updated_at: datetime | None = None
     updated_by: str | None = None
 
+    def plain(self) -> list[Zone]:
+        """The zones without who changed them, as a camera applies them."""
+        return [Zone.model_validate(z.model_dump(include=set(Zone.model_fields))) for z in self.zones]
+
 
 class IncidentPage(BaseModel):
     """One page of incidents and how many match in all."""
