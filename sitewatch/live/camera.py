@@ -26,6 +26,7 @@ from sitewatch.live.failures import explain
 from sitewatch.live.lying import FoundLying
 from sitewatch.live.reader import StreamEnded, read_frames
 from sitewatch.live.ring import FrameRing
+from sitewatch.live.scenes import SceneBook
 from sitewatch.live.urls import Source, mask_url, source_for
 from sitewatch.live.zones import ZoneJudge
 from sitewatch.schema import Event
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_FRAMES = 3  # frames waiting for analysis at most: the analysis lags the stream by this many steps at worst
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0
+SCENE_KEEP_S = 60.0  # how often a camera's learned normal is written to the history (and when it stops)
 SNAPSHOT_QUALITY = 80  # a console grid refreshes these every few seconds: small files over sharp ones
 
 
@@ -72,7 +74,7 @@ class CameraWatch:
 
     def __init__(
         self, config: CameraConfig, detector: Detector, ring_s: float, stall_s: float,
-        on_event: EventSink, on_status: StatusSink, down_alert_s: float = 0.0,
+        on_event: EventSink, on_status: StatusSink, down_alert_s: float = 0.0, scenes: SceneBook | None = None,
     ) -> None:
         self.config = config
         self._down_alert_s = down_alert_s
@@ -81,6 +83,7 @@ class CameraWatch:
         # The watcher replaces them whenever they change in the history.
         self.zones = ZoneJudge(list(config.zones or []), f"camera {config.name}")
         self._detector = detector
+        self._scenes = scenes or SceneBook(None)
         self._stall_s = stall_s
         self._on_event = on_event
         self._on_status = on_status
@@ -217,28 +220,42 @@ class CameraWatch:
 
     # --- analysing --------------------------------------------------------------------------------------
 
+    def _next(self) -> tuple[int, Frame] | None:
+        """The oldest waiting frame with its connection's number; None once stopping."""
+        with self._ready:
+            while not self._queue and not self._stop.is_set():
+                self._ready.wait(1.0)
+            return None if self._stop.is_set() else self._queue.popleft()
+
     def _analyse_loop(self) -> None:
         stream: DetectorStream | None = None
         lying: FoundLying | None = None
-        generation = 0
-        while not self._stop.is_set():
-            with self._ready:
-                while not self._queue and not self._stop.is_set():
-                    self._ready.wait(1.0)
-                if self._stop.is_set():
-                    return
-                item_generation, frame = self._queue.popleft()
-            if stream is None or item_generation != generation:
-                # A new connection: people and motion are followed afresh.
-                height, width = frame.image.shape[:2]
-                stream, generation = self._detector.start(StreamInfo(width, height, live=True)), item_generation
-                lying = FoundLying(self._down_alert_s) if self._down_alert_s > 0 else None
-                self.zones.restart()
-            try:
-                step = stream.feed(frame)
-            except Exception:
-                log.exception("camera %s: the detector failed on a frame; it goes on with the next", self.name)
-                continue
-            self._status.frames_analysed += 1
-            for event in self.zones.judge(step, [*step.events, *(lying.update(step) if lying else [])]):
-                self._on_event(self, event)
+        generation, kept_s = 0, 0.0
+        try:
+            while (item := self._next()) is not None:
+                item_generation, frame = item
+                if stream is None or item_generation != generation:
+                    # A new connection: people and motion are followed afresh; the camera's normal carries on.
+                    height, width = frame.image.shape[:2]
+                    scene = stream.scene() if stream is not None else self._scenes.load(self.name)
+                    stream = self._detector.start(StreamInfo(width, height, live=True, scene=scene))
+                    generation = item_generation
+                    lying = FoundLying(self._down_alert_s) if self._down_alert_s > 0 else None
+                    self.zones.restart()
+                self._analyse(stream, lying, frame)
+                if frame.time_s - kept_s >= SCENE_KEEP_S:
+                    kept_s = frame.time_s
+                    self._scenes.keep(self.name, stream.scene())
+        finally:
+            if stream is not None:
+                self._scenes.keep(self.name, stream.scene())
+
+    def _analyse(self, stream: DetectorStream, lying: FoundLying | None, frame: Frame) -> None:
+        try:
+            step = stream.feed(frame)
+        except Exception:
+            log.exception("camera %s: the detector failed on a frame; it goes on with the next", self.name)
+            return
+        self._status.frames_analysed += 1
+        for event in self.zones.judge(step, [*step.events, *(lying.update(step) if lying else [])]):
+            self._on_event(self, event)

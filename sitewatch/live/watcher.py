@@ -11,6 +11,7 @@ from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.incidents import IncidentDesk, camera_request
 from sitewatch.live.outbox import Channel, Outbox
+from sitewatch.live.scenes import SceneBook
 from sitewatch.service.jobs import worker_alive
 from sitewatch.settings import Settings
 from sitewatch.store import Store
@@ -67,12 +68,13 @@ class Watcher:
         cameras = config.resolved(settings.lang)
         self.desk = IncidentDesk(config, cameras, settings, store, self.outboxes, self.worker)
         ring_s = config.pre_roll_s + config.post_roll_s + RING_MARGIN_S
+        scenes = SceneBook(store)
         self.cameras = [
             # One detector (one pose interpreter) per camera, at the camera's rate: cameras run in parallel threads.
             # It decides with the model trained for the camera or its site, and moves to a newer one as it comes.
             CameraWatch(camera, detector_for(camera_request(camera, settings, site=camera.site, camera=camera.name),
                                              threads=1, settings=settings), ring_s, config.stall_s,
-                        self.desk.on_event, self._status_changed, camera.down_alert_s or 0.0)
+                        self.desk.on_event, self._status_changed, camera.down_alert_s or 0.0, scenes)
             for camera in cameras
         ]
         self._done = threading.Event()
