@@ -4,7 +4,6 @@ camera a watcher registered in the history, and what is saved is what a separate
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -11,13 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
+from sitewatch.api.cameras import CameraName
 from sitewatch.api.services import services
 from sitewatch.console import login
 from sitewatch.console.filters import QueueFilters
 from sitewatch.console.pages import page_lang, render
-from sitewatch.schema import EventKind
+from sitewatch.schema import EventKind, Zone
 from sitewatch.store import AnalysisQuery, ChatRecord, IncidentQuery, IncidentRecord, Status, Store
-from sitewatch.store.records import AlarmStats, Paging
+from sitewatch.store.records import CAMERAS_FILE, AlarmStats, Paging
 from sitewatch.text import language
 from sitewatch.text.clock import local_time
 
@@ -40,6 +41,7 @@ class CameraCard:
     dropped: int
     last_incident: IncidentRecord | None
     alarms: AlarmStats
+    zones: list[Zone]
 
 
 def _cards(request: Request, store: Store) -> list[CameraCard]:
@@ -50,7 +52,8 @@ def _cards(request: Request, store: Store) -> list[CameraCard]:
     for status in watcher.statuses():
         newest = store.incidents(IncidentQuery(camera=status.camera, limit=1)).items
         cards.append(CameraCard(status.camera, status.state.value, status.frames_analysed, status.frames_dropped,
-                                newest[0] if newest else None, store.alarm_stats(status.camera, ALARM_DAYS)))
+                                newest[0] if newest else None, store.alarm_stats(status.camera, ALARM_DAYS),
+                                store.camera_zones(status.camera).plain()))
     return cards
 
 
@@ -67,6 +70,15 @@ async def cameras(request: Request) -> Response:
     lang = page_lang(request)
     cards = await run_in_threadpool(_cards, request, services(request).store)
     return render(request, "cameras.html", lang, cards=cards, **_words(lang))
+
+
+@router.get("/cameras/{name}", response_class=HTMLResponse)
+async def camera(request: Request, name: CameraName, saved: bool = False) -> Response:
+    """One camera's snapshot with its zones over it, and the editor that draws, saves and deletes them."""
+    lang = page_lang(request)
+    zones = await run_in_threadpool(services(request).store.camera_zones, name)
+    return render(request, "camera.html", lang, camera=zones, cameras_file=CAMERAS_FILE, saved=saved,
+                  **_words(lang))
 
 
 @router.get("/queue", response_class=HTMLResponse)

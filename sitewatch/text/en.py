@@ -319,6 +319,30 @@ class English(Language):
         "console_status_done": "done",
         "console_status_failed": "failed",
         "console_status_cancelled": "cancelled",
+        "console_zones": "Zones",
+        "console_zones_edit": "Edit zones",
+        "console_zone_danger": "Danger zone",
+        "console_zone_ignore": "Ignore zone",
+        "console_zone_hint": (
+            "Click on the picture to place corners; double-click or press Close polygon to finish, then Save zones. "
+            "A person in a danger zone longer than its dwell raises an intrusion; falls and lying people in an "
+            "ignore zone are not alarms."
+        ),
+        "console_zone_name": "Name",
+        "console_zone_kind": "Kind",
+        "console_zone_dwell": "Dwell (s)",
+        "console_zone_dwell_value": "{dwell} s",
+        "console_zone_close": "Close polygon",
+        "console_zone_clear": "Start over",
+        "console_zone_save": "Save zones",
+        "console_zone_delete": "Delete",
+        "console_zone_saved": "Saved: the camera applies the zones within a few seconds.",
+        "console_zone_need_points": "A zone needs at least 3 corners.",
+        "console_zone_need_name": "Give the zone a name.",
+        "console_zone_none": "No zones yet.",
+        "console_zone_changed": "Last changed",
+        "console_zone_by_file": "the cameras file",
+        "console_zone_unsaved": "not saved yet",
     }
 
     def seconds(self, s: float) -> str:

@@ -327,6 +327,30 @@ class Korean(Language):
         "console_status_done": "완료",
         "console_status_failed": "실패",
         "console_status_cancelled": "취소됨",
+        "console_zones": "구역",
+        "console_zones_edit": "구역 편집",
+        "console_zone_danger": "위험구역",
+        "console_zone_ignore": "무시 구역",
+        "console_zone_hint": (
+            "사진을 클릭해 꼭짓점을 찍고, 두 번 클릭하거나 '다각형 닫기'를 눌러 완성한 뒤 '구역 저장'을 눌러 주십시오. "
+            "위험구역에 정해진 시간보다 오래 머문 사람은 침입으로 알리고, 무시 구역에서 넘어지거나 누운 사람은 "
+            "알리지 않습니다."
+        ),
+        "console_zone_name": "이름",
+        "console_zone_kind": "종류",
+        "console_zone_dwell": "머무는 시간(초)",
+        "console_zone_dwell_value": "{dwell}초",
+        "console_zone_close": "다각형 닫기",
+        "console_zone_clear": "다시 그리기",
+        "console_zone_save": "구역 저장",
+        "console_zone_delete": "삭제",
+        "console_zone_saved": "저장했습니다. 몇 초 안에 카메라에 적용됩니다.",
+        "console_zone_need_points": "구역에는 꼭짓점이 3개 이상 필요합니다.",
+        "console_zone_need_name": "구역 이름을 입력해 주십시오.",
+        "console_zone_none": "아직 구역이 없습니다.",
+        "console_zone_changed": "마지막 변경",
+        "console_zone_by_file": "카메라 설정 파일",
+        "console_zone_unsaved": "아직 저장하지 않음",
     }
 
     def seconds(self, s: float) -> str:
