@@ -147,13 +147,14 @@ def test_the_cameras_file_lists_zones_per_camera(tmp_path: Path) -> None:
         load_config(config, [])
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[object]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     pytest.importorskip("sqlalchemy", reason="the history needs the api extra")
     from sitewatch.settings import get_settings, updated
     from sitewatch.store import Store
 
-    opened = Store.open(updated(get_settings(), data_dir=tmp_path / "data"))
+    url = None if request.param == "sqlite" else request.getfixturevalue("postgres").new_database()
+    opened = Store.open(updated(get_settings(), data_dir=tmp_path / "data", database_url=url))
     yield opened
     opened.close()
 
