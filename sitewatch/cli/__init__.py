@@ -2,7 +2,7 @@
 
 # `sitewatch --help` lists the commands in the order their modules register them: one video first.
 # isort: off
-from sitewatch.cli import video, batch, history, serving  # noqa: F401
+from sitewatch.cli import video, batch, history, training, serving  # noqa: F401
 # isort: on
 from sitewatch.cli.app import app, main
 

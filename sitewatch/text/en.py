@@ -118,6 +118,32 @@ class English(Language):
         "model_site": "the model trained for site {name} on {date}",
         "model_camera": "the model trained for camera {name} on {date}",
         "model_other": "the model {name}",
+        "train_exported": "{clips} reviewed clips ({falls} falls, {false_alarms} false alarms) exported to {manifest}",
+        "train_skip": "left out {incident}: {reason}",
+        "train_skip_not_a_fall": "not a person falling",
+        "train_skip_no_clip": "no analysed clip",
+        "train_skip_no_fall_found": "confirmed, but its clip's analysis found no fall to start the label at",
+        "train_no_clips": "{target} has no reviewed fall incident with a clip to learn from: review some first",
+        "train_corpus_score": (
+            "shared corpus, nested cross-validation (F1 by source): "
+            "before {before:.2f}, after {after:.2f}"
+        ),
+        "train_site_score": (
+            "the site's own {clips} clips, each left out in turn: "
+            "{right_before} right before, {right_after} after"
+        ),
+        "train_written": (
+            "the new model is not worse, so it is written: {path}. watch and "
+            "serve use it from now on, without a restart."
+        ),
+        "train_refused": "nothing was written: the new model would be worse on {worse}. The model in use stays.",
+        "train_worse_corpus": "the shared corpus",
+        "train_worse_site": "the site's own clips",
+        "train_needs_target": "name the site (--site) or the camera (--camera) whose reviews to learn from",
+        "train_only_history": (
+            "only --from-history is offered here; the shipped model "
+            "is rebuilt by scripts/train_detector.py"
+        ),
         "made_at": "made {time}",
         "col_number": "#",
         "col_kind": "kind",

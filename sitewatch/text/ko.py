@@ -126,6 +126,35 @@ class Korean(Language):
         "model_site": "{name} 현장에 맞춰 {date}에 학습한 모델",
         "model_camera": "{name} 카메라에 맞춰 {date}에 학습한 모델",
         "model_other": "{name} 모델",
+        "train_exported": (
+            "검토한 영상 {clips}개(넘어짐 {falls}개, 오경보 "
+            "{false_alarms}개)를 {manifest}에 내보냈습니다"
+        ),
+        "train_skip": "{incident} 제외: {reason}",
+        "train_skip_not_a_fall": "사람이 넘어진 사고가 아닙니다",
+        "train_skip_no_clip": "분석된 영상이 없습니다",
+        "train_skip_no_fall_found": "확인되었지만 영상 분석에서 넘어진 시점을 찾지 못했습니다",
+        "train_no_clips": (
+            "{target}에는 학습할 수 있는, 영상이 있는 검토된 "
+            "넘어짐 사고가 없습니다. 먼저 사고를 검토해 주세요"
+        ),
+        "train_corpus_score": "공유 학습 자료, 중첩 교차 검증(출처별 F1): 이전 {before:.2f}, 이후 {after:.2f}",
+        "train_site_score": "현장 영상 {clips}개를 하나씩 빼고 검증: 이전 {right_before}개, 이후 {right_after}개 정답",
+        "train_written": (
+            "새 모델이 더 나쁘지 않아 저장했습니다: {path}. 이제 "
+            "watch와 serve가 다시 시작하지 않고 이 모델을 사용합니다."
+        ),
+        "train_refused": (
+            "저장하지 않았습니다. 새 모델은 {worse}에서 더 "
+            "나빠집니다. 지금 쓰는 모델을 그대로 사용합니다."
+        ),
+        "train_worse_corpus": "공유 학습 자료",
+        "train_worse_site": "현장 영상",
+        "train_needs_target": "어느 현장(--site)이나 카메라(--camera)의 검토 결과로 학습할지 지정해 주세요",
+        "train_only_history": (
+            "여기서는 --from-history만 지원합니다. 기본 모델은 "
+            "scripts/train_detector.py로 다시 만듭니다"
+        ),
         "made_at": "{time} 작성",
         "col_number": "번호",
         "col_kind": "종류",
