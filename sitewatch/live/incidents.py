@@ -67,6 +67,7 @@ class _Clip:
     start_s: float
     end_s: float
     path: Path
+    zones: list[Zone]  # the camera's zones when the incident was raised: its clip is judged through them
 
 
 @dataclass
@@ -99,7 +100,8 @@ class IncidentDesk:
         self._open: dict[str, _Open] = {}
         self._lock = threading.Lock()
         self._recorders: list[threading.Thread] = []
-        self._analyses: queue.Queue[tuple[str, Path] | None] = queue.Queue()
+        # Incident, clip, and the zones it is judged through (None: the camera's zones in the history now).
+        self._analyses: queue.Queue[tuple[str, Path, list[Zone] | None] | None] = queue.Queue()
         self._analyser = threading.Thread(target=self._analyse_loop, name="incident-clips", daemon=True)
         self._analyser.start()
 
@@ -198,7 +200,7 @@ class IncidentDesk:
                     "possible " if tier is Tier.possible else "", event.kind.value, incident.started_at.isoformat(),
                     incident.stream_s, event.confidence)
         clip = _Clip(incident.id, camera, event.start_s - self.config.pre_roll_s,
-                     event.start_s + self.config.post_roll_s, self._clip_path(incident))
+                     event.start_s + self.config.post_roll_s, self._clip_path(incident), camera.zones.zones)
         with self._lock:
             self._open[camera.name] = _Open(clip, event.kind, event.start_s, tier)
             self._recorders = [t for t in self._recorders if t.is_alive()]
@@ -222,7 +224,7 @@ class IncidentDesk:
             path = self._clip_path(incident)
             if path.is_file() and path.stat().st_size > 0:
                 log.warning("incident %s: analysing the clip a stopped process left", incident.id)
-                self._analyses.put((incident.id, path))
+                self._analyses.put((incident.id, path, None))
             else:
                 self._finish(incident.id, None, error="the watcher stopped before the incident clip was kept")
 
@@ -254,7 +256,7 @@ class IncidentDesk:
         if writer.frames == 0:
             self._finish(clip.incident_id, None, error="no video was kept around the incident")
         else:
-            self._analyses.put((clip.incident_id, clip.path))
+            self._analyses.put((clip.incident_id, clip.path, clip.zones))
 
     def _analyse_loop(self) -> None:
         from sitewatch.service.build import get_model
@@ -266,9 +268,9 @@ class IncidentDesk:
             except Exception as exc:
                 log.error("the video-language model could not be loaded; clips get the detector only: %s", exc)
         while (job := self._analyses.get()) is not None:
-            incident_id, path = job
+            incident_id, path, zones = job
             try:
-                self._analyse(incident_id, path, model)
+                self._analyse(incident_id, path, model, zones)
             except Exception as exc:
                 log.exception("incident %s: no report", incident_id)
                 try:
@@ -276,7 +278,7 @@ class IncidentDesk:
                 except Exception:
                     log.exception("incident %s: the failure could not be recorded", incident_id)
 
-    def _analyse(self, incident_id: str, clip: Path, model: VideoLM | None) -> None:
+    def _analyse(self, incident_id: str, clip: Path, model: VideoLM | None, zones: list[Zone] | None) -> None:
         from sitewatch.service.assess import analyze
         from sitewatch.service.build import detector_for
 
@@ -292,7 +294,7 @@ class IncidentDesk:
         detector = self._detectors.get(key) or self._detectors.setdefault(
             key, detector_for(request, threads=1, settings=self.settings)
         )
-        zones = self._zones(incident.camera)
+        zones = self._zones(incident.camera) if zones is None else zones
         if incident.kind is EventKind.intrusion:
             # The clip starts a pre-roll before the dwell was reached: a person inside since before then has been
             # inside for the clip's whole pre-roll, which is all the clip can show of their stay.
@@ -308,7 +310,8 @@ class IncidentDesk:
         clip.unlink(missing_ok=True)  # kept in the history now
 
     def _zones(self, camera: str) -> list[Zone]:
-        """A camera's zones in the history now (none for a camera no watcher registered, as before zones)."""
+        """A camera's zones in the history now (none for a camera no watcher registered, as before zones): for a
+        clip a stopped process left, whose zones when it was raised are not known."""
         try:
             return self.store.camera_zones(camera).plain()
         except AnalysisNotFoundError:
