@@ -48,10 +48,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
+def csrf_of(client: httpx.Client, path: str = "/console/login") -> str:
+    """The CSRF token a console page hands this client (its cookie, repeated in the page)."""
+    page = client.get(path)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token and client.cookies.get("sitewatch_csrf") == token[1], page.text[:500]
+    return token[1]
+
+
 @contextmanager
 def _logged_in(server: Server) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        response = client.post("/console/login", data={"token": TOKEN})
+        response = client.post("/console/login", data={"token": TOKEN, "csrf": csrf_of(client)})
         assert response.status_code == 303 and response.headers["location"] == "/console"
         yield client
 
@@ -63,12 +71,13 @@ def test_login_keeps_the_token_in_a_strict_httponly_cookie_never_in_a_url(server
         assert_problem(anonymous.get("/v1/incidents"), 401)
         assert anonymous.get("/console/login").status_code == 200
         assert anonymous.get("/console/static/console.js").status_code == 200
-        wrong = anonymous.post("/console/login", data={"token": "guess"})
+        wrong = anonymous.post("/console/login", data={"token": "guess", "csrf": csrf_of(anonymous)})
         assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
         anonymous.cookies.set("sitewatch_token", "guess")
         assert_problem(anonymous.get("/v1/incidents"), 401)
-    response = httpx.post(f"{server.url}/console/login", data={"token": TOKEN})
-    cookie = response.headers["set-cookie"].lower()
+    with httpx.Client(base_url=server.url, timeout=30) as fresh:
+        response = fresh.post("/console/login", data={"token": TOKEN, "csrf": csrf_of(fresh)})
+    cookie = response.headers.get_list("set-cookie")[0].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
     assert TOKEN not in response.headers["location"]
     with _logged_in(server) as client:
@@ -76,7 +85,7 @@ def test_login_keeps_the_token_in_a_strict_httponly_cookie_never_in_a_url(server
         page = client.get("/console/queue")
         assert page.status_code == 200 and TOKEN not in page.text
         assert "default-src 'self'" in page.headers["content-security-policy"]
-        assert client.post("/console/logout").status_code == 303
+        assert client.post("/console/logout", data={"csrf": csrf_of(client, "/console")}).status_code == 303
         assert client.get("/console/queue").status_code == 303, "logged out"
     assert TOKEN not in server.log()
 

@@ -14,6 +14,8 @@ from sitewatch.api import analyses, cameras, conversation, incidents, problems
 from sitewatch.api.auth import TokenGate
 from sitewatch.api.body_limit import BodyLimit, Cap, json_limit
 from sitewatch.api.chats import ChatSessions
+from sitewatch.api.csrf import CsrfGate
+from sitewatch.api.login_limit import LoginLimiter
 from sitewatch.api.models import Health
 from sitewatch.api.problems import Problem
 from sitewatch.api.services import Services, services
@@ -69,8 +71,12 @@ def create_app(settings: Settings) -> FastAPI:
     upload_cap = Cap((settings.upload_limit_mb << 20) + (256 << 10), too_large(settings.upload_limit_mb << 20).detail)
     upload = {("POST", "/v1/analyses"): upload_cap}
     app.add_middleware(BodyLimit, limit_bytes=json_limit(settings.max_question_chars), streamed=upload)
-    # Added last, so it runs first: a client without the token is refused before any body is considered.
-    app.add_middleware(TokenGate, token=settings.api_token)
+    # A changing request riding on the console's cookie needs the page's CSRF token (after the token gate).
+    app.add_middleware(CsrfGate)
+    # Added last, so it runs first: a client without the token is refused before any body is considered; wrong
+    # tokens (bearer, cookie or the login form) count against their address together.
+    app.state.login_limiter = LoginLimiter()
+    app.add_middleware(TokenGate, token=settings.api_token, limiter=app.state.login_limiter)
     app.include_router(analyses.router, prefix="/v1")
     app.include_router(conversation.router, prefix="/v1")
     app.include_router(incidents.router, prefix="/v1")

@@ -15,6 +15,7 @@ from starlette.requests import cookie_parser
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from sitewatch.api.login_limit import LoginLimiter
 from sitewatch.api.problems import problem_response
 
 TOKEN_COOKIE = "sitewatch_token"
@@ -46,6 +47,17 @@ def token_refusal(headers: Headers, expected: SecretStr) -> str | None:
     return None
 
 
+def presented(headers: Headers) -> bool:
+    """Whether the request carries a token at all (bearer header or the console's cookie): a guess, if wrong."""
+    return bool(headers.get("authorization") or cookie_parser(headers.get("cookie", "")).get(TOKEN_COOKIE))
+
+
+def client_address(scope: Scope) -> str:
+    """The address the connection came from (behind a proxy: the proxy's, unless uvicorn is told to trust it)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
 def _is_open(path: str) -> bool:
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
@@ -53,20 +65,34 @@ def _is_open(path: str) -> bool:
 class TokenGate:
     """ASGI middleware answering 401 problem details to requests without the right token.
 
-    A console page asked for without it is sent to the login page instead.
+    A console page asked for without it is sent to the login page instead. An address that sent too many
+    wrong tokens lately is answered 429 with Retry-After, whatever it sends, until it has waited.
     """
 
-    def __init__(self, app: ASGIApp, token: SecretStr | None) -> None:
+    def __init__(self, app: ASGIApp, token: SecretStr | None, limiter: LoginLimiter | None = None) -> None:
         self.app = app
         self.token = token
+        self.limiter = limiter or LoginLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.token is not None and not _is_open(scope["path"]):
-            refusal = token_refusal(Headers(scope=scope), self.token)
+            headers = Headers(scope=scope)
+            guess = presented(headers)
+            wait = self.limiter.retry_after(client_address(scope)) if guess else None
+            if wait is not None:
+                detail = f"too many wrong tokens from this address: try again in {wait} s"
+                await problem_response(429, detail, {"Retry-After": str(wait)})(scope, receive, send)
+                return
+            refusal = token_refusal(headers, self.token)
             if refusal is not None:
+                if guess:
+                    self.limiter.failed(client_address(scope))
                 path = scope["path"]
                 if scope["method"] == "GET" and (path == CONSOLE or path.startswith(CONSOLE + "/")):
-                    await RedirectResponse(LOGIN_PATH, status_code=303)(scope, receive, send)
+                    redirect = RedirectResponse(LOGIN_PATH, status_code=303)
+                    # A stale cookie (the token was changed) is dropped, so the page's next requests guess nothing.
+                    redirect.delete_cookie(TOKEN_COOKIE, path="/", httponly=True, samesite="strict")
+                    await redirect(scope, receive, send)
                 else:
                     await problem_response(401, refusal, CHALLENGE)(scope, receive, send)
                 return

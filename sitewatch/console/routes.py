@@ -16,7 +16,7 @@ from sitewatch.api.services import services
 from sitewatch.console import login
 from sitewatch.console.filters import QueueFilters
 from sitewatch.console.pages import page_lang, render
-from sitewatch.schema import EventKind, Zone
+from sitewatch.schema import EventKind, ModelVersion, Zone
 from sitewatch.store import AnalysisQuery, ChatRecord, IncidentQuery, IncidentRecord, Status, Store
 from sitewatch.store.records import CAMERAS_FILE, AlarmStats, Paging
 from sitewatch.text import language
@@ -100,15 +100,19 @@ def _incident_view(store: Store, incident_id: str, filters: QueueFilters) -> dic
     incident = store.get_incident(incident_id)
     keyframes = 0
     turns: list[ChatRecord] = []
+    decided: ModelVersion | None = None
     if incident.analysis_id is not None and store.get(incident.analysis_id).status is Status.done:
-        keyframes = sum(name.startswith("keyframes/") for name in store.report(incident.analysis_id).outputs)
+        report = store.report(incident.analysis_id)
+        keyframes = sum(name.startswith("keyframes/") for name in report.outputs)
+        decided = report.detector_model
         turns = store.turns(incident.analysis_id)
     ids = [item.id for item in store.incidents(filters.query()).items]
     at = ids.index(incident_id) if incident_id in ids else None
     # Newest first: "next" (j) is the older neighbour, the way a reviewer walks down the list.
     older = ids[at + 1] if at is not None and at + 1 < len(ids) else None
     newer = ids[at - 1] if at is not None and at > 0 else None
-    return {"incident": incident, "keyframes": keyframes, "turns": turns, "next_id": older, "previous_id": newer}
+    return {"incident": incident, "keyframes": keyframes, "turns": turns, "next_id": older, "previous_id": newer,
+            "decided": decided}
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
@@ -121,7 +125,11 @@ async def incident(request: Request, incident_id: str) -> Response:
         filters = QueueFilters()  # a broken queue link still shows the incident, outside any queue
     view = await run_in_threadpool(_incident_view, services(request).store, incident_id, filters)
     max_chars = services(request).settings.max_question_chars
-    return render(request, "incident.html", lang, filters=filters, max_chars=max_chars, **view, **_words(lang))
+    # Which fitted model judged the incident's clip (the shipped one, or the site's own), in the page's words.
+    model = view.pop("decided")
+    decided = language(lang).decided_by(model) if model else None
+    return render(request, "incident.html", lang, filters=filters, max_chars=max_chars, decided=decided, **view,
+                  **_words(lang))
 
 
 @router.get("/analyses", response_class=HTMLResponse)

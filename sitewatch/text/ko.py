@@ -297,6 +297,11 @@ class Korean(Language):
         "console_token": "접속 토큰",
         "console_login_help": "이 서버의 접속 토큰(SITEWATCH_API_TOKEN)을 입력해 주십시오.",
         "console_login_wrong": "토큰이 올바르지 않습니다.",
+        "console_login_too_many": (
+            "이 주소에서 잘못된 토큰을 너무 많이 입력했습니다. {seconds}초 뒤에 다시 시도해 주세요."
+        ),
+        "console_form_expired": "양식이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
+        "console_decided_by": "{model}로 판단했습니다.",
         "console_language": "언어",
         "console_no_cameras": "이 서버가 지켜보는 카메라가 없습니다(SITEWATCH_WATCH_CONFIG를 설정해 주십시오).",
         "console_state_connecting": "연결 중",

@@ -3,6 +3,9 @@
 (function () {
   "use strict";
 
+  // Every request that changes something carries the page's CSRF token (the server refuses it otherwise).
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
   document.querySelectorAll("[data-lang]").forEach(function (button) {
     button.addEventListener("click", function () {
       document.cookie = "sitewatch_lang=" + button.dataset.lang + "; path=/; max-age=31536000; SameSite=Strict";
@@ -40,7 +43,7 @@
   var ask = function (url, body, answer, failed) {
     fetch(url, {
       method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
     }).then(function (response) {
       if (!response.ok) { answer.textContent = failed + " (" + response.status + ")"; return; }
       var reader = response.body.getReader();
@@ -73,7 +76,7 @@
       status.textContent = "";
       return fetch("/v1/incidents/" + encodeURIComponent(incident.dataset.incident) + "/review", {
         method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body),
       }).then(function (r) {
         if (r.ok) { location.reload(); } else { status.textContent = incident.dataset.failed + " (" + r.status + ")"; }
       });

@@ -74,7 +74,10 @@
     say("");
     return fetch(url, {
       method: "PUT", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ zones: zones }),
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
+      }, body: JSON.stringify({ zones: zones }),
     }).then(function (r) {
       if (r.ok) { location.href = location.pathname + "?saved=1"; return; }
       return r.json().then(function (problem) { say(editor.dataset.failed + ": " + (problem.detail || r.status)); });
