@@ -80,7 +80,7 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        assert current(engine) == "0007"
+        assert current(engine) == "0008"
         tables = {"analyses", "analysis_events", "chat_turns", "incidents", "deliveries", "reviews", "cameras", "zones"}
         assert tables <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
@@ -90,7 +90,7 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         assert current(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
-        assert current(engine) == "0007"
+        assert current(engine) == "0008"
     finally:
         engine.dispose()
 
