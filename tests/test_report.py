@@ -194,8 +194,8 @@ def test_report_times_are_local_with_the_zone_named_and_the_detector_in_plain_wo
         time.tzset()
     seoul = report.created_at.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M:%S")
     assert f"{seoul} KST 작성" in korean and f"made {seoul} KST" in english and "UTC" not in korean
-    assert re.search(r"<td>자세 분석, 초당 \d+장</td>", korean)
-    assert re.search(r"<td>pose analysis, \d+ frames a second</td>", english)
+    assert re.search(r"<td>자세 분석, 초당 \d+장, 기본 모델로 판단</td>", korean)
+    assert re.search(r"<td>pose analysis, \d+ frames a second; decided by the shipped model</td>", english)
     assert "pose (fps" not in korean and "pose (fps" not in english
 
 
