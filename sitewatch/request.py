@@ -36,6 +36,11 @@ class AnalysisRequest(BaseModel):
     site: Tag = None
     camera: Tag = None
     version: str = Field(__version__, description="the sitewatch that analysed it")
+    decided_by: str | None = Field(
+        None, max_length=200,
+        description="the fitted fall model the detector decides with (set by the service, never by a user): a "
+        "newly trained site model is a new analysis, not a reuse",
+    )
 
     @model_validator(mode="before")
     @classmethod

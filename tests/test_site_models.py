@@ -88,9 +88,10 @@ def test_a_running_serve_uses_a_new_site_model_for_the_next_upload_and_the_repor
     try:
         with server.client() as client:
 
-            def analysed(path: Path) -> dict:
+            def analysed(path: Path, reused: bool = False) -> dict:
                 submitted = upload(client, path, site="plant-3", lang="en")
                 assert submitted.status_code in (200, 201, 202), submitted.text
+                assert submitted.json()["reused"] is reused, submitted.json()
                 analysis_id = submitted.json()["id"]
                 wait_until(lambda: client.get(f"/v1/analyses/{analysis_id}").json()["status"] in ("done", "failed"),
                            240, f"the analysis of {path.name}")
@@ -100,9 +101,11 @@ def test_a_running_serve_uses_a_new_site_model_for_the_next_upload_and_the_repor
 
             before = analysed(CLIP_A)
             assert before["detector_model"]["name"] == "shipped"
+            assert analysed(CLIP_A, reused=True) == before, "the same request with the same model is reused"
             write_model(data / MODELS_DIR, "site", "plant-3", _site_document())
             time.sleep(CHECK_S + 0.5)  # the server looks at the folder again after this long at most
-            after = analysed(CLIP_B)
+            # The same video asked again: the site's new model is a new analysis, not the shipped model's report.
+            after = analysed(CLIP_A)
             assert after["detector_model"]["name"] == "site-plant-3", "picked up without a restart"
             assert after["detector_model"]["trained_at"].startswith("2026-11-20")
     finally:

@@ -21,6 +21,7 @@ from sitewatch.api.sse import SSE_HEADERS, SSE_MEDIA_TYPE, sse
 from sitewatch.api.upload import FILE_FIELD, Upload, receive_upload
 from sitewatch.request import AnalysisRequest
 from sitewatch.schema import Report, Source, VideoInfo
+from sitewatch.service.build import pinned
 from sitewatch.settings import Settings
 from sitewatch.store import (
     AnalysisNotFoundError,
@@ -92,7 +93,7 @@ def _options(fields: dict[str, str], settings: Settings) -> tuple[AnalysisReques
         )  # fmt: skip
     except errors.SettingsError as exc:
         raise Problem(422, str(exc)) from None
-    return request, force in TRUE
+    return pinned(request, settings), force in TRUE
 
 
 def _probe(upload: Upload, settings: Settings) -> VideoInfo:

@@ -73,13 +73,14 @@ TranslatorOpt = Annotated[
 def flags_request(lang: Lang | None, fps: float | None, model: str | None, translator: str | None):
     """The operator's settings and the request this command's flags make of them (bad values exit 2)."""
     from sitewatch.request import AnalysisRequest
+    from sitewatch.service.build import pinned
     from sitewatch.settings import get_settings
 
     settings = get_settings()
     request = AnalysisRequest.of(
         settings, lang=lang.value if lang else None, fps=fps, model=model, translator=translator
     )
-    return settings, request
+    return settings, pinned(request, settings)
 
 
 def open_store(settings):

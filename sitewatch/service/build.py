@@ -75,6 +75,21 @@ def detector_for(request: AnalysisRequest, threads: int | None = None, settings:
     return get_detector(request.detector, **options)
 
 
+def pinned(request: AnalysisRequest, settings: Settings) -> AnalysisRequest:
+    """`request` naming the fitted model its detector decides with now (its camera's or site's own, else the
+    shipped one), so that its key changes when the operator trains a new one."""
+    from sitewatch.detect.registry import learns
+
+    if not learns(request.detector):
+        return request
+    from sitewatch.detect.site_models import MODELS_DIR, site_models
+
+    # Looked at, never created: asking what would decide leaves no folder behind.
+    version = site_models(settings.data_dir.expanduser() / MODELS_DIR).choose(request.site, request.camera).version
+    label = f"{version.name}@{version.trained_at.isoformat()}" if version.trained_at else version.name
+    return request.model_copy(update={"decided_by": label})
+
+
 def build(request: AnalysisRequest, settings: Settings, threads: int | None = None) -> Tools:
     """The detector, model and translator of `request`; models load once per process and are shared."""
     model = get_model(request.model, settings)
