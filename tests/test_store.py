@@ -80,8 +80,9 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
     engine = make_engine(database_url)
     try:
         upgrade(engine)
-        assert current(engine) == "0008"
-        tables = {"analyses", "analysis_events", "chat_turns", "incidents", "deliveries", "reviews", "cameras", "zones"}
+        assert current(engine) == "0009"
+        tables = {"analyses", "analysis_events", "chat_turns", "incidents", "deliveries", "reviews", "cameras", "zones",
+                  "camera_statuses"}
         assert tables <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
@@ -90,7 +91,7 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         assert current(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
-        assert current(engine) == "0008"
+        assert current(engine) == "0009"
     finally:
         engine.dispose()
 

@@ -265,6 +265,16 @@ class CameraZones(BaseModel):
         return [Zone.model_validate(z.model_dump(include=set(Zone.model_fields))) for z in self.zones]
 
 
+class PublishedStatus(BaseModel):
+    """A camera's status as its watcher last wrote it into the history (the status itself is the watcher's JSON)."""
+
+    camera: str
+    worker: str
+    status: dict[str, Any]
+    every_s: float = Field(description="how often the watcher writes it when nothing changes")
+    updated_at: datetime
+
+
 class IncidentPage(BaseModel):
     """One page of incidents and how many match in all."""
 

@@ -40,6 +40,7 @@ from sitewatch.store.records import (
     IncidentRecord,
     KeptVideo,
     Progress,
+    PublishedStatus,
     ReviewRequest,
     ReviewVerdict,
     Status,
@@ -49,6 +50,7 @@ from sitewatch.store.records import (
 from sitewatch.store.tables import (
     AnalysisRow,
     CameraRow,
+    CameraStatusRow,
     ChatRow,
     DeliveryRow,
     EventRow,
@@ -703,6 +705,31 @@ class Store:
         """When each camera's zones last changed: the one cheap read a running watcher polls."""
         with self._session() as s:
             return dict(s.execute(select(CameraRow.name, CameraRow.zones_at).where(CameraRow.name.in_(cameras))).all())
+
+    # --- watched cameras' published statuses ------------------------------------------------------------
+
+    def publish_statuses(self, worker: str, every_s: float, statuses: dict[str, dict[str, Any]]) -> None:
+        """Replace the published status of each registered camera in `statuses` (camera name: its status JSON)."""
+        now = _now()
+        with self._session.begin() as s:
+            for camera, status in statuses.items():
+                row = s.get(CameraStatusRow, camera)
+                if row is None:
+                    row = CameraStatusRow(camera=camera)
+                    s.add(row)
+                row.worker, row.status, row.every_s, row.updated_at = worker, status, every_s, now
+
+    def published_statuses(self) -> list[PublishedStatus]:
+        """Every camera's published status, by camera name."""
+        with self._session() as s:
+            rows = s.scalars(select(CameraStatusRow).order_by(CameraStatusRow.camera)).all()
+            return [PublishedStatus.model_validate(row, from_attributes=True) for row in rows]
+
+    def published_status(self, camera: str) -> PublishedStatus | None:
+        """One registered camera's published status, or None (no such camera, or its watcher never published)."""
+        with self._session() as s:
+            row = s.get(CameraStatusRow, camera)
+            return PublishedStatus.model_validate(row, from_attributes=True) if row is not None else None
 
     # --- removing -----------------------------------------------------------------------------------
 

@@ -200,3 +200,15 @@ class SceneRow(Base):
     camera: Mapped[str] = mapped_column(String(64), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CameraStatusRow(Base):
+    """A registered camera's status as its watcher last published it (rewritten on every change and every few s)."""
+
+    __tablename__ = "camera_statuses"
+
+    camera: Mapped[str] = mapped_column(ForeignKey("cameras.name", ondelete="CASCADE"), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(128), doc="host:pid of the process watching it")
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, doc="state, since, error and counters")
+    every_s: Mapped[float] = mapped_column(Float, doc="how often its watcher writes it when nothing changes")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
