@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sitewatch.request import AnalysisRequest
@@ -68,11 +69,18 @@ def detector_for(request: AnalysisRequest, threads: int | None = None, settings:
         # Several detectors share the cores: each gets its share instead of all of them fighting over them.
         options["threads"] = threads
     if settings is not None and learns(request.detector):
-        from sitewatch.detect.site_models import MODELS_DIR, site_models
-        from sitewatch.store.database import data_dir
+        from sitewatch.detect.site_models import site_models
 
-        options["models"] = site_models(data_dir(settings) / MODELS_DIR).source(request.site, request.camera)
+        # Looked in, never created: a page kept out of the history leaves no data folder behind.
+        options["models"] = site_models(models_dir(settings)).source(request.site, request.camera)
     return get_detector(request.detector, **options)
+
+
+def models_dir(settings: Settings) -> Path:
+    """Where the operator's site and camera models are (`train --from-history` writes them there)."""
+    from sitewatch.detect.site_models import MODELS_DIR
+
+    return settings.data_dir.expanduser() / MODELS_DIR
 
 
 def pinned(request: AnalysisRequest, settings: Settings) -> AnalysisRequest:
@@ -82,10 +90,9 @@ def pinned(request: AnalysisRequest, settings: Settings) -> AnalysisRequest:
 
     if not learns(request.detector):
         return request
-    from sitewatch.detect.site_models import MODELS_DIR, site_models
+    from sitewatch.detect.site_models import site_models
 
-    # Looked at, never created: asking what would decide leaves no folder behind.
-    version = site_models(settings.data_dir.expanduser() / MODELS_DIR).choose(request.site, request.camera).version
+    version = site_models(models_dir(settings)).choose(request.site, request.camera).version
     label = f"{version.name}@{version.trained_at.isoformat()}" if version.trained_at else version.name
     return request.model_copy(update={"decided_by": label})
 
