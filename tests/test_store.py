@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -91,6 +93,29 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         assert current(engine) is None
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         upgrade(engine)
+        assert current(engine) == "0009"
+    finally:
+        engine.dispose()
+
+
+def test_processes_opening_a_new_history_at_once_create_it_once(database_url: str) -> None:
+    """A `watch` and a `serve` started together: one migrates, the others wait for it and find the tables made."""
+    # Each process is ready (imports done, engine made) before any starts: they migrate within a millisecond.
+    migrate = ("import sys; from sitewatch.store.database import make_engine; "
+               "from sitewatch.store.migrate import upgrade; engine = make_engine(sys.argv[1]); "
+               "print('ready', flush=True); sys.stdin.readline(); upgrade(engine)")
+    procs = [subprocess.Popen([sys.executable, "-c", migrate, database_url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+    errors = [proc.communicate(timeout=120)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0], [e[-800:] for e in errors]
+    engine = make_engine(database_url)
+    try:
         assert current(engine) == "0009"
     finally:
         engine.dispose()

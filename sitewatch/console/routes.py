@@ -1,8 +1,9 @@
-"""The console's pages: cameras, the review queue, one incident, the analyses; data from the store and the watcher."""
+"""The console's pages: cameras, the review queue, one incident, the analyses; data from the store and the watchers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
-from sitewatch.api.cameras import CameraName
+from sitewatch.api.cameras import CameraName, camera_statuses
 from sitewatch.api.services import services
 from sitewatch.console import login
 from sitewatch.console.filters import QueueFilters
@@ -37,6 +38,7 @@ class CameraCard:
 
     name: str
     state: str
+    since: datetime
     analysed: int
     dropped: int
     last_incident: IncidentRecord | None
@@ -45,15 +47,13 @@ class CameraCard:
 
 
 def _cards(request: Request, store: Store) -> list[CameraCard]:
-    watcher = request.app.state.watcher
-    if watcher is None:
-        return []
     cards = []
-    for status in watcher.statuses():
+    for status in camera_statuses(request):
         newest = store.incidents(IncidentQuery(camera=status.camera, limit=1)).items
-        cards.append(CameraCard(status.camera, status.state.value, status.frames_analysed, status.frames_dropped,
-                                newest[0] if newest else None, store.alarm_stats(status.camera, ALARM_DAYS),
-                                store.camera_zones(status.camera).plain()))
+        zones = store.camera_zones(status.camera).plain()
+        cards.append(CameraCard(status.camera, status.state.value, status.since, status.frames_analysed,
+                                status.frames_dropped, newest[0] if newest else None,
+                                store.alarm_stats(status.camera, ALARM_DAYS), zones))
     return cards
 
 
@@ -66,7 +66,8 @@ def _words(lang: str) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 async def cameras(request: Request) -> Response:
-    """The grid of watched cameras: snapshot (refreshed every 2 s), state, frames, last incident."""
+    """The grid of watched cameras (this server's and other watchers'): snapshot (refreshed every 2 s), state,
+    frames, last incident."""
     lang = page_lang(request)
     cards = await run_in_threadpool(_cards, request, services(request).store)
     return render(request, "cameras.html", lang, cards=cards, **_words(lang))

@@ -25,7 +25,7 @@ from sitewatch.live.config import CameraConfig
 from sitewatch.live.failures import explain
 from sitewatch.live.lying import FoundLying
 from sitewatch.live.reader import StreamEnded, read_frames
-from sitewatch.live.ring import FrameRing
+from sitewatch.live.ring import FrameRing, clip_size
 from sitewatch.live.scenes import SceneBook
 from sitewatch.live.urls import Source, mask_url, source_for
 from sitewatch.live.zones import ZoneJudge
@@ -38,6 +38,7 @@ QUEUE_FRAMES = 3  # frames waiting for analysis at most: the analysis lags the s
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0
 SCENE_KEEP_S = 60.0  # how often a camera's learned normal is written to the history (and when it stops)
 SNAPSHOT_QUALITY = 80  # a console grid refreshes these every few seconds: small files over sharp ones
+SNAPSHOT_EVERY_S = 1.0  # the console asks every 2 s: a picture at most a second old, made once for every reader
 
 
 class CameraState(str, Enum):
@@ -48,10 +49,12 @@ class CameraState(str, Enum):
     down = "down"
     ended = "ended"  # a file without --loop played to its end
     stopped = "stopped"
+    # Only `serve` says it, of a camera whose separate watcher has stopped writing its status (killed, hung, cut off).
+    quiet = "quiet"
 
 
 class CameraStatus(BaseModel):
-    """What `watch --json` prints and /healthz shows for one camera."""
+    """What `watch --json` prints, /healthz shows and a watcher publishes in the history for one camera."""
 
     camera: str
     url: str
@@ -63,6 +66,15 @@ class CameraStatus(BaseModel):
     frames_analysed: int = 0
     frames_dropped: int = 0
     incidents: int = 0
+
+
+def _jpeg(frame: av.VideoFrame) -> bytes:
+    """`frame` shrunk to the clip size as a JPEG; made by the reader itself, since converting a frame in another
+    thread while the reader and the clip writer use theirs was seen to hang PyAV for good."""
+    width, height = clip_size(frame.width, frame.height)
+    out = io.BytesIO()
+    frame.to_image(width=width, height=height).save(out, format="JPEG", quality=SNAPSHOT_QUALITY)
+    return out.getvalue()
 
 
 EventSink = Callable[["CameraWatch", Event], None]
@@ -93,6 +105,8 @@ class CameraWatch:
         self._started_mono = time.monotonic()
         self._started_wall = datetime.now(timezone.utc)
         self._anchor_s = 0.0  # camera time of the current connection's first frame
+        self._snapshot: bytes | None = None
+        self._snapshot_s = float("-inf")  # camera time of the frame in `_snapshot`
         self._status = CameraStatus(
             camera=self.name, url=mask_url(config.url), state=CameraState.connecting, since=self._started_wall
         )
@@ -135,14 +149,9 @@ class CameraWatch:
         """A copy of the current status."""
         return self._status.model_copy()
 
-    def snapshot_jpeg(self, quality: int = SNAPSHOT_QUALITY) -> bytes | None:
-        """The newest kept frame as a JPEG (the ring's size, 640 px on the long side), or None before the first."""
-        newest = self.ring.newest()
-        if newest is None:
-            return None
-        out = io.BytesIO()
-        newest.frame.to_image().save(out, format="JPEG", quality=quality)
-        return out.getvalue()
+    def snapshot_jpeg(self) -> bytes | None:
+        """A frame at most about a second old as a JPEG (640 px on the long side), or None before the first."""
+        return self._snapshot
 
     def count_incident(self) -> None:
         """One more incident was raised on this camera."""
@@ -205,6 +214,9 @@ class CameraWatch:
             # some cameras send none or wrong ones.
             time_s = self._anchor_s + decoded.stream_s if source.realtime else self.now_s()
             self.ring.offer(time_s, decoded.frame)
+            if time_s - self._snapshot_s >= SNAPSHOT_EVERY_S:
+                self._snapshot_s = time_s
+                self._snapshot = _jpeg(decoded.frame)
             if time_s - last_offered >= step_s * 0.9:
                 last_offered = time_s
                 width, height = size.resolve(decoded.frame.width, decoded.frame.height)

@@ -11,6 +11,7 @@ from sitewatch.live.camera import CameraState, CameraStatus, CameraWatch
 from sitewatch.live.config import WatchConfig
 from sitewatch.live.incidents import IncidentDesk, camera_request
 from sitewatch.live.outbox import Channel, Outbox
+from sitewatch.live.publisher import Publisher
 from sitewatch.live.scenes import SceneBook
 from sitewatch.service.jobs import worker_alive
 from sitewatch.settings import Settings
@@ -77,6 +78,8 @@ class Watcher:
                         self.desk.on_event, self._status_changed, camera.down_alert_s or 0.0, scenes)
             for camera in cameras
         ]
+        # Their statuses and snapshots in the history and the data folder, for a `serve` in another process.
+        self._publisher = Publisher(self.cameras, store, self.worker, data_dir(settings))
         self._done = threading.Event()
         self._stopping = threading.Event()
         self._zones_at: dict[str, datetime | None] = {}
@@ -87,6 +90,7 @@ class Watcher:
             channel.status(status.camera, status.model_dump(mode="json"))  # type: ignore[attr-defined]
         if self._on_status is not None:
             self._on_status(status)
+        self._publisher.changed()
         if all(c.status().state in (CameraState.ended, CameraState.stopped) for c in self.cameras):
             self._done.set()
 
@@ -107,6 +111,7 @@ class Watcher:
             log.info("watching %s (%s) with %d zone(s)", camera.name, camera.status().url, len(zones.zones))
             camera.start()
         self._zones_poll.start()
+        self._publisher.start()
         return self
 
     def _poll_zones(self) -> None:
@@ -146,6 +151,7 @@ class Watcher:
             self._zones_poll.join()
         for camera in self.cameras:
             camera.stop()
+        self._publisher.stop()
         self.desk.close()
         for outbox in self.outboxes:
             outbox.close()

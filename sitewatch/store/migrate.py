@@ -6,9 +6,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The PostgreSQL advisory lock that one migrating process holds (any fixed number no other program uses).
+MIGRATION_LOCK = 0x5174_3A7C
 
 
 def alembic_config() -> Config:
@@ -18,9 +20,20 @@ def alembic_config() -> Config:
     return config
 
 
+def _lock(connection: Connection) -> None:
+    """Hold the database's write lock until this transaction ends: a `watch` and a `serve` started at once on a new
+    history would otherwise both create its tables (the second one failing)."""
+    if connection.dialect.name == "sqlite":
+        # Another process's migration is waited for (the busy timeout) and then seen done.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+
+
 def _run(engine: Engine, action: str, revision: str) -> None:
     config = alembic_config()
     with engine.begin() as connection:
+        _lock(connection)
         config.attributes["connection"] = connection
         getattr(command, action)(config, revision)
 

@@ -290,12 +290,17 @@ class English(Language):
         "console_form_expired": "This form has expired. Reload the page and try again.",
         "console_decided_by": "Decided by {model}.",
         "console_language": "Language",
-        "console_no_cameras": "This server watches no cameras (set SITEWATCH_WATCH_CONFIG).",
+        "console_no_cameras": (
+            "No camera is watched yet: run `sitewatch watch` on this history and data folder, "
+            "or set SITEWATCH_WATCH_CONFIG."
+        ),
         "console_state_connecting": "connecting",
         "console_state_up": "up",
         "console_state_down": "down",
         "console_state_ended": "ended",
         "console_state_stopped": "stopped",
+        "console_state_quiet": "quiet",
+        "console_quiet_since": "no word from its watcher since {time}",
         "console_frames": "analysed {analysed} · dropped {dropped}",
         "console_last_incident": "Last incident",
         "console_none": "none",

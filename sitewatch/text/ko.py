@@ -303,12 +303,17 @@ class Korean(Language):
         "console_form_expired": "양식이 만료되었습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
         "console_decided_by": "{model}로 판단했습니다.",
         "console_language": "언어",
-        "console_no_cameras": "이 서버가 지켜보는 카메라가 없습니다(SITEWATCH_WATCH_CONFIG를 설정해 주십시오).",
+        "console_no_cameras": (
+            "아직 지켜보는 카메라가 없습니다(같은 기록과 데이터 폴더로 `sitewatch watch`를 실행하시거나 "
+            "SITEWATCH_WATCH_CONFIG를 설정해 주십시오)."
+        ),
         "console_state_connecting": "연결 중",
         "console_state_up": "정상",
         "console_state_down": "끊김",
         "console_state_ended": "종료",
         "console_state_stopped": "중지",
+        "console_state_quiet": "응답 없음",
+        "console_quiet_since": "{time} 이후 감시 프로세스에서 소식이 없습니다",
         "console_frames": "분석 {analysed}장 · 누락 {dropped}장",
         "console_last_incident": "최근 사고",
         "console_none": "없음",

@@ -30,6 +30,9 @@
             state.dataset.state = camera.state;
             state.className = "state state-" + camera.state;
             state.textContent = grid.getAttribute("data-state-" + camera.state) || camera.state;
+            // A quiet camera's watcher went silent: say since when, in the page's language and the viewer's clock.
+            card.querySelector("[data-reason]").textContent = camera.state !== "quiet" ? "" : grid.dataset.quiet
+              .replace("{time}", new Date(camera.since).toLocaleString(document.documentElement.lang));
             card.querySelector(".frames").textContent = grid.dataset.frames
               .replace("{analysed}", camera.frames_analysed).replace("{dropped}", camera.frames_dropped);
           });
