@@ -60,6 +60,7 @@ class LearnedDetector:
         max_side: int | None = 640,
         threads: int = 2,
         min_pose_score: float = 0.15,
+        motion_gate: bool = True,
         model: FallModel | None = None,
         models: ModelSource | None = None,
     ) -> None:
@@ -71,6 +72,7 @@ class LearnedDetector:
             fixed = ChosenModel(model, ModelVersion(name=str(model.meta.get("name", "given"))))
             self.models = lambda: fixed
         self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+        self.motion_gate = motion_gate  # skip pose on still pictures while nobody is followed (observe.py)
 
     def start(self, info: StreamInfo) -> LearnedStream:
         """A fresh stream for one video or camera connection."""
@@ -95,6 +97,7 @@ class LearnedStream:
         self.model, self.version = chosen.model, chosen.version
         self.live = info.live
         self.observer = Observer(detector.pose)
+        self.gated = detector.motion_gate
         self.tracker = Tracker()
         self.features = FeatureStream(info.aspect, detector.fps)
         if info.scene is not None:
@@ -117,7 +120,7 @@ class LearnedStream:
         """Observe one frame (in time order), score every track's window, and feed the alarms."""
         if self.live:
             self._follow(self.models())
-        observation = self.observer(frame.image, frame.time_s)
+        observation = self.observer(frame.image, frame.time_s, may_skip=self.gated and not self.tracker.tracks)
         falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
         rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
         probabilities = self._score(rows)
@@ -144,7 +147,8 @@ class LearnedStream:
         drops = self.objects.finish()
         falls = [e for e in self.alarms.events if e.kind is EventKind.fall]
         events = sorted([*self.alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
-        log.info("learned detector: %d frames, %d events, up to %d people", self._frames, len(events), self._people_max)
+        log.info("learned detector: %d frames (%d without a pose pass: still and empty), %d events, up to %d people",
+                 self._frames, self.observer.skipped, len(events), self._people_max)
         return Detection(
             events=events,
             signals=[s.series() for s in self._signals.values()],

@@ -67,13 +67,30 @@ class Recording:
         return cls(width, height, observations)
 
 
+# Motion gating, as NVRs do before running a detector: a picture in which no cell changed by this many grey
+# levels (0..255) since the last frame, with nobody being followed, gets no pose pass. Compression noise on
+# still CCTV stays under 1-2; a walker, even a far one, moves a cell by 5 or more.
+STILL_PEAK = 2.0
+# A still, empty-looking picture still gets a pose pass this often: someone lying still from the start has no
+# motion to be found by.
+LOOK_EVERY_S = 2.0
+
+
 class Observer:
     """Pose and motion for one frame at a time; one per video (the motion meter keeps the previous frame)."""
 
     def __init__(self, pose: MoveNet) -> None:
         self._pose = pose
         self._motion = MotionMeter()
+        self._looked_s: float | None = None
+        self.skipped = 0  # pose passes saved by motion gating
 
-    def __call__(self, image: np.ndarray, time_s: float) -> Observation:
-        """Observe one RGB frame."""
-        return Observation(time_s, self._pose(image), self._motion(image))
+    def __call__(self, image: np.ndarray, time_s: float, may_skip: bool = False) -> Observation:
+        """Observe one RGB frame; with `may_skip` (nobody is being followed) a still picture gets no pose pass."""
+        motion = self._motion(image)
+        still = self._motion.peak < STILL_PEAK
+        if may_skip and still and self._looked_s is not None and time_s - self._looked_s < LOOK_EVERY_S:
+            self.skipped += 1
+            return Observation(time_s, [], motion)
+        self._looked_s = time_s
+        return Observation(time_s, self._pose(image), motion)
