@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import signal
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,11 @@ def test_a_separate_serve_shows_the_watchs_camera_its_snapshot_and_when_it_went_
             # Started again it is up again; stopped cleanly it says so, and that is not quiet.
             watch = WatchProcess(tmp_path, config, 2)
             wait_until(lambda: _camera(api, "up"), 60, "the camera up again")
+            told = time.monotonic()
             watch.stop(signal.SIGTERM)
             assert watch.proc.returncode == 0
+            # Cameras stopped, clips finished, outbox flushed: seconds, not the 30 s of a status line.
+            assert time.monotonic() - told < 10, "SIGTERM stops the watch at once"
             stopped = wait_until(lambda: _camera(api, "stopped"), 10, "the camera shown stopped")
             assert stopped["error"] is None
     finally:

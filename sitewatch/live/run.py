@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 from sitewatch.live.camera import CameraStatus
@@ -16,6 +17,7 @@ from sitewatch.settings import Settings
 log = logging.getLogger(__name__)
 
 STATUS_EVERY_S = 30.0  # a status line per camera this often even when nothing changes (counters move)
+WAKE_S = 0.5
 
 
 def _line(status: CameraStatus, as_json: bool) -> str:
@@ -50,14 +52,16 @@ def run_watch(
     previous = signal.signal(signal.SIGTERM, on_signal)
     watcher = Watcher(config, settings, store, on_status=show).start()
     try:
-        waited = 0.0
-        while not stop.is_set() and (duration_s is None or waited < duration_s):
-            step = STATUS_EVERY_S if duration_s is None else min(STATUS_EVERY_S, duration_s - waited)
-            if watcher.wait(step):
+        started = time.monotonic()
+        shown = started
+        while not stop.is_set() and (duration_s is None or time.monotonic() - started < duration_s):
+            # Short waits: a signal handler only runs between them, and SIGTERM must stop the watch at once.
+            if watcher.wait(WAKE_S):
                 break
-            waited += step
-            for status in watcher.statuses():
-                show(status)
+            if time.monotonic() - shown >= STATUS_EVERY_S:
+                shown = time.monotonic()
+                for status in watcher.statuses():
+                    show(status)
     except KeyboardInterrupt:
         pass
     finally:
