@@ -339,3 +339,95 @@ def test_a_possible_accident_at_the_end_of_the_file_says_why() -> None:
                     people_max=1)
     for lang in ("en", "ko"):
         assert language(lang).t("advice_clip_end") in describe(report, lang).sentences
+
+
+def walk_down_recording(end_s: float = 4.0, speed: float = 0.15) -> Recording:
+    """A walker seen from above, moving down the picture as a whole at `speed` frames a second."""
+    return Recording(
+        640, 360, [Observation(t, [standing(0.5, 0.05 + speed * t, height=0.3)], 2.0) for t in times(0, end_s)]
+    )
+
+
+def test_a_walker_moving_down_the_picture_does_not_drop_to_their_feet() -> None:
+    """From a high camera walking toward it moves the hips down the picture, but the feet go with them."""
+    f = {k: FEATURES.index(k) for k in ("feet_drop", "recent_speed", "prior_descent", "keypoints_seen")}
+    walker = [r for r in recording_rows(walk_down_recording(), FPS) if r.time_s >= 2.0]
+    assert all(abs(r.values[f["feet_drop"]]) < 0.05 for r in walker)
+    assert min(r.values[f["recent_speed"]] for r in walker) > 0.4  # still walking
+    assert min(r.values[f["prior_descent"]] for r in walker) > 0.4  # and was already moving down before
+    fallen = [r for r in recording_rows(fall_recording(), FPS) if 4.5 <= r.time_s <= 6.0]
+    assert min(r.values[f["feet_drop"]] for r in fallen) > 0.3  # the hips came down to the feet
+    assert max(r.values[f["recent_speed"]] for r in fallen) < 0.1  # and stayed there
+    assert all(r.values[f["keypoints_seen"]] == 1.0 for r in fallen)
+
+
+def test_feet_cut_off_by_the_bottom_edge_are_unknown() -> None:
+    leaving = [r for r in recording_rows(walk_down_recording(end_s=6.0), FPS) if not r.lost]
+    at_edge = [r for r in leaving if r.box[3] >= 0.98]
+    assert at_edge and all(np.isnan(r.values[FEATURES.index("feet_drop")]) for r in at_edge)
+
+
+def test_a_tighter_camera_cuts_people_at_its_bottom_edge() -> None:
+    from sitewatch.training.augment import MIN_VISIBLE, Augmentation, augment
+
+    rec = walk_down_recording(end_s=6.0)
+    cut = augment(rec, Augmentation("c", crop_bottom=0.3), 0)
+    assert (cut.width, cut.height) == (640, 252)
+    boxes = [o.people[0].box for o in cut.observations if o.people]
+    assert any(b[3] == 1.0 and b[3] - b[1] < 0.3 / 0.7 for b in boxes)  # leaving: cut short at the edge
+    gone = [o for o, r in zip(cut.observations, rec.observations, strict=True) if r.people[0].box[1] >= 0.7]
+    assert gone and all(not o.people for o in gone)
+    assert all(o.people for o, r in zip(cut.observations, rec.observations, strict=True)
+               if r.people[0].box[1] < 0.7 - MIN_VISIBLE)
+    hidden = [p.keypoints for o in cut.observations for p in o.people if p.box[3] == 1.0]
+    assert all(k[k[:, 1] >= 1.0, 2].max(initial=0.0) == 0.0 for k in hidden)  # feet out of view: not found
+
+
+def test_the_lost_person_look_can_be_switched_off() -> None:
+    row = _row(lost_s=0.8, upright_now=0.3, aspect_change=3.0, fall_speed=0.9, drop_heights=0.25)
+    book = AlarmBook(lost_look=False)
+    book.add(row, 0.2)
+    assert book.events == []
+    book.add(row, 0.9)  # the model itself is sure: an alarm either way
+    assert [e.kind for e in book.events] == [EventKind.person_lost_after_fall]
+
+
+def test_a_model_fitted_on_other_columns_reads_them_by_name() -> None:
+    """A model trained on an older or reordered feature set (a site's own model) scores the same rows."""
+    pytest.importorskip("sklearn")
+    from sitewatch.detect.forest import forest_from_dict
+    from sitewatch.errors import ModelLoadError
+    from sitewatch.training.fit import TreeParams, export_trees, fit_trees
+
+    names = ["fall_speed", "down_now", "feet_drop"]
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2000, len(FEATURES))).astype(np.float32)
+    columns = [FEATURES.index(n) for n in names]
+    y = (x[:, columns[0]] + x[:, columns[2]] > 0.3).astype(int)
+    model = fit_trees(x[:, columns], y, np.ones(len(y)), TreeParams(max_iter=20, min_samples_leaf=20), seed=0)
+    document = {**export_trees(model), "features": names}
+    forest = forest_from_dict(document)
+    assert np.allclose(forest.margin(x), model.decision_function(x[:, columns]), atol=1e-4)
+    with pytest.raises(ModelLoadError, match="not_a_feature"):
+        forest_from_dict({**document, "features": [*names[:2], "not_a_feature"]})
+
+
+def test_evidence_cut_off_by_the_edge_of_the_picture_waits_or_stays_possible() -> None:
+    """Walking out at the bottom of a high camera's picture looks short and wide, like a fall, for a moment."""
+    from sitewatch.detect.alarms import PARTIAL_CONFIDENCE
+
+    def feed(rows: list[tuple[float, dict[str, float]]], confirm_partial_s: float = 0.5) -> list[tuple]:
+        book = AlarmBook(possible=0.3, confirm_partial_s=confirm_partial_s)
+        for t, values in rows:
+            row = _row(**{"fall_speed": 2.0, "upright_now": 0.0, **values})
+            book.add(Row(1, t, row.values, 3.8, row.box, row.lost), 0.9)
+        return [(e.kind, e.start_s, e.confidence) for e in book.events]
+
+    cut = {"cut": 1.0}
+    stays = [(4.0, cut), (4.2, cut), (4.4, cut), (4.6, cut)]
+    assert feed(stays) == [(EventKind.fall, 3.8, 0.9)]  # stayed down in view: promoted, from the onset
+    leaves = [(4.0, cut), (4.2, cut), (5.0, {**cut, "lost_s": 0.8})]
+    assert feed(leaves) == [(EventKind.fall, 3.8, PARTIAL_CONFIDENCE)]  # left the picture: a possible accident
+    assert feed(leaves, confirm_partial_s=0.0) == [(EventKind.fall, 3.8, 0.9)]  # the recipe may not wait
+    upright = [(5.0, {"lost_s": 0.8, "upright_now": 1.0})]
+    assert feed(upright, 0.0) == [(EventKind.person_lost_after_fall, 3.8, PARTIAL_CONFIDENCE)]  # no fall seen

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE
-from sitewatch.detect.features import FEATURES, Row
+from sitewatch.detect.features import FEATURES, UPRIGHT, Row
 from sitewatch.schema import CLIP_END, Box, Event, EventKind
 
-_UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE, _LOST_S = (
+_UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE, _LOST_S, _CUT = (
     FEATURES.index(k)
-    for k in ("upright_now", "down_now", "fall_speed", "drop_heights", "aspect_change", "age_s", "lost_s")
+    for k in ("upright_now", "down_now", "fall_speed", "drop_heights", "aspect_change", "age_s", "lost_s", "cut")
 )
 # A person lost right after their posture changed fast while moving down is worth a look even when the
 # model is unsure: silence about them must never read as a confident all-clear. Measured on the corpus
@@ -35,6 +35,13 @@ CONFIRM_S = 0.3
 # and never as a page: capped below the alarm level. A live camera never ends, so it waits instead.
 END_S = 2.0  # evidence this close to the end of the file counts
 END_CONFIDENCE = 0.45
+# Evidence cut off in space is treated like evidence cut off in time: a possible accident, never a page on
+# its own. A person lost from view while last seen upright showed no fall (small people in a crowd, whom the
+# pose model drops, are lost so). A body cut by the top or bottom edge of the picture looks short and wide
+# whether it fell or is walking out of the picture (toward a high camera, out at the bottom): it alarms
+# only once it has stayed in view looking fallen for `confirm_partial_s`, and if it is lost from view
+# first, it stays a possible accident. Measured out of fold on the corpus, no fall was found only so.
+PARTIAL_CONFIDENCE = END_CONFIDENCE
 
 
 @dataclass
@@ -61,7 +68,12 @@ class AlarmBook:
     """
 
     def __init__(
-        self, threshold: float = ACCIDENT_CONFIDENCE, possible: float | None = None, confirm_fast_s: float = 0.0
+        self,
+        threshold: float = ACCIDENT_CONFIDENCE,
+        possible: float | None = None,
+        confirm_fast_s: float = 0.0,
+        lost_look: bool = True,
+        confirm_partial_s: float = 0.0,
     ) -> None:
         self.threshold = threshold
         self.possible = threshold if possible is None else min(possible, threshold)
@@ -69,12 +81,21 @@ class AlarmBook:
         # swapped track in a crowd looks fallen for a frame or two; a fallen person stays down. The
         # training recipe chooses it inside each fold and ships it with the model.
         self.confirm_fast_s = confirm_fast_s
+        # Whether a person lost right after tilting down is a possible accident even when the model is unsure
+        # (LOST_LOOK_CONFIDENCE). On busy CCTV everyone who walks out of the picture looks a little like that,
+        # so the training recipe chooses it inside each fold, with the possible level, and ships the choice.
+        self.lost_look = lost_look
+        # How long a body cut by the picture's edge must look fallen in view before it alarms (0: no wait,
+        # and a person lost while cut is judged like any other); chosen inside each fold, shipped with the model.
+        self.confirm_partial_s = confirm_partial_s
+        self._cut_since: dict[int, float] = {}  # tracks cut by the edge that look fallen, since when
         self._open: dict[int, _Episode] = {}
         self._pending: dict[int, _Pending] = {}  # tracks that look fallen, waiting for confirmation
         self.events: list[Event] = []
 
     def add(self, row: Row, probability: float) -> None:
         """Take one row with its probability."""
+        probability = self._partial(row, probability)
         episode = self._open.get(row.track_id)
         if episode is not None:
             if episode.event.confidence < self.threshold <= probability:
@@ -87,7 +108,7 @@ class AlarmBook:
             del self._open[row.track_id]
         if probability < self.possible:
             self._pending.pop(row.track_id, None)
-            if row.lost and self._fell_out_of_view(row):
+            if row.lost and self.lost_look and self._fell_out_of_view(row):
                 self._start(row, max(probability, LOST_LOOK_CONFIDENCE))
         elif row.lost or self._confirmed(row, probability):
             self._pending.pop(row.track_id, None)
@@ -100,6 +121,23 @@ class AlarmBook:
             if end_s - pending.row.time_s <= END_S:
                 self._start(pending.row, min(pending.probability, END_CONFIDENCE), {CLIP_END: 1.0})
         self._pending.clear()
+
+    def _partial(self, row: Row, probability: float) -> float:
+        """The probability, held below the alarm while the evidence is cut off by the edge of the picture."""
+        cut = bool(row.values[_CUT])
+        if row.lost:
+            self._cut_since.pop(row.track_id, None)
+            upright = row.values[_UPRIGHT] >= UPRIGHT
+            if upright or (cut and self.confirm_partial_s > 0):
+                return min(probability, PARTIAL_CONFIDENCE)
+            return probability
+        if not (cut and self.confirm_partial_s > 0 and probability >= self.possible):
+            self._cut_since.pop(row.track_id, None)
+            return probability
+        since = self._cut_since.setdefault(row.track_id, row.time_s)
+        if row.time_s - since < self.confirm_partial_s - 1e-6:  # rows come at frame times that round
+            return min(probability, PARTIAL_CONFIDENCE)
+        return probability
 
     def _promote(self, episode: _Episode, row: Row, probability: float) -> None:
         """A possible accident that reaches the alarm level becomes a new alarm event from the same onset,

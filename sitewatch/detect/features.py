@@ -21,6 +21,7 @@ from sitewatch.detect.track import Track
 
 WINDOW_S = 3.0  # how far back a row looks
 RECENT_S = 0.5  # "now" is the mean over this last stretch
+STILL_S = 1.0  # how far back "has it stopped moving" looks
 UPRIGHT = 0.6  # posture.upright at or above: a reference stance
 DOWN = 0.6
 STANCE_S = 1.0  # the hips' reference height is their highest point this long before the last upright frame
@@ -28,6 +29,8 @@ LOST_AFTER_S = 0.7  # a track unseen this long gets one "lost" row
 # A box centre moving sideways this many body heights in one step (or 3 heights per second over a gap)
 # is the tracker swapping people in a crowd, not one body: its history starts again.
 SWAP_HEIGHTS = 1.0
+EDGE = 0.02  # a box this close to the picture's bottom may be cut off there
+KEYPOINT_SEEN = 0.2  # a keypoint at or above this score counts as found
 _NAN = float("nan")
 
 FEATURES: tuple[str, ...] = (
@@ -57,6 +60,14 @@ FEATURES: tuple[str, ...] = (
     "side_speed",
     "aspect_change",
     "edge_distance",
+    # Track quality and what the body did relative to its own feet: a walker seen from above moves down the
+    # picture as a whole and keeps moving; a fallen body's hips come down to its feet and it stays there.
+    "feet_drop",
+    "prior_descent",
+    "recent_speed",
+    "box_jitter",
+    "keypoints_seen",
+    "pose_score",
     # Against this camera's usual person at the same place in the picture (scene.py): NaN until known.
     "scene_aspect",
     "scene_height",
@@ -78,6 +89,8 @@ class _Sample:
     aspect: float
     cut: bool
     keypoint_score: float
+    keypoints_seen: float
+    pose_score: float
     edge: float
     box: np.ndarray
 
@@ -122,6 +135,8 @@ def _sample(track: Track, time_s: float, frame_aspect: float) -> _Sample:
         aspect=max(p.aspect, 1e-3),
         cut=p.cut,
         keypoint_score=float(person.keypoints[:, 2].mean()),
+        keypoints_seen=float((person.keypoints[:, 2] >= KEYPOINT_SEEN).mean()),
+        pose_score=person.score,
         edge=float(min(box[0], box[1], 1.0 - box[2], 1.0 - box[3])),
         box=box,
     )
@@ -203,11 +218,14 @@ class FeatureStream:
         if refs:
             # The stance just before the last upright moment: walking toward a high camera lowers the
             # hips slowly over seconds, a fall within one.
-            ref_y = min(s.mid_y for s in refs if refs[-1].time_s - s.time_s <= STANCE_S)
+            stance = min((s for s in refs if refs[-1].time_s - s.time_s <= STANCE_S), key=lambda s: s.mid_y)
+            ref_y, ref_foot = stance.mid_y, stance.foot_y
+            before = [s for s in samples if stance.time_s - STANCE_S <= s.time_s < stance.time_s]
             ref_h = float(np.median([s.height for s in refs]))
             onset = refs[-1].time_s
         else:
-            ref_y, ref_h, onset = _NAN, float(np.median(heights)), samples[0].time_s
+            ref_y, ref_foot, ref_h, onset = _NAN, _NAN, float(np.median(heights)), samples[0].time_s
+            before, stance = [], last
         scale = max(ref_h, float(np.median(heights)), 1e-3)
         fall_speed = torso_rate = side_speed = 0.0
         for a, b in itertools.pairwise(samples):
@@ -216,7 +234,15 @@ class FeatureStream:
             if not (math.isnan(a.torso_deg) or math.isnan(b.torso_deg)):
                 torso_rate = max(torso_rate, abs(b.torso_deg - a.torso_deg) / dt)
             side_speed = max(side_speed, abs(b.centre_x - a.centre_x) * self.frame_aspect / scale / dt)
+        steps = [
+            math.hypot((b.centre_x - a.centre_x) * self.frame_aspect, b.foot_y - a.foot_y)
+            / scale
+            / max(b.time_s - a.time_s, 1e-3)
+            for a, b in itertools.pairwise(s for s in samples if end - s.time_s <= STILL_S)
+        ]
+        resize = [abs(math.log(b.height / a.height)) for a, b in itertools.pairwise(samples)]
         torsos = [s.torso_deg for s in samples if not math.isnan(s.torso_deg)]
+        feet_cut = max(last.foot_y, stance.foot_y) >= 1.0 - EDGE
         motion = [m for tm, m in self._motion if t - tm <= 1.0]
         aspects = np.array([s.aspect for s in samples])
         usual = self.scene.usual(last.foot_y)
@@ -247,6 +273,13 @@ class FeatureStream:
             side_speed,
             last.aspect / float(np.median(aspects)),
             last.edge,
+            # Feet cut off by the picture's edge are not where the box ends: unknown then.
+            ((last.mid_y - ref_y) - (last.foot_y - ref_foot)) / ref_h if refs and not feet_cut else _NAN,
+            (stance.mid_y - before[0].mid_y) / ref_h / (stance.time_s - before[0].time_s) if before else _NAN,
+            float(np.median(steps)) if steps else _NAN,
+            float(np.median(resize)) if resize else 0.0,
+            float(np.mean([s.keypoints_seen for s in recent])),
+            float(np.mean([s.pose_score for s in recent])),
             math.log(last.aspect) - usual.log_aspect,
             math.log(last.height) - usual.log_height,
             last.torso_deg - usual.torso_deg,

@@ -10,14 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from sitewatch.detect.features import FEATURES
+from sitewatch.errors import ModelLoadError
+
 MODEL_FILE = "fall_model.json"
 
 
 @dataclass(frozen=True)
 class Forest:
-    """Gradient-boosted trees flattened into node arrays; predicts a log-odds margin per row."""
+    """Gradient-boosted trees flattened into node arrays; predicts a log-odds margin per row.
 
-    features: tuple[str, ...]
+    Nodes name their feature by its column in the detector's rows (FEATURES), whatever order or subset the
+    trees were fitted on, so a model trained on an older feature set keeps working when features are added.
+    """
+
+    features: tuple[str, ...]  # the columns the trees were fitted on, in their order
     baseline: float
     roots: np.ndarray  # (trees,) index of each tree's root node
     feature: np.ndarray  # per node
@@ -63,6 +70,8 @@ class FallModel:
     meta: dict
     possible: float = 0.5
     confirm_fast_s: float = 0.0  # how long a fast drop must stay fallen before it counts (AlarmBook)
+    lost_look: bool = True  # a person lost right after tilting down is a possible accident (AlarmBook)
+    confirm_partial_s: float = 0.0  # how long a body cut by the picture's edge must stay fallen (AlarmBook)
 
     def probability(self, rows: np.ndarray) -> np.ndarray:
         """Calibrated accident probability for each feature row."""
@@ -72,6 +81,10 @@ class FallModel:
 def forest_from_dict(data: dict) -> Forest:
     """Build a Forest from its JSON form (a list of trees, each a dict of equal-length node lists)."""
     trees = data["trees"]
+    unknown = [name for name in data["features"] if name not in FEATURES]
+    if unknown:
+        raise ModelLoadError(f"the fall model uses features this detector does not compute: {', '.join(unknown)}")
+    columns = np.array([FEATURES.index(name) for name in data["features"]], np.int64)
     offsets = np.cumsum([0] + [len(t["value"]) for t in trees])
 
     def joined(key: str, dtype: type, shift: bool = False) -> np.ndarray:
@@ -82,7 +95,7 @@ def forest_from_dict(data: dict) -> Forest:
         features=tuple(data["features"]),
         baseline=float(data["baseline"]),
         roots=offsets[:-1].astype(np.int64),
-        feature=joined("feature", np.int64),
+        feature=columns[joined("feature", np.int64)] if len(columns) else joined("feature", np.int64),
         threshold=joined("threshold", np.float64),
         missing_left=joined("missing_left", bool),
         left=joined("left", np.int64, shift=True),
@@ -102,6 +115,8 @@ def model_from_dict(data: dict) -> FallModel:
         meta=data.get("meta", {}),
         possible=float(data.get("thresholds", {}).get("possible", 0.5)),
         confirm_fast_s=float(data.get("thresholds", {}).get("confirm_fast_s", 0.0)),
+        lost_look=bool(data.get("thresholds", {}).get("lost_look", True)),
+        confirm_partial_s=float(data.get("thresholds", {}).get("confirm_partial_s", 0.0)),
     )
 
 

@@ -102,7 +102,12 @@ class LearnedStream:
         self.features = FeatureStream(info.aspect, detector.fps)
         if info.scene is not None:
             self.features.scene = SceneNorm(info.scene)
-        self.alarms = AlarmBook(possible=self.model.possible, confirm_fast_s=self.model.confirm_fast_s)
+        self.alarms = AlarmBook(
+            possible=self.model.possible,
+            confirm_fast_s=self.model.confirm_fast_s,
+            lost_look=self.model.lost_look,
+            confirm_partial_s=self.model.confirm_partial_s,
+        )
         self.objects = FallingObjects()
         self._handed = 0  # events of the alarm book and of the falling objects already handed out
         self._dropped = 0
@@ -166,6 +171,8 @@ class LearnedStream:
         self.model, self.version = chosen.model, chosen.version
         self.alarms.possible = min(chosen.model.possible, self.alarms.threshold)
         self.alarms.confirm_fast_s = chosen.model.confirm_fast_s
+        self.alarms.lost_look = chosen.model.lost_look
+        self.alarms.confirm_partial_s = chosen.model.confirm_partial_s
 
     def scene(self) -> SceneState:
         """This camera's normal so far (box shape, size and torso angle of its usual person by place)."""

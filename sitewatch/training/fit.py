@@ -282,10 +282,17 @@ class Judged:
 
 
 def judge(
-    score: ClipScore, calibration: Calibration, possible: float | None = None, confirm_fast_s: float = 0.0
+    score: ClipScore,
+    calibration: Calibration,
+    possible: float | None = None,
+    confirm_fast_s: float = 0.0,
+    lost_look: bool = True,
+    confirm_partial_s: float = 0.0,
 ) -> Judged:
     """Events from calibrated rows as the detector makes them, then the eval's clip result per tier."""
-    book = AlarmBook(possible=possible, confirm_fast_s=confirm_fast_s)
+    book = AlarmBook(
+        possible=possible, confirm_fast_s=confirm_fast_s, lost_look=lost_look, confirm_partial_s=confirm_partial_s
+    )
     probabilities = calibration(score.margins) if len(score.margins) else np.zeros(0)
     for row, probability in zip(score.rows, probabilities, strict=True):
         book.add(row, float(probability))
@@ -321,11 +328,20 @@ def model_of(
     meta: dict,
     possible: float = ACCIDENT_CONFIDENCE,
     confirm_fast_s: float = 0.0,
+    lost_look: bool = True,
+    confirm_partial_s: float = 0.0,
 ) -> dict:
     """The JSON document shipped as fall_model.json."""
+    thresholds = {
+        "alarm": ACCIDENT_CONFIDENCE,
+        "possible": possible,
+        "confirm_fast_s": confirm_fast_s,
+        "lost_look": lost_look,
+        "confirm_partial_s": confirm_partial_s,
+    }
     return {
         "meta": meta,
-        "thresholds": {"alarm": ACCIDENT_CONFIDENCE, "possible": possible, "confirm_fast_s": confirm_fast_s},
+        "thresholds": thresholds,
         "forest": trees,
         "calibration": {
             "margins": [round(float(v), 6) for v in calibration.margins],

@@ -32,6 +32,7 @@ from sitewatch.training.fit import (
     fit_calibration,
     fit_trees,
     judge,
+    model_of,
 )
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 INNER_FOLDS = 3
 CONFIRM_FAST = (0.0, 0.5)  # seconds a fast drop must stay fallen before it alarms (AlarmBook.confirm_fast_s)
+CONFIRM_PARTIAL = (0.0, 0.5)  # ... and a body cut by the picture's edge (AlarmBook.confirm_partial_s)
 POSSIBLE_RECALL = 0.9  # the possible tier's target recall, met on the inner folds
 # ... but a review list that fills with every passer-by is not read: at most this many possible accidents
 # per hour of the normal footage in the inner folds (one every two minutes of busy CCTV).
 POSSIBLE_MAX_PER_HOUR = 30.0
+LOST_LOOK = (False, True)  # without the lost-person look first: it adds reviews of everyone leaving the picture
 POSSIBLE_LEVELS = (0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)  # highest first: fewest reviews
 # The inner objective: group-weighted F1 of the alarm tier minus this much per false alarm per hour of
 # normal footage (10 an hour cost 0.1 F1): a detector that pages every few minutes is useless.
@@ -72,11 +75,21 @@ class Recipe:
     calibration: Calibration
     possible: float
     confirm_fast_s: float = 0.0
+    lost_look: bool = True
+    confirm_partial_s: float = 0.0
     objectives: dict[str, float] = field(default_factory=dict)
 
     def judge(self, score: ClipScore) -> Judged:
         """A clip's events as the detector with this recipe would raise them."""
-        return judge(score, self.calibration, self.possible, self.confirm_fast_s)
+        return judge(
+            score, self.calibration, self.possible, self.confirm_fast_s, self.lost_look, self.confirm_partial_s
+        )
+
+    def document(self, trees: dict, meta: dict) -> dict:
+        """The model's JSON document: trees fitted with this recipe's setting, and every choice it made."""
+        return model_of(
+            trees, self.calibration, meta, self.possible, self.confirm_fast_s, self.lost_look, self.confirm_partial_s
+        )
 
 
 @dataclass
@@ -153,23 +166,31 @@ def _per_hour(clips: Sequence[ClipResult]) -> float | None:
 
 
 def _possible_level(
-    scores: Sequence[ClipScore], calibration: Calibration, confirm_fast_s: float, negatives: set[str]
-) -> float:
-    """The highest level whose possible tier reaches POSSIBLE_RECALL (group-weighted) on these scores while
-    the normal footage raises at most POSSIBLE_MAX_PER_HOUR; short of that, the best recall within it."""
+    scores: Sequence[ClipScore],
+    calibration: Calibration,
+    confirm_fast_s: float,
+    confirm_partial_s: float,
+    negatives: set[str],
+) -> tuple[float, bool]:
+    """The possible tier: the level and whether lost people get a look (LOST_LOOK) that reach POSSIBLE_RECALL
+    (group-weighted) on these scores while the normal footage raises at most POSSIBLE_MAX_PER_HOUR, fewest
+    reviews first; short of that, the best recall within the cap."""
     corpus = [s for s in scores if s.clip.name not in negatives]
     normal = [s for s in scores if s.clip.name in negatives]
-    best = (-1.0, POSSIBLE_LEVELS[0])
-    for level in POSSIBLE_LEVELS:
-        quiet = [judge(s, calibration, level, confirm_fast_s).possible for s in normal]
-        if normal and (_per_hour(quiet) or 0.0) > POSSIBLE_MAX_PER_HOUR:
-            break  # lower levels only add reviews
-        recall = group_weighted([judge(s, calibration, level, confirm_fast_s).possible for s in corpus]).recall
-        if recall >= POSSIBLE_RECALL:
-            return level
-        if recall > best[0]:
-            best = (recall, level)
-    return best[1]
+    best = (-1.0, POSSIBLE_LEVELS[0], False)
+    for lost_look in LOST_LOOK:
+        for level in POSSIBLE_LEVELS:
+            settings = (level, confirm_fast_s, lost_look, confirm_partial_s)
+            if normal and (_per_hour([judge(s, calibration, *settings).possible for s in normal]) or 0.0) > (
+                POSSIBLE_MAX_PER_HOUR
+            ):
+                break  # lower levels only add reviews
+            recall = group_weighted([judge(s, calibration, *settings).possible for s in corpus]).recall
+            if recall >= POSSIBLE_RECALL:
+                return level, lost_look
+            if recall > best[0]:
+                best = (recall, level, lost_look)
+    return best[1], best[2]
 
 
 def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int) -> Recipe:
@@ -180,8 +201,9 @@ def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int)
         setting = SETTINGS[0]
         scores = held_out(data, set(groups), set(groups), setting, seed)
         calibration = fit_calibration(*calibration_points(scores))
-        return Recipe(setting, calibration, _possible_level(scores, calibration, 0.0, negatives))
-    best: tuple[float, Setting, float, Calibration, list[ClipScore]] | None = None
+        level, lost_look = _possible_level(scores, calibration, 0.0, 0.0, negatives)
+        return Recipe(setting, calibration, level, lost_look=lost_look)
+    best: tuple[float, Setting, float, float, Calibration, list[ClipScore]] | None = None
     objectives = {}
     for setting in SETTINGS:
         scores = [
@@ -191,13 +213,16 @@ def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int)
         ]
         calibration = fit_calibration(*calibration_points(scores))
         for confirm in CONFIRM_FAST:
-            name = f"{setting.name}, confirm {confirm:g} s"
-            objectives[name] = round(_objective([judge(s, calibration, None, confirm) for s in scores], negatives), 4)
-            if best is None or objectives[name] > best[0]:
-                best = (objectives[name], setting, confirm, calibration, scores)
+            for partial in CONFIRM_PARTIAL:
+                name = f"{setting.name}, confirm {confirm:g} s, cut by the edge {partial:g} s"
+                judged = [judge(s, calibration, None, confirm, confirm_partial_s=partial) for s in scores]
+                objectives[name] = round(_objective(judged, negatives), 4)
+                if best is None or objectives[name] > best[0]:
+                    best = (objectives[name], setting, confirm, partial, calibration, scores)
     assert best is not None
-    _, setting, confirm, calibration, scores = best
-    return Recipe(setting, calibration, _possible_level(scores, calibration, confirm, negatives), confirm, objectives)
+    _, setting, confirm, partial, calibration, scores = best
+    level, lost_look = _possible_level(scores, calibration, confirm, partial, negatives)
+    return Recipe(setting, calibration, level, confirm, lost_look, partial, objectives)
 
 
 def run_outer(data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int) -> Outer:
@@ -252,6 +277,8 @@ def nested_cv(
             "setting": o.recipe.setting.name,
             "confirm_fast_s": o.recipe.confirm_fast_s,
             "possible": o.recipe.possible,
+            "lost_look": o.recipe.lost_look,
+            "confirm_partial_s": o.recipe.confirm_partial_s,
             **o.recipe.objectives,
         }
         for o in outers
@@ -266,6 +293,8 @@ def nested_cv(
             "setting": outer.recipe.setting.name,
             "confirm_fast_s": outer.recipe.confirm_fast_s,
             "possible": outer.recipe.possible,
+            "lost_look": outer.recipe.lost_look,
+            "confirm_partial_s": outer.recipe.confirm_partial_s,
         }
         box_alarm = _tier([j.alarm for j in outer.judged], negatives, "pose (lockbox), alarm", manifest)
         box_possible = _tier([j.possible for j in outer.judged], negatives, "pose (lockbox), possible", manifest)

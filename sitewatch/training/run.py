@@ -84,7 +84,8 @@ def dev_check(document: dict, manifest: Path = DEV_MANIFEST, fps: float = FPS) -
     model = model_from_dict(document)
     pairs = [(clip, recordings[clip.name].get("orig")) for clip in clips]
     judged = [
-        judge(s, model.calibration, model.possible, model.confirm_fast_s) for s in score_clips(model, pairs, fps)
+        judge(s, model.calibration, model.possible, model.confirm_fast_s, model.lost_look, model.confirm_partial_s)
+        for s in score_clips(model, pairs, fps)
     ]
     return tuple(  # type: ignore[return-value]
         EvalResult(detector=f"pose (dev, never fitted), {tier}", manifest=str(manifest), clips=c, summary=summarise(c))
@@ -119,6 +120,8 @@ def train(
         "setting": recipe.setting.name,
         "scene": recipe.setting.scene,
         "confirm_fast_s": recipe.confirm_fast_s,
+        "lost_look": recipe.lost_look,
+        "confirm_partial_s": recipe.confirm_partial_s,
         "params": dataclasses.asdict(recipe.setting.params),
         "variants": list(VARIANTS),
         "scikit_learn": sklearn_version,
@@ -129,7 +132,7 @@ def train(
         "lockbox_groups": nested.lockbox_groups,
         "lockbox_f1": lockbox.result.summary.f1 if lockbox else None,
     }
-    document = model_of(trees, recipe.calibration, meta, recipe.possible, recipe.confirm_fast_s)
+    document = recipe.document(trees, meta)
     dev_alarm, dev_possible = dev_check(document)
     document["meta"]["dev_f1"] = dev_alarm.summary.f1
     document["meta"]["dev_possible_recall"] = dev_possible.summary.recall

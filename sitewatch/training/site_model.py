@@ -23,7 +23,7 @@ from tqdm import tqdm
 from sitewatch.detect.site_models import write_model
 from sitewatch.training.corpus import read_clips
 from sitewatch.training.eval import ClipResult, group_weighted
-from sitewatch.training.fit import Dataset, build_dataset, export_trees, fit_trees, model_of
+from sitewatch.training.fit import Dataset, build_dataset, export_trees, fit_trees
 from sitewatch.training.history import Target
 from sitewatch.training.nested import choose, nested_cv, run_outer
 from sitewatch.training.run import FPS, corpus_dataset, recordings_of
@@ -136,4 +136,4 @@ def _site_model(
         "scikit_learn": sklearn_version,
         "scores": scores.model_dump(include={"corpus_before", "corpus_after", "site_before", "site_after"}),
     }
-    return model_of(trees, recipe.calibration, meta, recipe.possible, recipe.confirm_fast_s)
+    return recipe.document(trees, meta)
