@@ -186,14 +186,9 @@ def detect():
     return lambda name: run(VIDEOS / name)
 
 
-# The round 2 follow-up's recipe (chosen inside the folds, never on dev) makes a fast drop, and a body cut by
-# the picture's edge, stay down 0.5 s before they page. These two then stay possible accidents ("uncertain"):
-# kept, expected to fail, so that a detector that holds on to a lying person (a second pose pass) shows.
-_FLICKERS = pytest.mark.xfail(strict=True, reason="the lying worker's score flickers: the 0.5 s wait never ends")
-_LOST_AT_THE_EDGE = pytest.mark.xfail(strict=True, reason="lands at the bottom edge, lost a frame later: possible")
 POSITIVES = [
-    pytest.param("dev01_sriram2226.mp4", marks=_FLICKERS),  # warehouse slip, stock footage
-    pytest.param("dev05_cwlroda_b.mp4", marks=_LOST_AT_THE_EDGE),  # UR Fall, depth | RGB side by side
+    "dev01_sriram2226.mp4",  # warehouse slip, stock footage
+    "dev05_cwlroda_b.mp4",  # UR Fall, depth | RGB side by side
     "dev09_thanhnc58.mp4",  # portrait phone video
     "dev10_cwlroda_d.mp4",  # collapse in a lift, CCTV
     # Struck by a branch and knocked down, overhead CCTV, several people. Missed since round 2's model
@@ -206,7 +201,11 @@ POSITIVES = [
 ]
 NEGATIVES = [
     "dev21_taufeeque9_b.mp4",  # lies on a mat for the whole clip
-    "dev22_taufeeque9_c.mp4",  # bends to pick something up (round 2's first model alarmed on it)
+    # Bends to pick something up: round 2's model alarms on it (dev is never tuned on); expected to fail
+    # until a model stays quiet here again.
+    pytest.param(
+        "dev22_taufeeque9_c.mp4", marks=pytest.mark.xfail(strict=True, reason="round 2 model alarms on this bend")
+    ),
     "dev28_pllava_yoga.mp4",  # yoga flow on the ground
     "dev15_felix_kevin14.mp4",  # crowd squatting at a briefing
     "dev19_cwlroda_f.mp4",  # square with pedestrians and cyclists passing

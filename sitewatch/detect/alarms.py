@@ -27,7 +27,9 @@ LOST_DROP = 0.15  # body heights
 # A slow descent (sitting down on a chair, lying down on purpose) can look fallen for a moment; a fall
 # keeps looking fallen. Measured on the corpus, a chair sit-down seen from above crossed the threshold
 # for one frame, 7 s before the real fall. So a slow descent alarms only once it has looked fallen for
-# CONFIRM_S; fast drops and lost tracks alarm at once, and the event still starts at the onset.
+# CONFIRM_S; fast drops and lost tracks alarm at once, and the event still starts at the onset. The wait
+# is for the person to stay down: a frame whose score dips while they are still not upright (a lying body's
+# pose flickers) keeps it running; getting up, or going out of view, starts it over.
 SLOW_DESCENT = 0.5  # body heights per second: the window's fastest hip descent below this is slow
 CONFIRM_S = 0.3
 # A file can end before a slow descent is confirmed (a fall in its last second, or one that ends out of
@@ -107,7 +109,8 @@ class AlarmBook:
                 return
             del self._open[row.track_id]
         if probability < self.possible:
-            self._pending.pop(row.track_id, None)
+            if row.lost or row.values[_UPRIGHT] >= UPRIGHT:
+                self._pending.pop(row.track_id, None)  # up again (or gone): the wait starts over
             if row.lost and self.lost_look and self._fell_out_of_view(row):
                 self._start(row, max(probability, LOST_LOOK_CONFIDENCE))
         elif row.lost or self._confirmed(row, probability):
