@@ -438,9 +438,12 @@ class SitewatchUI:
             history_open.click(
                 self.open_past, [history_pick, session, lang_box, backend, frames], self.page.parts(*SHOWN)
             )
-            history_refresh.click(self.refresh_history, [lang_box], [history_pick], queue=False)
+            # A list refresh is instant: gradio's own progress text on it would only flash its untranslated words.
+            history_refresh.click(
+                self.refresh_history, [lang_box], [history_pick], queue=False, show_progress="hidden"
+            )
             # Analyses made in other browsers show up without pressing refresh.
-            history_box.expand(self.refresh_history, [lang_box], [history_pick], queue=False)
+            history_box.expand(self.refresh_history, [lang_box], [history_pick], queue=False, show_progress="hidden")
             gr.Timer(HISTORY_REFRESH_S, active=self.history.available).tick(
                 self.refresh_history, [lang_box], [history_pick], queue=False, show_progress="hidden"
             )
