@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -114,6 +114,32 @@ class Detector(Protocol):
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
         """Analyse the frames (in time order) of the video described by `info`."""
         ...
+
+
+def box_of(box: Sequence[float]) -> Box:
+    """A normalised x1, y1, x2, y2 array as a `Box`."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    return Box(x1=x1, y1=y1, x2=x2, y2=y2)
+
+
+class NewEvents:
+    """Hands out the events appended to a stream's event lists since the last call; a live stream's lists are
+    emptied once handed out, so hours of watching keep no growing lists."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self._handed: dict[int, int] = {}
+
+    def take(self, *lists: list[Event]) -> list[Event]:
+        """The events each list gained since the last call, in time order."""
+        found = []
+        for events in lists:
+            found += events[self._handed.get(id(events), 0):]
+            if self.live:
+                events.clear()
+            else:
+                self._handed[id(events)] = len(events)
+        return sorted(found, key=lambda e: e.start_s)
 
 
 def run_stream(detector: Detector, frames: Iterable[Frame], info: VideoInfo) -> Detection:

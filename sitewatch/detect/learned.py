@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sitewatch.detect.alarms import AlarmBook
-from sitewatch.detect.base import Detection, Seen, Step, StreamInfo, run_stream
+from sitewatch.detect.base import Detection, NewEvents, Seen, Step, StreamInfo, box_of, run_stream
 from sitewatch.detect.features import FEATURES, FeatureStream, Row
 from sitewatch.detect.forest import FallModel
 from sitewatch.detect.objects import FallingObjects, struck_by
@@ -24,7 +24,7 @@ from sitewatch.detect.scene import SceneNorm, SceneState
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.site_models import ChosenModel, ModelSource, shipped
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import Box, Event, EventKind, ModelVersion, VideoInfo
+from sitewatch.schema import Event, EventKind, ModelVersion, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -109,8 +109,7 @@ class LearnedStream:
             confirm_partial_s=self.model.confirm_partial_s,
         )
         self.objects = FallingObjects()
-        self._handed = 0  # events of the alarm book and of the falling objects already handed out
-        self._dropped = 0
+        self._new = NewEvents(info.live)
         self._last_s: float | None = None
         self._signals = {
             "fallness": BinnedSignal("fallness"),
@@ -140,7 +139,7 @@ class LearnedStream:
                 self._signals["fallness"].add(rows[0].time_s, float(probabilities.max()))
         if rows:
             self._peak = max(self._peak, float(probabilities.max()))
-        seen = [Seen(r.track_id, _box(r.box), bool(r.values[_DOWN] >= 0.5)) for r in rows if not r.lost]
+        seen = [Seen(r.track_id, box_of(r.box), bool(r.values[_DOWN] >= 0.5)) for r in rows if not r.lost]
         return Step(frame.time_s, self._opened(), seen)
 
     def finish(self) -> Detection:
@@ -179,22 +178,10 @@ class LearnedStream:
         return self.features.scene.state()
 
     def _opened(self) -> list[Event]:
-        found = [*self.alarms.events[self._handed:], *self.objects.events[self._dropped:]]
-        if self.live:
-            # Handed out once and forgotten here, so hours of watching keep no growing lists.
-            self.alarms.events.clear()
-            self.objects.events.clear()
-        else:
-            self._handed, self._dropped = len(self.alarms.events), len(self.objects.events)
-        return sorted(found, key=lambda e: e.start_s)
+        return self._new.take(self.alarms.events, self.objects.events)
 
     def _score(self, rows: list[Row]) -> np.ndarray:
         probabilities = self.model.probability(np.stack([r.values for r in rows])) if rows else np.zeros(0)
         for row, probability in zip(rows, probabilities, strict=True):
             self.alarms.add(row, float(probability))
         return probabilities
-
-
-def _box(box: np.ndarray) -> Box:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return Box(x1=x1, y1=y1, x2=x2, y2=y2)

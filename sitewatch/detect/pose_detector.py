@@ -9,9 +9,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sitewatch.detect.base import Detection, Seen, Step, StreamInfo, run_stream
+from sitewatch.detect.base import Detection, NewEvents, Seen, Step, StreamInfo, box_of, run_stream
 from sitewatch.detect.fall import FallConfig, FallRules
 from sitewatch.detect.motion import MotionMeter
 from sitewatch.detect.objects import FallingObjects, struck_by
@@ -19,7 +17,7 @@ from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.posture import posture
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.track import Tracker
-from sitewatch.schema import Box, Event, EventKind, VideoInfo
+from sitewatch.schema import Event, EventKind, VideoInfo
 
 if TYPE_CHECKING:
     from sitewatch.video.decode import Frame
@@ -70,7 +68,7 @@ class RulesStream:
         self._signals = [BinnedSignal(n) for n in ("fallness", "max_torso_deg", "people")]
         self._signals += [BinnedSignal("motion_energy", how="mean"), BinnedSignal("falling_object")]
         self._people_max = self._frames = 0
-        self._handed = self._dropped = 0
+        self._new = NewEvents(info.live)
         self._end_s = 0.0
 
     def feed(self, frame: Frame) -> Step:
@@ -88,7 +86,7 @@ class RulesStream:
                 signal.add(frame.time_s, value)
         self._people_max, self._frames = max(self._people_max, len(people)), self._frames + 1
         self._end_s = frame.time_s
-        seen = [Seen(t.track_id, _box(t.person.box), p.down >= self.rules.config.down) for t, p in postures]
+        seen = [Seen(t.track_id, box_of(t.person.box), p.down >= self.rules.config.down) for t, p in postures]
         return Step(frame.time_s, self._opened(), seen)
 
     def finish(self) -> Detection:
@@ -110,15 +108,4 @@ class RulesStream:
         return None
 
     def _opened(self) -> list[Event]:
-        found = [*self.rules.events[self._handed:], *self.objects.events[self._dropped:]]
-        if self.live:
-            self.rules.events.clear()
-            self.objects.events.clear()
-        else:
-            self._handed, self._dropped = len(self.rules.events), len(self.objects.events)
-        return sorted(found, key=lambda e: e.start_s)
-
-
-def _box(box: np.ndarray) -> Box:
-    x1, y1, x2, y2 = (float(v) for v in box)
-    return Box(x1=x1, y1=y1, x2=x2, y2=y2)
+        return self._new.take(self.rules.events, self.objects.events)
