@@ -236,6 +236,25 @@ def test_hard_negatives_stay_quiet(detect, name: str) -> None:
 
 
 @pytest.mark.slow
+@needs_videos
+@pytest.mark.parametrize("start_s", [0.0, 1 / 12, 1.0], ids=["from-the-start", "half-a-step-later", "a-second-late"])
+def test_a_fall_is_found_whichever_frames_are_read(start_s: float) -> None:
+    """A camera's frames fall at any phase of the detector's ticks, and a watch starts whenever it starts:
+    neither may decide whether the warehouse slip is found (a late RTSP start once lost it)."""
+    from sitewatch.video.decode import FrameReader, Size
+    from sitewatch.video.probe import probe
+    from sitewatch.video.sample import fps_plan
+
+    path = VIDEOS / "dev01_sriram2226.mp4"
+    detector, info = get_detector("pose"), probe(path)
+    reader = FrameReader(path, fps_plan(info, detector.fps, start_s), size=Size(max_side=detector.max_side))
+    found = detector.run(reader, info)
+    assert verdict_for(found.events) == Verdict.accident, [e.model_dump() for e in found.events]
+    first = first_accident_s(found.events)
+    assert first is not None and abs(first - float(_manifest()[path.name]["fall_start_s"])) <= 2.0
+
+
+@pytest.mark.slow
 def test_the_sample_whose_figure_is_lost_mid_fall_is_not_called_safe() -> None:
     """The drawn worker tilts, drops and vanishes from the pose model: a look, never a confident all-clear."""
     from sitewatch.service.assess import analyze

@@ -69,6 +69,23 @@ def test_rows_describe_a_fall() -> None:
     assert all(2.5 <= r.onset_s <= 3.0 for r in after)
 
 
+def test_a_fall_reads_the_same_however_long_the_person_was_followed_before() -> None:
+    """A camera watched for minutes and a clip that starts a few seconds before the fall give the same rows:
+    the time since a track began says when the watch started, not what the body did."""
+    def rows(fall_s: float) -> list[Row]:
+        # Eighths of a second: exact in binary, so both windows hold the very same samples.
+        ticks = [k / 8 for k in range(int((fall_s + 4.0) * 8))]
+        obs = [Observation(t, [standing(0.5, 0.2) if t < fall_s else lying(0.5, 0.62)], 2.0) for t in ticks]
+        return recording_rows(Recording(640, 360, obs), 8.0)
+
+    early, late = rows(3.0), rows(9.0)
+    after = {r.time_s: r.values for r in early if r.time_s >= 3.0}
+    shifted = {r.time_s - 6.0: r.values for r in late if r.time_s >= 9.0}
+    assert after.keys() == shifted.keys() and len(after) > 10
+    for t, values in after.items():
+        np.testing.assert_allclose(values, shifted[t], rtol=1e-5, atol=1e-5, equal_nan=True, err_msg=str(t))
+
+
 def test_a_vanished_track_gets_one_lost_row() -> None:
     obs = [Observation(t, [standing(0.5, 0.2)], 2.0) for t in times(0, 3)]
     obs += [Observation(t, [], 2.0) for t in times(3, 5)]

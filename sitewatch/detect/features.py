@@ -265,7 +265,9 @@ class FeatureStream:
             last.mid_y,
             min(1.0, len(samples) / (WINDOW_S * self.fps)),
             float(history.seen_upright),
-            end - history.first_s,
+            # Capped at the window: how long past that a track has been followed says when the video or the
+            # watch started, not what the body did (a camera joined a second later missed dev01's fall).
+            min(end - history.first_s, WINDOW_S),
             lost_s,
             float(np.mean(motion)) if motion else 0.0,
             max((m for _, m in self._motion), default=0.0),

@@ -110,7 +110,9 @@ def people_centre_x(recording: Recording) -> float:
     return float(np.mean(xs)) if xs else 0.5
 
 
-VARIANTS = ("orig", "far", "small", "portrait")
+# "shifted" is the clip as filmed, read half a step later: a camera's frames fall at any phase of the detector's
+# ticks, and a fall seen on one set of frames must not vanish on the next.
+VARIANTS = ("orig", "shifted", "far", "small", "portrait")
 
 
 def _seed(name: str) -> int:
@@ -125,8 +127,11 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
 
     info = probe(clip.path)
     transform: Transform
-    if variant == "orig":
+    start_s = 0.0
+    if variant in ("orig", "shifted"):
         transform = lambda image: image  # noqa: E731
+        if variant == "shifted":
+            start_s = 0.5 / fps
     elif variant == "far":
         seed = _seed(clip.name)
         transform = lambda image: _far(image, seed)  # noqa: E731
@@ -139,7 +144,7 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
         transform = lambda image: _portrait(image, centre)  # noqa: E731
     else:
         raise ValueError(f"unknown variant {variant!r}")
-    reader = FrameReader(clip.path, fps_plan(info, fps), size=Size(max_side=640), approximate=True)
+    reader = FrameReader(clip.path, fps_plan(info, fps, start_s), size=Size(max_side=640), approximate=True)
     observer = Observer(pose)
     recording: Recording | None = None
     for frame in reader:
