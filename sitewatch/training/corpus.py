@@ -127,11 +127,9 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
 
     info = probe(clip.path)
     transform: Transform
-    start_s = 0.0
+    start_s = 0.5 / fps if variant == "shifted" else 0.0  # the same picture, read half a step later
     if variant in ("orig", "shifted"):
         transform = lambda image: image  # noqa: E731
-        if variant == "shifted":
-            start_s = 0.5 / fps
     elif variant == "far":
         seed = _seed(clip.name)
         transform = lambda image: _far(image, seed)  # noqa: E731
