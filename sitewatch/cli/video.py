@@ -21,7 +21,6 @@ from sitewatch.cli.app import (
 )
 from sitewatch.cli.progress import progress_bar
 from sitewatch.errors import SitewatchError
-from sitewatch.service.save import save_analysis
 
 
 @app.command()
@@ -164,6 +163,7 @@ def _save_to_history(video: Path, report, settings, request) -> None:
     """Keep a finished analysis in the history `sitewatch history` and `sitewatch serve` share, once per request."""
     from sitewatch.content import sha256_file
     from sitewatch.schema import Source
+    from sitewatch.service.save import save_analysis  # the history's extra: only when saving
 
     store = open_store(settings)
     try:
