@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,13 +72,15 @@ def run_detector(
 ) -> DetectorRun:
     """Stream the video through the detector at its frame rate: what it found, decode warnings, coverage."""
     from sitewatch.video.decode import FrameReader, Size
+    from sitewatch.video.prefetch import prefetched
     from sitewatch.video.sample import fps_plan
 
     plan = fps_plan(info, detector.fps, max_frames=settings.max_planned_frames)
     reader = FrameReader(
         path, plan, size=Size(max_side=detector.max_side), max_pixels=settings.max_pixels, approximate=True
     )
-    detection = detector.run(_counted(reader, len(plan), progress), info)
+    with closing(prefetched(reader)) as frames:  # a detector that fails stops the reading at once
+        detection = detector.run(_counted(frames, len(plan), progress), info)
     if detection.frames_seen == 0:
         raise NoFramesError(f"{path.name}: no frame could be decoded for analysis")
     coverage = min(1.0, reader.read_until_s / info.duration_s) if info.duration_s > 0 else 1.0
