@@ -6,7 +6,9 @@
 - with `--corpus`: the training recipe's nested leave-one-group-out estimate on ../shared/data/train (every
   choice made inside the outer fold; normal footage as negatives in the folds), per setting, and the
   lockbox groups scored once (needs the `train` extra);
-- real-time factor and memory on a generated 10-minute 720p video;
+- real-time factor and memory on a generated 10-minute 720p video, for the round-3 reading path (one pose
+  pass, frames read in turn: the baseline), with frames read ahead in a thread, and as shipped (read ahead,
+  plus the second pose pass around people just lost);
 - with `--curve`: the learning curve (plain LOGO F1 and dev F1 against training-set size).
 
     python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--corpus] [--curve]
@@ -33,7 +35,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from sitewatch.detect import get_detector
+from sitewatch.detect.learned import LearnedDetector
 from sitewatch.schema import Stage
 from sitewatch.service.assess import run_detector
 from sitewatch.settings import get_settings
@@ -47,7 +49,7 @@ from sitewatch.training.eval import (
     read_manifest,
     summarise,
 )
-from sitewatch.video.decode import Size, iter_frames
+from sitewatch.video.decode import FrameReader, Size, iter_frames
 from sitewatch.video.probe import probe
 from sitewatch.video.sample import fps_plan
 
@@ -159,9 +161,17 @@ def detectors_side_by_side(
     return out
 
 
-def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
-    """Detector on one long video: real-time factor, CPU time and RSS at the start, middle and end."""
-    detector = get_detector("pose")
+# The reading paths timed on the long video: the round-3 path first, as the baseline of the ratios.
+LONG_PATHS = {
+    "round 3: one pose pass, read in turn": (False, False),
+    "read ahead in a thread": (False, True),
+    "as shipped: read ahead + second looks": (True, True),
+}
+
+
+def long_run(path: Path, memory: PeakMemory, second_look: bool, read_ahead: bool) -> dict[str, float]:
+    """The learned detector on one long video: real-time factor, CPU time and RSS at the start, middle and end."""
+    detector = LearnedDetector(second_look=second_look)
     info = probe(path)
     checkpoints: dict[str, float] = {}
 
@@ -171,8 +181,12 @@ def long_run(path: Path, memory: PeakMemory) -> dict[str, float]:
 
     memory.reset()
     started, cpu = time.perf_counter(), time.process_time()
-    # The same reading path as `sitewatch analyze`.
-    found = run_detector(path, info, detector, get_settings(), watched).detection
+    if read_ahead:  # the same reading path as `sitewatch analyze`
+        found = run_detector(path, info, detector, get_settings(), watched).detection
+    else:
+        plan = fps_plan(info, detector.fps)
+        reader = FrameReader(path, plan, size=Size(max_side=detector.max_side), approximate=True)
+        found = detector.run((watched(Stage.detect, i + 1, len(plan)) or f for i, f in enumerate(reader)), info)
     wall = time.perf_counter() - started
     return {
         "duration_s": round(info.duration_s, 1),
@@ -277,13 +291,17 @@ def main() -> None:
             started = time.perf_counter()
             make_long_video(videos / args.long_source, long_path, args.minutes)
             log.warning("generated %.1f min 720p video in %.0f s", args.minutes, time.perf_counter() - started)
-            long = long_run(long_path, memory)
+            long = {name: long_run(long_path, memory, *how) for name, how in LONG_PATHS.items()}
         report["long_720p"] = long
-        table = Table(title=f"{args.minutes:g}-minute 1280x720 H.264 video (looped {args.long_source})")
+        table = Table(title=f"{args.minutes:g}-minute 1280x720 H.264 video (looped {args.long_source}), learned pose")
         table.add_column("measure")
-        table.add_column("value")
-        for key, value in long.items():
-            table.add_row(key, str(value))
+        names = list(long)
+        for name in names:
+            table.add_column(name, justify="right")
+        for key in long[names[0]]:
+            table.add_row(key, *(str(long[name].get(key, "-")) for name in names))
+        base = long[names[0]]["realtime_x"]
+        table.add_row("speed vs round 3", *(f"{long[name]['realtime_x'] / base:.2f}x" for name in names))
         console.print(table)
 
     runs = detectors_side_by_side(args.manifest, videos, memory, neura=not args.skip_neura)

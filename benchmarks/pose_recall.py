@@ -8,7 +8,10 @@ MultiPose runs on it in several ways, side by side:
 - the 320 pass plus 2x2 overlapping tiles at 320 (small people are four times bigger in a tile);
 - the 320 pass plus a 320 pass on an enlarged crop around each labelled person (`320+crops*`: what a second
   pass around a tracked or just-lost person would see; the crop comes from the label, so this is an upper
-  bound).
+  bound);
+- the 320 pass plus the detector's own second look (`relook.py`, as shipped: a 192-pixel pass on a crop
+  around someone seen a moment ago and missing now, only where it sees at least 1.5x finer), every labelled
+  person taken as seen a moment before (`320+second look*`: again an upper bound on what the tracker hands it).
 
 A labelled person is found when a detection overlaps it (IoU >= 0.25, or each box holds the other's
 centre). Recall per kind and view, and milliseconds of pose per frame, are printed.
@@ -31,6 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sitewatch.detect.pose import MoveNet, Person
+from sitewatch.detect.relook import Relook
 from sitewatch.video.decode import Size
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,7 +96,20 @@ def finders() -> dict[str, Finder]:
             b for tile in _tiles() for b in _in_region(image, tile, base)],
         "320+crops*": lambda image, labelled: _boxes(base(image)) + [
             b for box in labelled for b in _in_region(image, _around(box), base)],
+        "320+second look*": lambda image, labelled: _second_look(image, labelled, base),
     }
+
+
+def _second_look(image: np.ndarray, labelled: list[Box], pose: MoveNet) -> list[Box]:
+    """The whole-frame pass, then the detector's second look around each labelled person not found by it."""
+    relook = Relook(pose)
+    relook(image, 0.0, [Person(box=np.array(b, np.float32), keypoints=np.zeros((17, 3), np.float32), score=1.0)
+                        for b in labelled])
+    whole = pose(image)
+    people = list(whole)
+    for _ in labelled:  # one look per frame, as the detector: one frame for each person it may look for
+        people = relook(image, 0.1, people)
+    return _boxes(people)
 
 
 def _iou(a: Box, b: Box) -> float:

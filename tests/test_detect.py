@@ -188,23 +188,27 @@ def detect():
 
 POSITIVES = [
     "dev01_sriram2226.mp4",  # warehouse slip, stock footage
-    "dev05_cwlroda_b.mp4",  # UR Fall, depth | RGB side by side
+    # UR Fall, depth | RGB side by side. Round 4's recipe waits 0.5 s before a body cut by the picture's edge
+    # pages (out of fold, walkers leaving a high camera's picture were all its false alarms on normal footage);
+    # this fall ends cut by the edge and is reported as a possible accident. Expected to fail until a model
+    # pages for it again.
+    pytest.param(
+        "dev05_cwlroda_b.mp4",
+        marks=pytest.mark.xfail(strict=True, reason="round 4 reports this edge-cut fall as a possible accident"),
+    ),
     "dev09_thanhnc58.mp4",  # portrait phone video
     "dev10_cwlroda_d.mp4",  # collapse in a lift, CCTV
-    # Struck by a branch and knocked down, overhead CCTV, several people. Missed since round 2's model (and round 3's)
-    # (fitted with normal CCTV as negatives, groups weighed equally; dev is never tuned on): kept, and
-    # expected to fail, so that a model that finds it again shows.
-    pytest.param(
-        "dev11_cwlroda_e.mp4", marks=pytest.mark.xfail(strict=True, reason="rounds 2 and 3 miss this knock-down")
-    ),
+    # Struck by a branch and knocked down, overhead CCTV, several people: missed by rounds 2 and 3, found again
+    # since the second look (relook.py) keeps the fallen person in view.
+    "dev11_cwlroda_e.mp4",
     "dev03_yihong1120.mp4",  # a load of beams drops in a construction yard; few people seen
 ]
 NEGATIVES = [
     "dev21_taufeeque9_b.mp4",  # lies on a mat for the whole clip
-    # Bends to pick something up: round 2's and 3's models alarm on it (dev is never tuned on); expected to fail
-    # until a model stays quiet here again.
+    # Bends to pick something up: the models of rounds 2 to 4 alarm on it (dev is never tuned on); expected to
+    # fail until a model stays quiet here again.
     pytest.param(
-        "dev22_taufeeque9_c.mp4", marks=pytest.mark.xfail(strict=True, reason="rounds 2 and 3 alarm on this bend")
+        "dev22_taufeeque9_c.mp4", marks=pytest.mark.xfail(strict=True, reason="rounds 2 to 4 alarm on this bend")
     ),
     "dev28_pllava_yoga.mp4",  # yoga flow on the ground
     "dev15_felix_kevin14.mp4",  # crowd squatting at a briefing

@@ -432,6 +432,23 @@ def test_a_model_fitted_on_other_columns_reads_them_by_name() -> None:
         forest_from_dict({**document, "features": [*names[:2], "not_a_feature"]})
 
 
+def test_the_wait_for_a_body_cut_by_the_edge_outlasts_a_frame_the_pose_model_fumbles() -> None:
+    """A lying body's score dips for a frame; the wait is for the person to stay down, not for unbroken scores."""
+    from sitewatch.detect.alarms import PARTIAL_CONFIDENCE
+
+    def feed(rows: list[tuple[float, float, float]]) -> list[tuple]:
+        book = AlarmBook(possible=0.3, confirm_partial_s=0.5)
+        for t, upright, probability in rows:
+            row = _row(fall_speed=2.0, upright_now=upright, cut=1.0)
+            book.add(Row(1, t, row.values, 3.8, row.box, row.lost), probability)
+        return [(e.kind, e.start_s, e.confidence) for e in book.events]
+
+    fumbled = [(4.0, 0.0, 0.9), (4.2, 0.0, 0.1), (4.4, 0.0, 0.9), (4.6, 0.0, 0.9)]
+    assert feed(fumbled) == [(EventKind.fall, 3.8, 0.9)]  # still down after 0.5 s: an alarm from the onset
+    stood_up = [(4.0, 0.0, 0.9), (4.2, 1.0, 0.1), (4.4, 0.0, 0.9), (4.6, 0.0, 0.9)]
+    assert all(confidence <= PARTIAL_CONFIDENCE for _, _, confidence in feed(stood_up))  # the wait started over
+
+
 def test_evidence_cut_off_by_the_edge_of_the_picture_waits_or_stays_possible() -> None:
     """Walking out at the bottom of a high camera's picture looks short and wide, like a fall, for a moment."""
     from sitewatch.detect.alarms import PARTIAL_CONFIDENCE

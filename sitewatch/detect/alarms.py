@@ -41,8 +41,8 @@ END_CONFIDENCE = 0.45
 # its own. A person lost from view while last seen upright showed no fall (small people in a crowd, whom the
 # pose model drops, are lost so). A body cut by the top or bottom edge of the picture looks short and wide
 # whether it fell or is walking out of the picture (toward a high camera, out at the bottom): it alarms
-# only once it has stayed in view looking fallen for `confirm_partial_s`, and if it is lost from view
-# first, it stays a possible accident. Measured out of fold on the corpus, no fall was found only so.
+# only once it has stayed in view, down, for `confirm_partial_s` since it first looked fallen, and if it is
+# lost from view first, it stays a possible accident. Measured out of fold on the corpus, no fall was found only so.
 PARTIAL_CONFIDENCE = END_CONFIDENCE
 
 
@@ -135,7 +135,10 @@ class AlarmBook:
                 return min(probability, PARTIAL_CONFIDENCE)
             return probability
         if not (cut and self.confirm_partial_s > 0 and probability >= self.possible):
-            self._cut_since.pop(row.track_id, None)
+            # As for a slow descent, the wait is for the body to stay down: a frame the pose model fumbles (a
+            # dip in the score, the body briefly uncut) keeps it running; standing up again starts it over.
+            if row.values[_UPRIGHT] >= UPRIGHT:
+                self._cut_since.pop(row.track_id, None)
             return probability
         since = self._cut_since.setdefault(row.track_id, row.time_s)
         if row.time_s - since < self.confirm_partial_s - 1e-6:  # rows come at frame times that round

@@ -61,6 +61,7 @@ class LearnedDetector:
         threads: int = 2,
         min_pose_score: float = 0.15,
         motion_gate: bool = True,
+        second_look: bool = True,
         model: FallModel | None = None,
         models: ModelSource | None = None,
     ) -> None:
@@ -73,6 +74,9 @@ class LearnedDetector:
             self.models = lambda: fixed
         self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
         self.motion_gate = motion_gate  # skip pose on still pictures while nobody is followed (observe.py)
+        # A finer pose pass around someone just lost (relook.py). The shipped model was fitted on observations
+        # made with it: turning it off saves time on a busy camera, but shows the model fewer people than it learned on.
+        self.second_look = second_look
 
     def start(self, info: StreamInfo) -> LearnedStream:
         """A fresh stream for one video or camera connection."""
@@ -96,7 +100,7 @@ class LearnedStream:
         chosen = self.models()
         self.model, self.version = chosen.model, chosen.version
         self.live = info.live
-        self.observer = Observer(detector.pose)
+        self.observer = Observer(detector.pose, detector.second_look)
         self.gated = detector.motion_gate
         self.tracker = Tracker()
         self.features = FeatureStream(info.aspect, detector.fps)
@@ -151,8 +155,10 @@ class LearnedStream:
         drops = self.objects.finish()
         falls = [e for e in self.alarms.events if e.kind is EventKind.fall]
         events = sorted([*self.alarms.events, *drops, *struck_by(drops, falls)], key=lambda e: e.start_s)
-        log.info("learned detector: %d frames (%d without a pose pass: still and empty), %d events, up to %d people",
-                 self._frames, self.observer.skipped, len(events), self._people_max)
+        looks, found = self.observer.second_looks
+        log.info("learned detector: %d frames (%d without a pose pass: still and empty; %d second looks around people "
+                 "just lost found %d), %d events, up to %d people",
+                 self._frames, self.observer.skipped, looks, found, len(events), self._people_max)
         return Detection(
             events=events,
             signals=[s.series() for s in self._signals.values()],

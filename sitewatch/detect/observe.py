@@ -9,6 +9,7 @@ import numpy as np
 
 from sitewatch.detect.motion import MotionMeter
 from sitewatch.detect.pose import MoveNet, Person
+from sitewatch.detect.relook import Relook
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,9 @@ LOOK_EVERY_S = 2.0
 class Observer:
     """Pose and motion for one frame at a time; one per video (the motion meter keeps the previous frame)."""
 
-    def __init__(self, pose: MoveNet) -> None:
+    def __init__(self, pose: MoveNet, second_look: bool = True) -> None:
         self._pose = pose
+        self._relook = Relook(pose) if second_look else None
         self._motion = MotionMeter()
         self._looked_s: float | None = None
         self.skipped = 0  # pose passes saved by motion gating
@@ -93,4 +95,10 @@ class Observer:
             self.skipped += 1
             return Observation(time_s, [], motion)
         self._looked_s = time_s
-        return Observation(time_s, self._pose(image), motion)
+        people = self._pose(image)
+        return Observation(time_s, self._relook(image, time_s, people) if self._relook else people, motion)
+
+    @property
+    def second_looks(self) -> tuple[int, int]:
+        """Second pose passes run around people the whole-frame pass lost, and the people they found."""
+        return (self._relook.looks, self._relook.found) if self._relook else (0, 0)

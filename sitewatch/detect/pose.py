@@ -102,11 +102,16 @@ class MoveNet:
         litert = require("ai_edge_litert.interpreter", "detect")
         self._cv2 = require("cv2", "detect")
         self.long_side = long_side
+        self.threads = threads
         self.min_score = min_score
         with _native_stderr_silenced():
             self._interp = litert.Interpreter(model_content=movenet_bytes(), num_threads=threads)
         self._input_index = self._interp.get_input_details()[0]["index"]
         self._shape: tuple[int, int] | None = None
+
+    def sized(self, long_side: int) -> MoveNet:
+        """Another estimator like this one (threads, minimum score) with a different input size."""
+        return MoveNet(long_side=long_side, threads=self.threads, min_score=self.min_score)
 
     def _prepare(self, shape: tuple[int, int]) -> None:
         if shape != self._shape:
