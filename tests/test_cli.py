@@ -184,7 +184,7 @@ def saved_history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[
     """Two real clips analysed by the real detector and kept in a history of their own."""
     data = tmp_path_factory.mktemp("history")
     ids = []
-    for clip in ("dev01_sriram2226.mp4", "dev04_yugesh_kc.mp4"):
+    for clip in ("dev01_sriram2226.mp4", "dev06_cwlroda_c.mp4"):
         out = _sitewatch("analyze", str(SHARED_VIDEOS / clip), "--save", env=_history_env(data))
         assert out.returncode == 0, out.stderr
         ids.append(out.stderr.split("saved to the history as ")[1].split()[0])
