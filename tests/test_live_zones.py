@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.slow, needs_clip]
 
 WALK = {"name": "forklift lane", "kind": "danger", "dwell_s": 1.0,
         "points": [[0.25, 0.40], [0.52, 0.40], [0.52, 0.66], [0.25, 0.66]]}
-MAT = {"name": "mat", "kind": "ignore", "points": [[0.42, 0.68], [0.85, 0.68], [0.85, 0.98], [0.42, 0.98]]}
+# Where he goes down: the fall's box ends at 0.68 of the picture's height, give or take a frame's jitter.
+MAT = {"name": "mat", "kind": "ignore", "points": [[0.42, 0.62], [0.85, 0.62], [0.85, 0.98], [0.42, 0.98]]}
 WHERE_HE_LIES = {"name": "bay", "kind": "danger", "dwell_s": 1.0,
                  "points": [[0.45, 0.62], [0.75, 0.62], [0.75, 0.95], [0.45, 0.95]]}
 
