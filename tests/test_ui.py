@@ -305,6 +305,9 @@ def test_one_progress_display_and_every_word_in_the_pages_language(browser, serv
         assert "감지 중" in trackers[0][1] and "steps" not in trackers[0][1]
         assert t("ko", "status_idle") not in page.inner_text("#sw-status")
         page.wait_for_selector("#sw-question textarea:not([disabled])", timeout=180_000)
+        # Gradio shows one of its raw message keys ("common.…") for a moment as an analysis ends; the settled
+        # page must hold none of its words.
+        page.wait_for_function("!document.body.innerText.includes('common.')", timeout=5_000)
         body = page.inner_text("body")
         assert not [w for w in GRADIO_ENGLISH if w in body] and "0.0s" not in body
         assert "0.0초" in page.inner_text(".sw-timeline") and t("ko", "history_kept") in body
