@@ -266,6 +266,7 @@ class English(Language):
         "unit_detect": "frames",
         "unit_verify": "clips",
         "unit_start": "steps",
+        "event_complete": "Done",
         "page_running": "sitewatch page at {url} (Ctrl+C stops it)",
         "page_stopped": "The sitewatch page is closed.",
         "model_not_allowed": "This model is not available on this page: {name}. Pick one the operator configured.",

@@ -277,6 +277,7 @@ class Korean(Language):
         "unit_detect": "프레임",
         "unit_verify": "구간",
         "unit_start": "단계",
+        "event_complete": "완료",
         "page_running": "sitewatch 페이지: {url} (Ctrl+C로 종료)",
         "page_stopped": "sitewatch 페이지를 닫았습니다.",
         "model_not_allowed": "이 페이지에서 쓸 수 없는 모델입니다: {name}. 운영자가 설정한 모델 중에서 골라 주세요.",

@@ -570,6 +570,7 @@ def launch(
             css=CSS,
             quiet=True,
             footer_links=[],
+            i18n=_gradio_words(),
         )
         running = RunningApp(demo=demo, url=url, temp_root=root)
         if block:
@@ -586,6 +587,14 @@ def launch(
         if block or running is None:
             demo.close(verbose=False)
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _gradio_words() -> Any:
+    """Words gradio's page uses but its own dictionaries lack, in each language sitewatch speaks."""
+    # gradio 6 announces each finished event to screen readers as "common.complete", a key none of its
+    # dictionaries holds, so the raw key was read out. Like gradio's other words it follows the browser's
+    # language (English where sitewatch does not speak it).
+    return gr.I18n(**{code: {"common.complete": t(code, "event_complete")} for code in LANGUAGES})
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
