@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sitewatch.detect.pose import MoveNet, Person
-from sitewatch.detect.relook import Relook
+from sitewatch.detect.relook import MISSED_FRAMES, Relook
 from sitewatch.video.decode import Size
 
 REPO = Path(__file__).resolve().parents[1]
@@ -107,7 +107,9 @@ def _second_look(image: np.ndarray, labelled: list[Box], pose: MoveNet) -> list[
                         for b in labelled])
     whole = pose(image)
     people = list(whole)
-    for _ in labelled:  # one look per frame, as the detector: one frame for each person it may look for
+    # As the detector: a look from a person's second missing frame on, one every other frame at most. Enough
+    # frames for each labelled person to get theirs.
+    for _ in range(MISSED_FRAMES + 2 * len(labelled)):
         people = relook(image, 0.1, people)
     return _boxes(people)
 

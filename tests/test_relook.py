@@ -11,7 +11,7 @@ from media import SHARED_VIDEOS
 
 from sitewatch.detect.observe import Observer
 from sitewatch.detect.pose import MoveNet, Person
-from sitewatch.detect.relook import MAX_LOOKS, RECENT_S, Relook
+from sitewatch.detect.relook import MAX_LOOKS, MISSED_FRAMES, RECENT_S, Relook
 from sitewatch.detect.track import iou
 from sitewatch.video.decode import FrameReader, Size
 from sitewatch.video.probe import probe
@@ -58,8 +58,9 @@ def test_a_far_person_is_found_where_they_are_and_better_than_by_the_whole_frame
         whole_fit.append(max([iou(p.box, where) for p in pose(canvas)], default=0.0))
         relook = Relook(pose)
         relook(canvas, 0.0, [_person(where)])  # seen a moment ago...
-        again = relook(canvas, 1 / 6, [])  # ...and missing from the whole-frame pass now
-        assert relook.looks == 1
+        for step in range(1, MISSED_FRAMES + 1):  # ...and missing from the whole-frame pass since
+            again = relook(canvas, step / 6, [])
+            assert relook.looks == (step == MISSED_FRAMES), "no look before MISSED_FRAMES frames missing"
         assert len(again) == 1 and iou(again[0].box, where) > 0.8, (again, where)
         inside = again[0].keypoints[:, :2]
         assert ((inside >= where[:2] - 0.02) & (inside <= where[2:] + 0.02)).mean() > 0.8, "keypoints mapped back"
@@ -76,8 +77,9 @@ def test_second_looks_are_bounded_and_stop_when_nobody_was_seen_lately(pose: Mov
     times = [i / 6 for i in range(1, 25)]  # 4 s of an empty picture after three people were seen
     for t in times:
         assert relook(empty, t, []) == [], "nobody is made up in an empty picture"
-    looked_for = sum(1 for t in times if t <= RECENT_S)
-    assert relook.looks == looked_for * MAX_LOOKS, "at most MAX_LOOKS a frame, and none after RECENT_S"
+    due = [i for i, t in enumerate(times) if t <= RECENT_S and i + 1 >= MISSED_FRAMES]
+    # From the MISSED_FRAMES-th missing frame: a look on every other frame, never on the frame after one.
+    assert relook.looks == len(due[::2]) * MAX_LOOKS, "at most MAX_LOOKS every other frame, none after RECENT_S"
 
 
 def test_a_frame_in_which_everyone_is_found_costs_no_second_look(pose: MoveNet) -> None:

@@ -16,13 +16,19 @@ from sitewatch.detect.pose import MoveNet, Person
 from sitewatch.detect.track import iou
 
 RECENT_S = 2.0  # a person seen by the whole-frame pass this recently, and missing now, gets a second look
+# ... from the second frame in a row they are missing: a person missing from one frame is mostly the pose
+# model flickering, back in the next.
+MISSED_FRAMES = 2
 GROW = 2.5  # the crop's side, in the missing person's larger box side
 MIN_SIDE_PX = 96  # never a crop smaller than this: MoveNet needs some context around a body
 # The crop's own input (a square, so about 0.6 of a 16:9 whole-frame pass at 320). A crop seen less than
 # MIN_ZOOM times finer than in the whole-frame pass is not worth its cost: a large person is seen well enough.
 CROP_INPUT = 192
 MIN_ZOOM = 1.5
-MAX_LOOKS = 1  # second looks per frame, at most: the cost stays bounded in a crowd
+# Second looks per frame, at most, and none on the frame right after one: in a crowd someone is always
+# missing, and looking every frame cost the 720p busy-square benchmark its 5x. A person the look keeps
+# finding every other frame is still tracked across the gap (track.LOST_AFTER_S).
+MAX_LOOKS = 1
 MIN_SCORE = 0.2  # a person found in a crop must be a little surer than one found in the whole frame
 NEAR = 0.75  # a found person's centre must lie within the missing box grown by this much on each side
 SAME = 0.3  # a crop's person overlapping a whole-frame person this much (IoU) is that person again
@@ -32,6 +38,7 @@ SAME = 0.3  # a crop's person overlapping a whole-frame person this much (IoU) i
 class _Seen:
     box: np.ndarray  # x1, y1, x2, y2, normalised
     seen_s: float  # when the whole-frame pass last found them
+    missed: int = 0  # frames in a row the whole-frame pass has not found them
 
 
 def _grown(box: np.ndarray, by: float) -> np.ndarray:
@@ -55,6 +62,7 @@ class Relook:
         self._pose: MoveNet | None = None  # made at the first second look: most videos never need one
         self._seen: list[_Seen] = []
         self.looks = 0  # second passes run (the cost)
+        self._looked = False  # whether the last frame had one
         self.found = 0  # people they found
 
     def __call__(self, image: np.ndarray, time_s: float, people: list[Person]) -> list[Person]:
@@ -64,15 +72,20 @@ class Relook:
             if time_s - s.seen_s <= RECENT_S and not any(_inside(_centre(p.box), _grown(s.box, 0.5)) for p in people)
         ]
         self._seen = [*missing, *(_Seen(p.box, time_s) for p in people)]
+        for lost in missing:
+            lost.missed += 1
         found: list[Person] = []
+        due = [] if self._looked else [s for s in missing if s.missed >= MISSED_FRAMES]
+        looks = self.looks
         # The most recently lost first: they are the ones a fall just took out of the pose model's sight.
-        for lost in sorted(missing, key=lambda s: -s.seen_s)[:MAX_LOOKS]:
+        for lost in sorted(due, key=lambda s: -s.seen_s)[:MAX_LOOKS]:
             if any(_inside(_centre(p.box), _grown(lost.box, NEAR)) for p in found):
                 continue
             again = self._look(image, lost.box, [*people, *found])
             if again:
                 lost.box = again[0].box  # look where they are now next time, still dated by the whole-frame pass
             found += again
+        self._looked = self.looks > looks
         self.found += len(found)
         return [*people, *found]
 
