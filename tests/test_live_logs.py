@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from sitewatch.store import IncidentQuery
 rtsp, mosquitto, webhook = test_live.rtsp, test_live.mosquitto, test_live.webhook
 
 PASSWORDS = ("CamPw77", "HookPw55", "MqttPw31")
+INCIDENT_LINE = re.compile(r"camera (\w+): (?:possible )?(?:fall|person_lost_after_fall) at ")
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
@@ -59,9 +61,11 @@ def test_three_cameras_keep_fd2_on_the_log_file_and_debug_logs_hold_no_password(
         wait_until(lambda: "camera missing down: no such stream on the camera (404)" in log_file.read_text(), 20,
                    "the missing camera's down line")
         assert os.readlink(f"/proc/{proc.pid}/fd/2") == str(log_file)
-        # Logged after every interpreter exists: the file still receives what the process writes.
-        wait_until(lambda: log_file.read_text().count(": fall at ") + log_file.read_text().count(
-            ": person_lost_after_fall at ") >= 2, 20, "both incidents logged")
+        # Logged after every interpreter exists: the file still receives what the process writes. Each
+        # camera's incident is logged as it opens, whichever tier (a possible one that grows into an alarm
+        # pages later, from the same incident).
+        wait_until(lambda: set(INCIDENT_LINE.findall(log_file.read_text())) >= {"a", "b"}, 20,
+                   "both incidents logged")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -98,6 +98,28 @@ def test_migrations_go_up_and_down_and_match_the_tables(database_url: str) -> No
         engine.dispose()
 
 
+def test_a_new_history_file_turns_to_wal_once_another_connection_lets_go_of_it(tmp_path: Path) -> None:
+    """SQLite refuses the switch to WAL at once, without its busy timeout, while another connection holds the
+    write lock a migration takes: opening waits for it instead of failing."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "history.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")  # as migrate.upgrade holds it on SQLite
+    released = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    released.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        released.join()
+        engine.dispose()
+        holder.close()
+
+
 def test_processes_opening_a_new_history_at_once_create_it_once(database_url: str) -> None:
     """A `watch` and a `serve` started together: one migrates, the others wait for it and find the tables made."""
     # Each process is ready (imports done, engine made) before any starts: they migrate within a millisecond.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,26 @@ def database_url(settings: Settings) -> str:
     return settings.database_url or f"sqlite:///{data_dir(settings) / SQLITE_FILE}"
 
 
+def _wal(cursor: Any) -> None:
+    """Switch the file to WAL, waiting out other processes as the busy timeout would."""
+    # Turning a new file to WAL needs its exclusive lock, and SQLite refuses it at once, without the busy
+    # timeout's wait, while another connection holds the write lock a migration takes (a `watch` and a `serve`
+    # opening a new history together); so wait here, as long as any other write would.
+    deadline = time.monotonic() + SQLITE_BUSY_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets readers (the API's listings) go on while a worker writes progress.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
