@@ -11,7 +11,7 @@ from media import SHARED_VIDEOS
 
 from sitewatch.detect.observe import Observer
 from sitewatch.detect.pose import MoveNet, Person
-from sitewatch.detect.relook import MAX_LOOKS, MISSED_FRAMES, RECENT_S, Relook
+from sitewatch.detect.relook import MISSED_FRAMES, RECENT_S, Relook
 from sitewatch.detect.track import iou
 from sitewatch.video.decode import FrameReader, Size
 from sitewatch.video.probe import probe
@@ -79,7 +79,7 @@ def test_second_looks_are_bounded_and_stop_when_nobody_was_seen_lately(pose: Mov
         assert relook(empty, t, []) == [], "nobody is made up in an empty picture"
     due = [i for i, t in enumerate(times) if t <= RECENT_S and i + 1 >= MISSED_FRAMES]
     # From the MISSED_FRAMES-th missing frame: a look on every other frame, never on the frame after one.
-    assert relook.looks == len(due[::2]) * MAX_LOOKS, "at most MAX_LOOKS every other frame, none after RECENT_S"
+    assert relook.looks == len(due[::2]), "at most one look every other frame, none after RECENT_S"
 
 
 def test_a_frame_in_which_everyone_is_found_costs_no_second_look(pose: MoveNet) -> None:

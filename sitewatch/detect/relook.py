@@ -25,10 +25,6 @@ MIN_SIDE_PX = 96  # never a crop smaller than this: MoveNet needs some context a
 # MIN_ZOOM times finer than in the whole-frame pass is not worth its cost: a large person is seen well enough.
 CROP_INPUT = 192
 MIN_ZOOM = 1.5
-# Second looks per frame, at most, and none on the frame right after one: in a crowd someone is always
-# missing, and looking every frame cost the 720p busy-square benchmark its 5x. A person the look keeps
-# finding every other frame is still tracked across the gap (track.LOST_AFTER_S).
-MAX_LOOKS = 1
 MIN_SCORE = 0.2  # a person found in a crop must be a little surer than one found in the whole frame
 NEAR = 0.75  # a found person's centre must lie within the missing box grown by this much on each side
 SAME = 0.3  # a crop's person overlapping a whole-frame person this much (IoU) is that person again
@@ -74,27 +70,30 @@ class Relook:
         self._seen = [*missing, *(_Seen(p.box, time_s) for p in people)]
         for lost in missing:
             lost.missed += 1
-        found: list[Person] = []
+        # One look a frame at most, and none on the frame right after one: in a crowd someone is always
+        # missing, and looking every frame cost the 720p busy-square benchmark its 5x. A person the look keeps
+        # finding every other frame is still tracked across the gap (track.LOST_AFTER_S).
         due = [] if self._looked else [s for s in missing if s.missed >= MISSED_FRAMES]
-        looks = self.looks
-        # The most recently lost first: they are the ones a fall just took out of the pose model's sight.
-        for lost in sorted(due, key=lambda s: -s.seen_s)[:MAX_LOOKS]:
-            if any(_inside(_centre(p.box), _grown(lost.box, NEAR)) for p in found):
-                continue
-            again = self._look(image, lost.box, [*people, *found])
-            if again:
-                lost.box = again[0].box  # look where they are now next time, still dated by the whole-frame pass
-            found += again
-        self._looked = self.looks > looks
+        if not due:
+            self._looked = False
+            return people
+        # The most recently lost: they are the ones a fall just took out of the pose model's sight.
+        lost = max(due, key=lambda s: s.seen_s)
+        found = self._look(image, lost.box, people)
+        self._looked = found is not None
+        if not found:
+            return people
+        lost.box = found[0].box  # look where they are now next time, still dated by the whole-frame pass
         self.found += len(found)
         return [*people, *found]
 
-    def _look(self, image: np.ndarray, box: np.ndarray, known: list[Person]) -> list[Person]:
+    def _look(self, image: np.ndarray, box: np.ndarray, known: list[Person]) -> list[Person] | None:
+        """The people a pass on a crop around `box` finds; None where the crop would not be worth a pass."""
         height, width = image.shape[:2]
         side = max(MIN_SIDE_PX, GROW * max((box[2] - box[0]) * width, (box[3] - box[1]) * height))
         zoom = (CROP_INPUT / side) / (self._whole.long_side / max(width, height))
         if side > min(width, height) or zoom < MIN_ZOOM:
-            return []
+            return None
         if self._pose is None:
             self._pose = self._whole.sized(CROP_INPUT)
         centre_x = (box[0] + box[2]) / 2 * width
