@@ -9,9 +9,11 @@
 - real-time factor and memory on a generated 10-minute 720p video, for the round-3 reading path (one pose
   pass, frames read in turn: the baseline), with frames read ahead in a thread, and as shipped (read ahead,
   plus the second pose pass around people just lost);
+- with `--lens`: the learned default on the dev clips and the normal footage as a fisheye camera would film
+  them (the frames it samples, bent by the training corpus's fisheye variant: synthetic, never fitted on);
 - with `--curve`: the learning curve (plain LOGO F1 and dev F1 against training-set size).
 
-    python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--corpus] [--curve]
+    python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--corpus] [--lens] [--curve]
                                 [--workers 2] [--json out.json]
 
 The learned model was fitted on ../shared/data/normal, so its false alarms there are in-sample; the
@@ -140,6 +142,35 @@ def make_long_video(source: Path, out: Path, minutes: float) -> None:
             container.mux(packet)
 
 
+def fisheye_copies(manifest: Path, videos: Path, out: Path, fps: float = 6.0) -> Path:
+    """Each clip of `manifest` as a fisheye camera would film it, at the rate the detector samples (so it
+    sees the very frames it would have, bent), with the manifest copied beside them; that copy's path."""
+    from sitewatch.training.corpus import fisheye
+
+    out.mkdir(parents=True, exist_ok=True)
+    for row in read_manifest(manifest):
+        source = videos / row.file
+        with av.open(str(out / row.file), "w") as container:
+            stream = None
+            for index, frame in enumerate(FrameReader(source, fps_plan(probe(source), fps), size=Size(max_side=640))):
+                image = fisheye(frame.image)
+                image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]  # H.264 wants even sides
+                if stream is None:
+                    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+                    stream.height, stream.width = image.shape[:2]
+                    stream.pix_fmt, stream.options = "yuv420p", {"preset": "superfast", "crf": "20"}
+                    stream.time_base = 1 / Fraction(fps).limit_denominator(1000)
+                video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+                video_frame.pts = index
+                for packet in stream.encode(video_frame):
+                    container.mux(packet)
+            for packet in stream.encode() if stream is not None else ():
+                container.mux(packet)
+    copy = out / manifest.name
+    copy.write_bytes(manifest.read_bytes())
+    return copy
+
+
 def detectors_side_by_side(
     manifest: Path, videos: Path, memory: PeakMemory, neura: bool, names: tuple[str, ...] = ("pose", "pose-rules")
 ) -> dict[str, object]:
@@ -258,6 +289,24 @@ def nested_tables(console: Console, workers: int) -> dict[str, object]:
     return nested_summary(nested)
 
 
+def fisheye_tables(console: Console, manifest: Path, videos: Path, normal: Path, memory: PeakMemory) -> dict:
+    """The learned default on the dev clips and the normal footage through a fisheye lens, both tiers."""
+    rows: dict[str, EvalSummary] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for title, source, folder in (("dev", manifest, videos), ("normal footage", normal, normal.parent)):
+            if not source.exists():
+                continue
+            started = time.perf_counter()
+            copies = fisheye_copies(source, folder, Path(tmp) / title.split()[0])
+            log.warning("bent %s through a fisheye in %.0f s", title, time.perf_counter() - started)
+            runs = detectors_side_by_side(copies, copies.parent, memory, neura=False, names=("pose",))
+            for name, run in runs.items():
+                rows[f"{title}, {name}"] = run["result"].summary  # type: ignore[index]
+    console.print(_table("Through a fisheye lens (synthetic: the same clips bent; never fitted on, never tuned on)",
+                         rows))
+    return {name: s.model_dump() for name, s in rows.items()}
+
+
 def main() -> None:
     """Run the benchmark and print the tables (and write JSON when asked)."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -269,6 +318,7 @@ def main() -> None:
     parser.add_argument("--skip-neura", action="store_true")
     parser.add_argument("--curve", action="store_true", help="the learning curve (needs the train extra)")
     parser.add_argument("--corpus", action="store_true", help="nested LOGO of the training recipe, and the lockbox")
+    parser.add_argument("--lens", action="store_true", help="dev and normal footage through a fisheye lens")
     parser.add_argument("--workers", type=int, default=2, help="processes for the nested CV's outer folds")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -334,6 +384,9 @@ def main() -> None:
         console.print(_table(f"Normal footage {args.normal.parent.name} (no falls; learned pose fitted on it: "
                              "in-sample, see the nested table for out-of-fold)", rows))
         report["normal"] = {name: s.model_dump() for name, s in rows.items()}
+
+    if args.lens:
+        report["fisheye"] = fisheye_tables(console, args.manifest, videos, args.normal, memory)
 
     if args.corpus:
         report["nested"] = nested_tables(console, args.workers)
