@@ -10,7 +10,7 @@
   pass, frames read in turn: the baseline), with frames read ahead in a thread, and as shipped (read ahead,
   plus the second pose pass around people just lost);
 - with `--lens`: the learned default on the dev clips and the normal footage as a fisheye camera would film
-  them (the frames it samples, bent by the training corpus's fisheye variant: synthetic, never fitted on);
+  them (the frames it samples, bent by `training.corpus.fisheye`: synthetic, never fitted on);
 - with `--curve`: the learning curve (plain LOGO F1 and dev F1 against training-set size).
 
     python benchmarks/detect.py [--manifest PATH] [--videos DIR] [--minutes 10] [--corpus] [--lens] [--curve]

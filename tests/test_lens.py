@@ -1,5 +1,5 @@
-"""Picture variants the training corpus is recorded under: what each does to a frame, and that the real
-pose model still finds people in them."""
+"""The fisheye lens `benchmarks/detect.py --lens` films footage through: what it does to a frame, and that the
+real pose model still finds people through it."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sitewatch.training.corpus import FISHEYE_K, fisheye
 
 
 def test_a_fisheye_bows_straight_lines_and_keeps_the_corners_and_the_middle() -> None:
+    pytest.importorskip("cv2", reason="the lens needs the detect extra (OpenCV)")
     image = np.zeros((360, 640, 3), np.uint8)
     image[100, :] = 255  # a straight line above the middle
     image[179:181, 319:321] = 200  # the middle
