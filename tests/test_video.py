@@ -7,6 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from media import SHARED_VIDEOS, decode_all, vfr_times, write_audio_only, write_png, write_video
@@ -287,6 +288,27 @@ def test_approximate_fixed_rate_reading_skips_unreferenced_frames_but_keeps_ever
     quick = list(FrameReader(path, plan, approximate=True))
     assert len(quick) == len(exact) == len(plan)
     assert all(abs(q.time_s - t) <= 2 / 30 + 1e-6 for q, t in zip(quick, plan.times_s, strict=True))
+
+
+def test_approximate_reading_decodes_near_targets_once_references_are_too_sparse(tmp_path: Path) -> None:
+    """An encoder that refers to one frame in ten leaves 3 pictures a second to skip to: two targets in a row
+    would get the same one, and a detector would see every other frame twice."""
+    path = write_video(
+        tmp_path / "sparse.mp4", frames=150, fps=30,
+        options={"g": "60", "x264-params": "bframes=9:b-adapt=0:b-pyramid=none"},
+    )
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONREF"
+        assert sum(1 for _ in container.decode(stream)) <= 20  # the file really is that sparse
+    plan = fps_plan(probe(path), 6)
+    reference = decode_all(path)
+    quick = list(FrameReader(path, plan, approximate=True))
+    assert len(quick) == len(plan) == 30
+    # The first target past a skipped stretch gets a late picture, which tells the reader; none after it.
+    assert len({f.time_s for f in quick}) == len(quick) - 1
+    assert all(abs(f.time_s - t) <= 1 / 30 + 1e-6 for f, t in list(zip(quick, plan.times_s, strict=True))[2:])
+    assert all(np.array_equal(f.image, reference[round(f.time_s * 30)]) for f in quick)
 
 
 # --- budgets, sniffing, streams without timestamps, variable frame rate ------------------------

@@ -26,7 +26,7 @@ DEV_MANIFEST = REPO.parent / "shared" / "data" / "videos" / "MANIFEST.csv"
 NORMAL_MANIFEST = REPO.parent / "shared" / "data" / "normal" / "MANIFEST.csv"
 DEFAULT_INPUT = 320  # the detector's pose input (long side), as in LearnedDetector
 # Bump when the observation (pose input, frame size, rate) changes, so stale caches are not reused.
-CACHE_VERSION = "v3"
+CACHE_VERSION = "v4"  # v4: a sparse-reference source is no longer read with pictures repeated
 
 
 def cache_dir() -> Path:

@@ -69,7 +69,11 @@ class FrameReader:
     """Iterate over the frames of `plan`; after iteration `warnings` and `read_until_s` tell what could be read.
 
     `approximate` (for fixed-rate plans feeding a detector) never decodes frames that no other frame
-    refers to, so a target may get a neighbour one or two frames away, at a fraction of the cost.
+    refers to, so a target may get a neighbour one or two frames away, at a fraction of the cost. Where
+    such frames are so far apart that two targets get the same picture (an encoder that refers to one
+    frame in ten: a detector reading 6 frames a second would see every other one twice), the first target
+    whose picture comes more than 1.5 frames late, or is the one the last target got, turns that off: every
+    frame near a target is decoded from the next target on.
     """
 
     path: str | Path
@@ -159,6 +163,10 @@ class FrameReader:
                 picked = cursor.exact(t, keyframes)
             else:
                 picked = cursor.nearest(t)
+            if picked is not None and cursor.skip_nonref:
+                late = cursor.time_of(picked) - t > 3 * cursor.half_frame
+                if late or cursor.time_of(picked) == last_time:
+                    cursor.decode_near_targets()  # this target keeps its picture; the next ones will not
             if picked is None:
                 return
             if last_pixels is None or cursor.time_of(picked) != last_time:
@@ -275,6 +283,11 @@ class _Cursor:
         if not self.skip_nonref:
             ctx.skip_frame = "DEFAULT"
         return before, frame
+
+    def decode_near_targets(self) -> None:
+        """Stop skipping frames nothing refers to near a target (far from one they are still skipped)."""
+        self.skip_nonref = False
+        self.stream.codec_context.skip_frame = "DEFAULT"
 
     def _needs_seek(self, t: float, keyframe_before_t: float | None) -> bool:
         if self.frames is None or self.current is None:
