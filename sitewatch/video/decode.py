@@ -163,14 +163,13 @@ class FrameReader:
                 picked = cursor.exact(t, keyframes)
             else:
                 picked = cursor.nearest(t)
-            if picked is not None and cursor.skip_nonref:
-                late = cursor.time_of(picked) - t > 3 * cursor.half_frame
-                if late or cursor.time_of(picked) == last_time:
-                    cursor.decode_near_targets()  # this target keeps its picture; the next ones will not
             if picked is None:
                 return
-            if last_pixels is None or cursor.time_of(picked) != last_time:
-                last_time, last_pixels = cursor.time_of(picked), convert(picked)
+            picked_s = cursor.time_of(picked)
+            if cursor.skip_nonref and (picked_s - t > 3 * cursor.half_frame or picked_s == last_time):
+                cursor.decode_near_targets()  # this target keeps its picture; the next ones will not
+            if last_pixels is None or picked_s != last_time:
+                last_time, last_pixels = picked_s, convert(picked)
             yield Frame(index=i, time_s=last_time, image=last_pixels)
 
 
