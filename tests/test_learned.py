@@ -8,7 +8,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from sitewatch.detect.alarms import LOST_LOOK_CONFIDENCE, SLOW_DESCENT, AlarmBook
+from sitewatch.detect.alarms import END_CONFIDENCE, LOST_LOOK_CONFIDENCE, LOST_MAX_DROP, SLOW_DESCENT, AlarmBook
 from sitewatch.detect.features import FEATURES, LOST_AFTER_S, Row
 from sitewatch.detect.forest import MODEL_FILE, load_model
 from sitewatch.detect.learned import recording_rows
@@ -143,6 +143,31 @@ def test_a_person_walking_out_of_view_is_not() -> None:
     book.add(_row(lost_s=0.8, upright_now=1.0, fall_speed=0.3), 0.1)
     book.add(_row(lost_s=0.8, upright_now=0.6, aspect_change=3.0, fall_speed=0.1, drop_heights=float("nan")), 0.1)
     assert book.events == []
+
+
+def test_a_walker_going_down_a_high_cameras_picture_gets_no_look() -> None:
+    """Hips more than a body height below the stance: the person walked down the picture, no body falls so far."""
+    walker = _row(lost_s=0.8, upright_now=0.5, aspect_change=3.0, fall_speed=1.5, drop_heights=LOST_MAX_DROP + 0.3)
+    faller = _row(lost_s=0.8, upright_now=0.5, aspect_change=3.0, fall_speed=1.5, drop_heights=LOST_MAX_DROP - 0.3)
+    for row, kinds in ((walker, []), (faller, [EventKind.person_lost_after_fall])):
+        book = AlarmBook()
+        book.add(row, 0.2)
+        assert [e.kind for e in book.events] == kinds
+
+
+def test_a_slow_descent_that_goes_out_of_view_before_it_is_confirmed_is_a_possible_accident() -> None:
+    """Out of sight before the wait for a slow descent ends: evidence cut off, like a file that ends first."""
+
+    def feed(fall_speed: float) -> list[tuple[EventKind, float]]:
+        book = AlarmBook(possible=0.3)
+        fallen = _row(fall_speed=fall_speed, upright_now=0.0, down_now=1.0)
+        book.add(Row(1, 4.0, fallen.values, 3.8, fallen.box, False), 0.9)
+        lost = _row(fall_speed=fall_speed, upright_now=0.0, down_now=1.0, lost_s=0.8)
+        book.add(Row(1, 4.8, lost.values, 3.8, lost.box, True), 0.9)
+        return [(e.kind, e.confidence) for e in book.events]
+
+    assert feed(SLOW_DESCENT / 2) == [(EventKind.person_lost_after_fall, END_CONFIDENCE)]
+    assert feed(SLOW_DESCENT * 2) == [(EventKind.fall, 0.9)]  # a fast drop alarms at once, lost or not
 
 
 def test_one_event_per_episode_until_upright_again() -> None:
@@ -468,3 +493,18 @@ def test_evidence_cut_off_by_the_edge_of_the_picture_waits_or_stays_possible() -
     assert feed(leaves, confirm_partial_s=0.0) == [(EventKind.fall, 3.8, 0.9)]  # the recipe may not wait
     upright = [(5.0, {"lost_s": 0.8, "upright_now": 1.0})]
     assert feed(upright, 0.0) == [(EventKind.person_lost_after_fall, 3.8, PARTIAL_CONFIDENCE)]  # no fall seen
+
+
+def test_where_the_review_level_sits_does_not_change_what_pages() -> None:
+    """The wait for a body cut by the edge counts from the alarm level, whatever the possible tier's level."""
+
+    def alarms(possible: float, rows: list[tuple[float, float]]) -> list[float]:
+        book = AlarmBook(possible=possible, confirm_partial_s=0.5)
+        for t, probability in rows:
+            row = _row(fall_speed=2.0, upright_now=0.0, cut=1.0)
+            book.add(Row(1, t, row.values, 3.8, row.box, False), probability)
+        return [e.start_s for e in book.events if e.confidence >= 0.5]
+
+    rows = [(4.0, 0.4), (4.2, 0.9), (4.4, 0.9), (4.6, 0.9)]
+    assert alarms(0.3, rows) == alarms(0.45, rows) == []  # 0.4 s at the alarm level: still waiting
+    assert alarms(0.3, [*rows, (4.8, 0.9)]) == alarms(0.45, [*rows, (4.8, 0.9)]) == [3.8]

@@ -24,6 +24,11 @@ LOST_WIDER = 1.3  # last box this much wider (relative to its height) than usual
 LOST_DOWN = 0.3
 LOST_FAST_DOWN = 0.5  # body heights per second
 LOST_DROP = 0.15  # body heights
+# A body falling where it stands brings its hips down about half its height, one falling forward or toward
+# the camera about its whole height. A hip "drop" beyond that is a walker moving down a high or top-down
+# camera's picture: measured on the normal footage, every look at a person lost while moving down was so
+# (1.1-3.5 heights), against at most 0.7 for the corpus falls lost in the same way.
+LOST_MAX_DROP = 1.0
 # A slow descent (sitting down on a chair, lying down on purpose) can look fallen for a moment; a fall
 # keeps looking fallen. Measured on the corpus, a chair sit-down seen from above crossed the threshold
 # for one frame, 7 s before the real fall. So a slow descent alarms only once it has looked fallen for
@@ -34,15 +39,19 @@ SLOW_DESCENT = 0.5  # body heights per second: the window's fastest hip descent 
 CONFIRM_S = 0.3
 # A file can end before a slow descent is confirmed (a fall in its last second, or one that ends out of
 # view). The evidence is then reported as a possible accident with its reason, never as an all-clear
-# and never as a page: capped below the alarm level. A live camera never ends, so it waits instead.
+# and never as a page: capped below the alarm level. A live camera never ends, so it waits instead. A
+# person who goes out of view before a slow descent is confirmed is the same evidence cut off in space: a
+# possible accident too. Measured out of fold, a faint detection a fifth of a standing person's height
+# joined their track for one frame before it was lost, and the lost row alone paged.
 END_S = 2.0  # evidence this close to the end of the file counts
 END_CONFIDENCE = 0.45
 # Evidence cut off in space is treated like evidence cut off in time: a possible accident, never a page on
 # its own. A person lost from view while last seen upright showed no fall (small people in a crowd, whom the
 # pose model drops, are lost so). A body cut by the top or bottom edge of the picture looks short and wide
 # whether it fell or is walking out of the picture (toward a high camera, out at the bottom): it alarms
-# only once it has stayed in view, down, for `confirm_partial_s` since it first looked fallen, and if it is
-# lost from view first, it stays a possible accident. Measured out of fold on the corpus, no fall was found only so.
+# only once it has stayed in view, down, for `confirm_partial_s` since it first looked fallen at the alarm
+# level, and if it is lost from view first, it stays a possible accident. Measured out of fold on the corpus,
+# no fall was found only so.
 PARTIAL_CONFIDENCE = END_CONFIDENCE
 
 
@@ -98,6 +107,8 @@ class AlarmBook:
     def add(self, row: Row, probability: float) -> None:
         """Take one row with its probability."""
         probability = self._partial(row, probability)
+        if row.lost and row.values[_FALL_SPEED] < SLOW_DESCENT:
+            probability = min(probability, END_CONFIDENCE)  # a slow descent never confirmed in view
         episode = self._open.get(row.track_id)
         if episode is not None:
             if episode.event.confidence < self.threshold <= probability:
@@ -134,7 +145,9 @@ class AlarmBook:
             if upright or (cut and self.confirm_partial_s > 0):
                 return min(probability, PARTIAL_CONFIDENCE)
             return probability
-        if not (cut and self.confirm_partial_s > 0 and probability >= self.possible):
+        # The wait counts from the alarm level, not the review level: where the possible tier is set must not
+        # change what pages (a lower level started it earlier, and a walker leaving a top-down camera paged).
+        if not (cut and self.confirm_partial_s > 0 and probability >= self.threshold):
             # As for a slow descent, the wait is for the body to stay down: a frame the pose model fumbles (a
             # dip in the score, the body briefly uncut) keeps it running; standing up again starts it over.
             if row.values[_UPRIGHT] >= UPRIGHT:
@@ -169,10 +182,11 @@ class AlarmBook:
 
     @staticmethod
     def _fell_out_of_view(row: Row) -> bool:
-        """Last seen tilting or going down, not upright, and moving down fast (NaN drops compare false)."""
+        """Last seen tilting or going down, not upright, moving down fast and ended lower by no more than a
+        body can fall (NaN drops compare false)."""
         v = row.values
         tilted = v[_ASPECT_CHANGE] >= LOST_WIDER or v[_DOWN] >= LOST_DOWN
-        downward = v[_FALL_SPEED] >= LOST_FAST_DOWN or v[_DROP] >= LOST_DROP
+        downward = v[_FALL_SPEED] >= LOST_FAST_DOWN and LOST_DROP <= v[_DROP] <= LOST_MAX_DROP
         return bool(v[_AGE] >= LOST_MIN_AGE_S and v[_UPRIGHT] < LOST_NOT_UPRIGHT and tilted and downward)
 
     def _start(self, row: Row, confidence: float, reason: dict[str, float] | None = None) -> None:

@@ -61,14 +61,16 @@ INNER_FOLDS = 3
 # the second look (relook.py) keeps lying people in view: out of fold, walkers leaving a high camera's
 # picture through its bottom edge were all of round 4's false alarms on normal footage. A shorter one (two
 # frames later at 6 frames/s) is offered too: round 4's 0.5 s turned two dev falls that end cut by the edge
-# into possible ones (again informed by dev, and stated).
+# into possible ones (again informed by dev, and stated). No wait is no longer offered: one group of the
+# normal footage (a top-down plaza camera) shows walkers leaving through the bottom edge, and when it was
+# held out nothing else told the inner folds to wait, so they chose none and it paged 5 times in 43 s. A
+# body cut by the edge is ambiguous whatever the data says, so the wait is a product rule (stated too).
 CONFIRM_FAST = (0.0,)
-CONFIRM_PARTIAL = (0.0, 0.3, 0.5)
+CONFIRM_PARTIAL = (0.3, 0.5)
 POSSIBLE_RECALL = 0.9  # the possible tier's target recall, met on the inner folds
 # ... but a review list that fills with every passer-by is not read: at most this many possible accidents
 # per hour of the normal footage in the inner folds (one every two minutes of busy CCTV).
 POSSIBLE_MAX_PER_HOUR = 30.0
-LOST_LOOK = (False, True)  # without the lost-person look first: it adds reviews of everyone leaving the picture
 POSSIBLE_LEVELS = (0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05)  # highest first: fewest reviews
 # The inner objective: group-weighted F1 of the alarm tier minus this much per false alarm per hour of
 # normal footage (10 an hour cost 0.1 F1): a detector that pages every few minutes is useless.
@@ -84,21 +86,16 @@ class Recipe:
     calibration: Calibration
     possible: float
     confirm_fast_s: float = 0.0
-    lost_look: bool = True
     confirm_partial_s: float = 0.0
     objectives: dict[str, float] = field(default_factory=dict)
 
     def judge(self, score: ClipScore) -> Judged:
         """A clip's events as the detector with this recipe would raise them."""
-        return judge(
-            score, self.calibration, self.possible, self.confirm_fast_s, self.lost_look, self.confirm_partial_s
-        )
+        return judge(score, self.calibration, self.possible, self.confirm_fast_s, True, self.confirm_partial_s)
 
     def document(self, trees: dict, meta: dict) -> dict:
         """The model's JSON document: trees fitted with this recipe's setting, and every choice it made."""
-        return model_of(
-            trees, self.calibration, meta, self.possible, self.confirm_fast_s, self.lost_look, self.confirm_partial_s
-        )
+        return model_of(trees, self.calibration, meta, self.possible, self.confirm_fast_s, True, self.confirm_partial_s)
 
 
 @dataclass
@@ -180,26 +177,30 @@ def _possible_level(
     confirm_fast_s: float,
     confirm_partial_s: float,
     negatives: set[str],
-) -> tuple[float, bool]:
-    """The possible tier: the level and whether lost people get a look (LOST_LOOK) that reach POSSIBLE_RECALL
-    (group-weighted) on these scores while the normal footage raises at most POSSIBLE_MAX_PER_HOUR, fewest
-    reviews first; short of that, the best recall within the cap."""
+) -> float:
+    """The possible tier's level that reaches POSSIBLE_RECALL (group-weighted) on these scores while the normal
+    footage raises at most POSSIBLE_MAX_PER_HOUR, fewest reviews first; short of that, the best recall within
+    the cap.
+
+    People lost right after tilting down always get their look (alarms.LOST_LOOK_CONFIDENCE): silence about
+    them must not read as an all-clear, and since a look needs a drop no larger than a body can fall, it
+    adds no review on the normal footage (earlier recipes chose it here, and mostly chose it off).
+    """
     corpus = [s for s in scores if s.clip.name not in negatives]
     normal = [s for s in scores if s.clip.name in negatives]
-    best = (-1.0, POSSIBLE_LEVELS[0], False)
-    for lost_look in LOST_LOOK:
-        for level in POSSIBLE_LEVELS:
-            settings = (level, confirm_fast_s, lost_look, confirm_partial_s)
-            if normal and (_per_hour([judge(s, calibration, *settings).possible for s in normal]) or 0.0) > (
-                POSSIBLE_MAX_PER_HOUR
-            ):
-                break  # lower levels only add reviews
-            recall = group_weighted([judge(s, calibration, *settings).possible for s in corpus]).recall
-            if recall >= POSSIBLE_RECALL:
-                return level, lost_look
-            if recall > best[0]:
-                best = (recall, level, lost_look)
-    return best[1], best[2]
+    best = (-1.0, POSSIBLE_LEVELS[0])
+    for level in POSSIBLE_LEVELS:
+        settings = (level, confirm_fast_s, True, confirm_partial_s)
+        if normal and (_per_hour([judge(s, calibration, *settings).possible for s in normal]) or 0.0) > (
+            POSSIBLE_MAX_PER_HOUR
+        ):
+            break  # lower levels only add reviews
+        recall = group_weighted([judge(s, calibration, *settings).possible for s in corpus]).recall
+        if recall >= POSSIBLE_RECALL:
+            return level
+        if recall > best[0]:
+            best = (recall, level)
+    return best[1]
 
 
 def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int) -> Recipe:
@@ -210,8 +211,9 @@ def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int)
         setting = SETTINGS[0]
         scores = held_out(data, set(groups), set(groups), setting, seed)
         calibration = fit_calibration(*calibration_points(scores))
-        level, lost_look = _possible_level(scores, calibration, 0.0, 0.0, negatives)
-        return Recipe(setting, calibration, level, lost_look=lost_look)
+        partial = CONFIRM_PARTIAL[0]
+        level = _possible_level(scores, calibration, 0.0, partial, negatives)
+        return Recipe(setting, calibration, level, confirm_partial_s=partial)
     best: tuple[float, Setting, float, float, Calibration, list[ClipScore]] | None = None
     objectives = {}
     for setting in SETTINGS:
@@ -230,8 +232,8 @@ def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int)
                     best = (objectives[name], setting, confirm, partial, calibration, scores)
     assert best is not None
     _, setting, confirm, partial, calibration, scores = best
-    level, lost_look = _possible_level(scores, calibration, confirm, partial, negatives)
-    return Recipe(setting, calibration, level, confirm, lost_look, partial, objectives)
+    level = _possible_level(scores, calibration, confirm, partial, negatives)
+    return Recipe(setting, calibration, level, confirm, partial, objectives)
 
 
 def run_outer(data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int) -> Outer:
@@ -286,7 +288,6 @@ def nested_cv(
             "setting": o.recipe.setting.name,
             "confirm_fast_s": o.recipe.confirm_fast_s,
             "possible": o.recipe.possible,
-            "lost_look": o.recipe.lost_look,
             "confirm_partial_s": o.recipe.confirm_partial_s,
             **o.recipe.objectives,
         }
@@ -302,7 +303,6 @@ def nested_cv(
             "setting": outer.recipe.setting.name,
             "confirm_fast_s": outer.recipe.confirm_fast_s,
             "possible": outer.recipe.possible,
-            "lost_look": outer.recipe.lost_look,
             "confirm_partial_s": outer.recipe.confirm_partial_s,
         }
         box_alarm = _tier([j.alarm for j in outer.judged], negatives, "pose (lockbox), alarm", manifest)

@@ -124,7 +124,6 @@ def train(
         "setting": recipe.setting.name,
         "scene": recipe.setting.scene,
         "confirm_fast_s": recipe.confirm_fast_s,
-        "lost_look": recipe.lost_look,
         "confirm_partial_s": recipe.confirm_partial_s,
         "params": dataclasses.asdict(recipe.setting.params),
         "variants": list(VARIANTS),
