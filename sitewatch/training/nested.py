@@ -91,11 +91,15 @@ class Recipe:
 
     def judge(self, score: ClipScore) -> Judged:
         """A clip's events as the detector with this recipe would raise them."""
-        return judge(score, self.calibration, self.possible, self.confirm_fast_s, True, self.confirm_partial_s)
+        return judge(
+            score, self.calibration, self.possible, self.confirm_fast_s, confirm_partial_s=self.confirm_partial_s
+        )
 
     def document(self, trees: dict, meta: dict) -> dict:
         """The model's JSON document: trees fitted with this recipe's setting, and every choice it made."""
-        return model_of(trees, self.calibration, meta, self.possible, self.confirm_fast_s, True, self.confirm_partial_s)
+        return model_of(
+            trees, self.calibration, meta, self.possible, self.confirm_fast_s, confirm_partial_s=self.confirm_partial_s
+        )
 
 
 @dataclass
@@ -171,6 +175,15 @@ def _per_hour(clips: Sequence[ClipResult]) -> float | None:
     return summarise(clips).false_alarms_per_hour
 
 
+def _reviews(
+    scores: Sequence[ClipScore], calibration: Calibration, level: float, confirm_fast_s: float, confirm_partial_s: float
+) -> list[ClipResult]:
+    """The possible tier's result of each clip at `level`."""
+    return [
+        judge(s, calibration, level, confirm_fast_s, confirm_partial_s=confirm_partial_s).possible for s in scores
+    ]
+
+
 def _possible_level(
     scores: Sequence[ClipScore],
     calibration: Calibration,
@@ -189,13 +202,11 @@ def _possible_level(
     corpus = [s for s in scores if s.clip.name not in negatives]
     normal = [s for s in scores if s.clip.name in negatives]
     best = (-1.0, POSSIBLE_LEVELS[0])
+    waits = (confirm_fast_s, confirm_partial_s)
     for level in POSSIBLE_LEVELS:
-        settings = (level, confirm_fast_s, True, confirm_partial_s)
-        if normal and (_per_hour([judge(s, calibration, *settings).possible for s in normal]) or 0.0) > (
-            POSSIBLE_MAX_PER_HOUR
-        ):
+        if normal and (_per_hour(_reviews(normal, calibration, level, *waits)) or 0.0) > POSSIBLE_MAX_PER_HOUR:
             break  # lower levels only add reviews
-        recall = group_weighted([judge(s, calibration, *settings).possible for s in corpus]).recall
+        recall = group_weighted(_reviews(corpus, calibration, level, *waits)).recall
         if recall >= POSSIBLE_RECALL:
             return level
         if recall > best[0]:
