@@ -118,15 +118,31 @@ def run_neura(manifest: Path, videos: Path) -> list[ClipResult]:
     return results
 
 
+def _h264(
+    container: av.container.OutputContainer, fps: Fraction, width: int, height: int, crf: int
+) -> av.video.stream.VideoStream:
+    """A fast libx264 stream in `container` whose time base is one frame."""
+    stream = container.add_stream("libx264", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    stream.options = {"preset": "superfast", "crf": str(crf)}
+    stream.time_base = 1 / fps
+    return stream
+
+
+def _mux(
+    container: av.container.OutputContainer, stream: av.video.stream.VideoStream, frame: av.VideoFrame | None
+) -> None:
+    """Encode one frame (None: flush the encoder) and write its packets."""
+    for packet in stream.encode(frame):
+        container.mux(packet)
+
+
 def make_long_video(source: Path, out: Path, minutes: float) -> None:
     """Loop `source` scaled to 1280x720 into an H.264 file `minutes` long (30 fps)."""
-    fps = 30
+    fps = Fraction(30)
     total = int(minutes * 60 * fps)
     with av.open(str(out), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
-        stream.options = {"preset": "superfast", "crf": "23"}
-        stream.time_base = Fraction(1, fps)
+        stream = _h264(container, fps, 1280, 720, crf=23)
         written = 0
         while written < total:
             with av.open(str(source)) as src:
@@ -134,12 +150,10 @@ def make_long_video(source: Path, out: Path, minutes: float) -> None:
                     if written >= total:
                         break
                     image = frame.reformat(width=1280, height=720, format="yuv420p")
-                    image.pts, image.time_base = written, Fraction(1, fps)
-                    for packet in stream.encode(image):
-                        container.mux(packet)
+                    image.pts, image.time_base = written, 1 / fps
+                    _mux(container, stream, image)
                     written += 1
-        for packet in stream.encode():
-            container.mux(packet)
+        _mux(container, stream, None)
 
 
 def fisheye_copies(manifest: Path, videos: Path, out: Path, fps: float = 6.0) -> Path:
@@ -156,16 +170,12 @@ def fisheye_copies(manifest: Path, videos: Path, out: Path, fps: float = 6.0) ->
                 image = fisheye(frame.image)
                 image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]  # H.264 wants even sides
                 if stream is None:
-                    stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
-                    stream.height, stream.width = image.shape[:2]
-                    stream.pix_fmt, stream.options = "yuv420p", {"preset": "superfast", "crf": "20"}
-                    stream.time_base = 1 / Fraction(fps).limit_denominator(1000)
+                    stream = _h264(container, Fraction(fps).limit_denominator(1000), image.shape[1], image.shape[0], 20)
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
                 video_frame.pts = index
-                for packet in stream.encode(video_frame):
-                    container.mux(packet)
-            for packet in stream.encode() if stream is not None else ():
-                container.mux(packet)
+                _mux(container, stream, video_frame)
+            if stream is not None:
+                _mux(container, stream, None)
     copy = out / manifest.name
     copy.write_bytes(manifest.read_bytes())
     return copy
