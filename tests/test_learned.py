@@ -508,3 +508,19 @@ def test_where_the_review_level_sits_does_not_change_what_pages() -> None:
     rows = [(4.0, 0.4), (4.2, 0.9), (4.4, 0.9), (4.6, 0.9)]
     assert alarms(0.3, rows) == alarms(0.45, rows) == []  # 0.4 s at the alarm level: still waiting
     assert alarms(0.3, [*rows, (4.8, 0.9)]) == alarms(0.45, [*rows, (4.8, 0.9)]) == [3.8]
+
+
+def test_a_probability_just_below_the_alarm_level_is_not_rounded_into_a_page() -> None:
+    from sitewatch.detect.base import verdict_for
+    from sitewatch.schema import Verdict
+
+    for probabilities in ([0.4996], [0.46, 0.4996]):  # a new event, and an open possible one that rises
+        book = AlarmBook(possible=0.45)
+        for k, probability in enumerate(probabilities):
+            row = _row(fall_speed=2.0, upright_now=0.0)
+            book.add(Row(1, 4.0 + k / FPS, row.values, 3.8, row.box, False), probability)
+        (event,) = book.events
+        assert event.confidence == 0.499 and verdict_for(book.events) is not Verdict.accident
+    book = AlarmBook()
+    book.add(_row(fall_speed=2.0, upright_now=0.0), 0.8004)
+    assert book.events[0].confidence == 0.8

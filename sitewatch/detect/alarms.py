@@ -116,7 +116,7 @@ class AlarmBook:
                 return
             if probability >= self.possible or not row.values[_UPRIGHT] >= 0.6:
                 episode.event.end_s = round(row.time_s, 3)
-                episode.event.confidence = round(max(episode.event.confidence, probability), 3)
+                episode.event.confidence = max(episode.event.confidence, self._shown(probability))
                 return
             del self._open[row.track_id]
         if probability < self.possible:
@@ -157,6 +157,12 @@ class AlarmBook:
         if row.time_s - since < self.confirm_partial_s - 1e-6:  # rows come at frame times that round
             return min(probability, PARTIAL_CONFIDENCE)
         return probability
+
+    def _shown(self, probability: float) -> float:
+        """The event's confidence to three places, never rounded up to the alarm level: the verdict and a live
+        camera's page read it, so a probability of 0.4996 must not page when the book judged it possible."""
+        shown = round(probability, 3)
+        return round(self.threshold - 0.001, 3) if probability < self.threshold <= shown else shown
 
     def _promote(self, episode: _Episode, row: Row, probability: float) -> None:
         """A possible accident that reaches the alarm level becomes a new alarm event from the same onset,
@@ -202,7 +208,7 @@ class AlarmBook:
             kind=kind,
             start_s=round(min(row.onset_s, row.time_s), 3),
             end_s=round(row.time_s, 3),
-            confidence=round(confidence, 3),
+            confidence=self._shown(confidence),
             # A person lost from view is shown where they were last seen (their box is from then), not the empty
             # picture at the moment they were missed.
             keyframe_s=round(row.time_s - float(row.values[_LOST_S]), 3) if row.lost else round(row.time_s, 3),
