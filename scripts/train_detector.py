@@ -28,11 +28,22 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the CV and dev numbers here")
     parser.add_argument("--no-write", action="store_true", help="cross-validate only, keep the shipped model")
     parser.add_argument("--workers", type=int, default=1, help="outer folds fitted at once (processes)")
+    parser.add_argument(
+        "--keep-margins",
+        type=Path,
+        default=None,
+        help="also keep every fold's margins under every tree setting in this .npz (scripts/rejudge_nested.py)",
+    )
     args = parser.parse_args()
     # One thread per fit: hundreds of small fits, each worker a process; OpenMP threads only fight on 2 cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    summary = train(seed=args.seed, out=None if args.no_write else args.out, workers=args.workers)
+    summary = train(
+        seed=args.seed,
+        out=None if args.no_write else args.out,
+        workers=args.workers,
+        keep_margins=args.keep_margins,
+    )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
 

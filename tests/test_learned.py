@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -16,6 +17,10 @@ from sitewatch.detect.observe import Observation, Recording
 from sitewatch.detect.pose import Person
 from sitewatch.schema import EventKind
 from sitewatch.training.augment import AUGMENTATIONS
+
+if TYPE_CHECKING:
+    from sitewatch.training.fit import Dataset
+    from sitewatch.training.nested import Setting
 
 FPS = 6.0
 
@@ -331,9 +336,8 @@ def test_each_group_weighs_the_same() -> None:
     assert big == pytest.approx(small)
 
 
-def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every outer group is scored by a recipe chosen and fitted without it; normal footage counts per hour."""
-    pytest.importorskip("sklearn")
+def small_nested_corpus(monkeypatch: pytest.MonkeyPatch) -> tuple[Dataset, str, tuple[Setting, ...]]:
+    """The synthetic corpus with 40 s of normal footage as its own group, and two small tree settings."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -345,11 +349,19 @@ def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest
     normal = Clip(Path("n.mp4"), "no_fall", None, "street-cam", "none", "street", 40.0)
     clips.append(normal)
     recordings[normal.name] = {"orig": walk_recording(end_s=40.0)}
-    data = build_dataset(clips, recordings, FPS, AUGMENTATIONS[:2])
     small = TreeParams(max_iter=20, min_samples_leaf=5)
     settings = tuple(replace(s, params=small) for s in nested.SETTINGS[:2])
     monkeypatch.setattr(nested, "SETTINGS", settings)
-    result = nested.nested_cv(data, {normal.name}, seed=0, manifest="synthetic")
+    return build_dataset(clips, recordings, FPS, AUGMENTATIONS[:2]), normal.name, settings
+
+
+def test_nested_leave_one_group_out_chooses_inside_each_fold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every outer group is scored by a recipe chosen and fitted without it; normal footage counts per hour."""
+    pytest.importorskip("sklearn")
+    from sitewatch.training import nested
+
+    data, normal, settings = small_nested_corpus(monkeypatch)
+    result = nested.nested_cv(data, {normal}, seed=0, manifest="synthetic")
     s = result.alarm.result.summary
     assert (s.scored, s.f1) == (16, 1.0) and result.alarm.weighted.f1 == 1.0
     assert result.alarm.normal.no_fall_hours == pytest.approx(40.0 / 3600, abs=1e-4)
@@ -524,3 +536,34 @@ def test_a_probability_just_below_the_alarm_level_is_not_rounded_into_a_page() -
     book = AlarmBook()
     book.add(_row(fall_speed=2.0, upright_now=0.0), 0.8004)
     assert book.events[0].confidence == 0.8
+
+
+def test_kept_margins_rejudge_the_nested_estimate_without_a_fit(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """`rejudge` on a nested run's kept margins (saved and read back) gives that run's result, and makes every
+    choice after the trees again with the code as it is now, fitting nothing."""
+    pytest.importorskip("sklearn")
+    from sitewatch.training import nested
+    from sitewatch.training.margins import load_margins, save_margins
+
+    data, normal, _ = small_nested_corpus(monkeypatch)
+    ran = nested.nested_cv(data, {normal}, seed=0, manifest="synthetic", keep_margins=True)
+    assert [f.test for f in ran.margins] == [[g] for g in sorted(ran.choices)]
+    assert all(set(f.inner) == set(f.outer) == {s.name for s in nested.SETTINGS} for f in ran.margins)
+
+    def no_fit(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rejudge must not fit trees")
+
+    monkeypatch.setattr(nested, "fit_trees", no_fit)
+    save_margins(ran.margins, tmp_path / "margins.npz")
+    kept = load_margins(tmp_path / "margins.npz")
+    for read, written in zip(kept, ran.margins, strict=True):
+        assert read.test == written.test and set(read.inner) == set(written.inner)
+        for part in ("inner", "outer"):
+            for setting, by_clip in getattr(written, part).items():
+                assert all(np.array_equal(getattr(read, part)[setting][c], m) for c, m in by_clip.items())
+    again = nested.rejudge(data, {normal}, kept, "synthetic")
+    assert again.alarm.result.model_dump() == ran.alarm.result.model_dump() and again.choices == ran.choices
+    # A rule changed after the fits is measured on the same trees: here, a review tier that only a sure thing reaches.
+    monkeypatch.setattr(nested, "POSSIBLE_LEVELS", (0.99,))
+    stricter = nested.rejudge(data, {normal}, kept, "synthetic")
+    assert {c["possible"] for c in stricter.choices.values()} == {0.99} != {c["possible"] for c in ran.choices.values()}

@@ -34,6 +34,7 @@ from sitewatch.training.fit import (
     judge,
     model_of,
 )
+from sitewatch.training.margins import FoldMargins, Margins
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Outer:
     groups: list[str]
     recipe: Recipe
     judged: list[Judged]
+    margins: FoldMargins | None = None
 
 
 @dataclass
@@ -130,6 +132,7 @@ class NestedResult:
     lockbox_possible: TierReport | None
     lockbox_groups: list[str]
     choices: dict[str, dict[str, object]]
+    margins: list[FoldMargins] = field(default_factory=list)  # kept only when asked (`nested_cv(keep_margins=True)`)
 
     @property
     def result(self) -> EvalResult:
@@ -214,10 +217,39 @@ def _possible_level(
     return best[1]
 
 
+def inner_scores(data: Dataset, groups: Sequence[str], seed: int) -> dict[str, list[ClipScore]]:
+    """Each setting's out-of-fold scores over a group k-fold of `groups` (the inner loop's only fits)."""
+    folds = [f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]
+    return {
+        setting.name: [
+            score for fold in folds for score in held_out(data, set(groups) - set(fold), set(fold), setting, seed)
+        ]
+        for setting in SETTINGS
+    }
+
+
+def choose_from(scores: dict[str, list[ClipScore]], negatives: set[str]) -> Recipe:
+    """The recipe chosen on each setting's inner scores: setting, edge wait, calibration and possible level."""
+    best: tuple[float, Setting, float, float, Calibration, list[ClipScore]] | None = None
+    objectives = {}
+    for setting in SETTINGS:
+        calibration = fit_calibration(*calibration_points(scores[setting.name]))
+        for confirm in CONFIRM_FAST:
+            for partial in CONFIRM_PARTIAL:
+                name = f"{setting.name}, confirm {confirm:g} s, cut by the edge {partial:g} s"
+                judged = [judge(s, calibration, None, confirm, confirm_partial_s=partial) for s in scores[setting.name]]
+                objectives[name] = round(_objective(judged, negatives), 4)
+                if best is None or objectives[name] > best[0]:
+                    best = (objectives[name], setting, confirm, partial, calibration, scores[setting.name])
+    assert best is not None
+    _, setting, confirm, partial, calibration, chosen = best
+    level = _possible_level(chosen, calibration, confirm, partial, negatives)
+    return Recipe(setting, calibration, level, confirm, partial, objectives)
+
+
 def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int) -> Recipe:
     """The inner loop: the setting, fast-drop confirmation, calibration and possible level chosen on `groups`."""
-    folds = [f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]
-    if len(folds) < 2:
+    if len([f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]) < 2:
         # Too few groups to cross-validate: the first setting, calibrated on its own (optimistic) scores.
         setting = SETTINGS[0]
         scores = held_out(data, set(groups), set(groups), setting, seed)
@@ -225,39 +257,33 @@ def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int)
         partial = CONFIRM_PARTIAL[0]
         level = _possible_level(scores, calibration, 0.0, partial, negatives)
         return Recipe(setting, calibration, level, confirm_partial_s=partial)
-    best: tuple[float, Setting, float, float, Calibration, list[ClipScore]] | None = None
-    objectives = {}
-    for setting in SETTINGS:
-        scores = [
-            score
-            for fold in folds
-            for score in held_out(data, set(groups) - set(fold), set(fold), setting, seed)
-        ]
-        calibration = fit_calibration(*calibration_points(scores))
-        for confirm in CONFIRM_FAST:
-            for partial in CONFIRM_PARTIAL:
-                name = f"{setting.name}, confirm {confirm:g} s, cut by the edge {partial:g} s"
-                judged = [judge(s, calibration, None, confirm, confirm_partial_s=partial) for s in scores]
-                objectives[name] = round(_objective(judged, negatives), 4)
-                if best is None or objectives[name] > best[0]:
-                    best = (objectives[name], setting, confirm, partial, calibration, scores)
-    assert best is not None
-    _, setting, confirm, partial, calibration, scores = best
-    level = _possible_level(scores, calibration, confirm, partial, negatives)
-    return Recipe(setting, calibration, level, confirm, partial, objectives)
+    return choose_from(inner_scores(data, groups, seed), negatives)
 
 
-def run_outer(data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int) -> Outer:
-    """Choose on `inner`, fit the choice on all of it, judge the `test` groups' clips once."""
-    recipe = choose(data, inner, negatives, seed)
-    scores = held_out(data, set(inner), set(test), recipe.setting, seed)
-    return Outer(list(test), recipe, [recipe.judge(s) for s in scores])
+def run_outer(
+    data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int, keep: bool = False
+) -> Outer:
+    """Choose on `inner`, fit the choice on all of it, judge the `test` groups' clips once; with `keep`, also
+    score them under every other setting and keep all the margins (for `rejudge`)."""
+    if not keep:
+        recipe = choose(data, inner, negatives, seed)
+        scores = held_out(data, set(inner), set(test), recipe.setting, seed)
+        return Outer(list(test), recipe, [recipe.judge(s) for s in scores])
+    inner_by_setting = inner_scores(data, inner, seed)
+    recipe = choose_from(inner_by_setting, negatives)
+    outer_by_setting = {s.name: held_out(data, set(inner), set(test), s, seed) for s in SETTINGS}
+    margins = FoldMargins(
+        list(test),
+        {name: {s.clip.name: s.margins for s in scores} for name, scores in inner_by_setting.items()},
+        {name: {s.clip.name: s.margins for s in scores} for name, scores in outer_by_setting.items()},
+    )
+    return Outer(list(test), recipe, [recipe.judge(s) for s in outer_by_setting[recipe.setting.name]], margins)
 
 
 _SHARED: dict[str, object] = {}  # the dataset, inherited by forked workers instead of pickled per fold
 
 
-def _outer_job(args: tuple[list[str], list[str], set[str], int]) -> Outer:
+def _outer_job(args: tuple[list[str], list[str], set[str], int, bool]) -> Outer:
     return run_outer(_SHARED["data"], *args)  # type: ignore[arg-type]
 
 
@@ -272,14 +298,22 @@ def _tier(judged: Sequence[ClipResult], negatives: set[str], name: str, manifest
 
 
 def nested_cv(
-    data: Dataset, negatives: set[str], seed: int = 0, manifest: str = "", workers: int = 1, use_lockbox: bool = True
+    data: Dataset,
+    negatives: set[str],
+    seed: int = 0,
+    manifest: str = "",
+    workers: int = 1,
+    use_lockbox: bool = True,
+    keep_margins: bool = False,
 ) -> NestedResult:
-    """Outer leave-one-group-out over every group outside the lockbox; then the lockbox, once."""
+    """Outer leave-one-group-out over every group outside the lockbox; then the lockbox, once. With
+    `keep_margins`, every fold's margins under every setting are kept in the result (for `rejudge`; it costs
+    one more fit per setting and fold)."""
     all_groups = sorted({s.clip.group for s in data.samples})
     negative_groups = sorted({s.clip.group for s in data.samples if s.clip.name in negatives})
     boxed = lockbox(all_groups, negative_groups) if use_lockbox and len(all_groups) > 8 else []
     groups = [g for g in all_groups if g not in boxed]
-    jobs = [([x for x in groups if x != g], [g], negatives, seed) for g in groups]
+    jobs = [([x for x in groups if x != g], [g], negatives, seed, keep_margins) for g in groups]
     _SHARED["data"] = data
     outers: list[Outer] = []
     bar = tqdm(total=len(jobs), desc="nested LOGO (outer folds)", unit="group")
@@ -293,31 +327,55 @@ def nested_cv(
             outers.append(_outer_job(job))
             bar.update(1)
     bar.close()
-    judged = [j for o in outers for j in o.judged]
-    choices: dict[str, dict[str, object]] = {
-        o.groups[0]: {
-            "setting": o.recipe.setting.name,
-            "confirm_fast_s": o.recipe.confirm_fast_s,
-            "possible": o.recipe.possible,
-            "confirm_partial_s": o.recipe.confirm_partial_s,
-            **o.recipe.objectives,
+    boxed_outer = run_outer(data, groups, boxed, negatives, seed, keep_margins) if boxed else None
+    if boxed_outer is not None and boxed_outer.margins is not None:
+        boxed_outer.margins.lockbox = True
+    return _result(outers, boxed_outer, negatives, manifest)
+
+
+def rejudge(data: Dataset, negatives: set[str], folds: Sequence[FoldMargins], manifest: str = "") -> NestedResult:
+    """The nested result again from kept margins, with every choice after the trees (calibration, edge wait,
+    possible level, setting) made again by the code as it is now: a rule about calibration or alarms is
+    measured fully nested in seconds instead of a refit. The trees are the kept ones; a change to the
+    features or the fit needs `nested_cv` again."""
+    rows = {s.clip.name: s for s in data.samples if s.copy == ORIGINAL}
+
+    def scores(margins: Margins) -> dict[str, list[ClipScore]]:
+        return {
+            name: [ClipScore(rows[clip].clip, rows[clip].rows, np.asarray(m, float)) for clip, m in by_clip.items()]
+            for name, by_clip in margins.items()
         }
-        for o in outers
+
+    def outer(fold: FoldMargins) -> Outer:
+        recipe = choose_from(scores(fold.inner), negatives)
+        return Outer(fold.test, recipe, [recipe.judge(s) for s in scores(fold.outer)[recipe.setting.name]], fold)
+
+    boxed = [outer(f) for f in folds if f.lockbox]
+    return _result([outer(f) for f in folds if not f.lockbox], boxed[0] if boxed else None, negatives, manifest)
+
+
+def _choice(recipe: Recipe, objectives: bool) -> dict[str, object]:
+    return {
+        "setting": recipe.setting.name,
+        "confirm_fast_s": recipe.confirm_fast_s,
+        "possible": recipe.possible,
+        "confirm_partial_s": recipe.confirm_partial_s,
+        **(recipe.objectives if objectives else {}),
     }
+
+
+def _result(outers: Sequence[Outer], boxed: Outer | None, negatives: set[str], manifest: str) -> NestedResult:
+    """Both tiers over the outer folds, the lockbox's, each fold's choices, and the kept margins."""
+    judged = [j for o in outers for j in o.judged]
+    choices: dict[str, dict[str, object]] = {o.groups[0]: _choice(o.recipe, True) for o in outers}
     name = "pose (nested leave-one-group-out)"
     alarm = _tier([j.alarm for j in judged], negatives, f"{name}, alarm", manifest)
     possible = _tier([j.possible for j in judged], negatives, f"{name}, possible", manifest)
     box_alarm = box_possible = None
-    if boxed:
-        outer = run_outer(data, groups, boxed, negatives, seed)
-        choices["lockbox"] = {
-            "setting": outer.recipe.setting.name,
-            "confirm_fast_s": outer.recipe.confirm_fast_s,
-            "possible": outer.recipe.possible,
-            "confirm_partial_s": outer.recipe.confirm_partial_s,
-        }
-        box_alarm = _tier([j.alarm for j in outer.judged], negatives, "pose (lockbox), alarm", manifest)
-        box_possible = _tier([j.possible for j in outer.judged], negatives, "pose (lockbox), possible", manifest)
+    if boxed is not None:
+        choices["lockbox"] = _choice(boxed.recipe, False)
+        box_alarm = _tier([j.alarm for j in boxed.judged], negatives, "pose (lockbox), alarm", manifest)
+        box_possible = _tier([j.possible for j in boxed.judged], negatives, "pose (lockbox), possible", manifest)
     log.warning(
         "nested LOGO: alarm F1 %.3f (group-weighted %.3f), normal %.1f FA/h; possible R %.3f, %.1f FA/h",
         alarm.result.summary.f1,
@@ -326,4 +384,5 @@ def nested_cv(
         possible.result.summary.recall,
         possible.normal.false_alarms_per_hour or 0.0,
     )
-    return NestedResult(alarm, possible, box_alarm, box_possible, boxed, choices)
+    margins = [o.margins for o in [*outers, *([boxed] if boxed else [])] if o.margins is not None]
+    return NestedResult(alarm, possible, box_alarm, box_possible, boxed.groups if boxed else [], choices, margins)

@@ -26,7 +26,8 @@ from sitewatch.training.cv import cross_validate, score_clips
 from sitewatch.training.eval import EvalResult, summarise
 from sitewatch.training.eval_tables import breakdown_tables, print_tables, summary_table
 from sitewatch.training.fit import Dataset, TreeParams, build_dataset, export_trees, fit_trees, judge, model_of
-from sitewatch.training.nested import NestedResult, choose, nested_cv
+from sitewatch.training.margins import load_margins, save_margins
+from sitewatch.training.nested import NestedResult, choose, nested_cv, rejudge
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +104,18 @@ def train(
     manifest: Path = TRAIN_MANIFEST,
     negatives: Path | None = NORMAL_MANIFEST,
     workers: int = 1,
+    keep_margins: Path | None = None,
 ) -> dict:
     """Nested CV and lockbox, then the recipe on every group; write the model to `out` (when given) and
-    print the tables."""
+    print the tables; with `keep_margins`, every fold's margins go there too (for `rejudge_kept`)."""
     from sklearn import __version__ as sklearn_version
 
     data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
-    nested = nested_cv(data, names, seed, str(manifest), workers)
+    nested = nested_cv(data, names, seed, str(manifest), workers, keep_margins=keep_margins is not None)
+    if keep_margins is not None:
+        save_margins(nested.margins, keep_margins)
+        log.warning("kept every fold's margins in %s", keep_margins)
     groups = sorted({s.clip.group for s in data.samples})
     recipe = choose(data, groups, names, seed)
     x, y, w = data.arrays(scene=recipe.setting.scene)
@@ -155,6 +160,15 @@ def train(
         "dev_shifted_alarm": late_alarm.model_dump(),
         "dev_shifted_possible": late_possible.model_dump(),
     }
+
+
+def rejudge_kept(path: Path, manifest: Path = TRAIN_MANIFEST, negatives: Path | None = NORMAL_MANIFEST) -> dict:
+    """The nested estimate again from margins kept by `train(keep_margins=...)`, every choice after the trees
+    made by the code as it is now; print its tables and return its numbers."""
+    data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
+    nested = rejudge(data, names, load_margins(path), str(manifest))
+    print_tables(*nested_tables(nested))
+    return nested_summary(nested)
 
 
 def nested_tables(nested: NestedResult) -> list:
