@@ -217,9 +217,13 @@ def _possible_level(
     return best[1]
 
 
+def _inner_folds(groups: Sequence[str], seed: int) -> list[list[str]]:
+    return [f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]
+
+
 def inner_scores(data: Dataset, groups: Sequence[str], seed: int) -> dict[str, list[ClipScore]]:
     """Each setting's out-of-fold scores over a group k-fold of `groups` (the inner loop's only fits)."""
-    folds = [f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]
+    folds = _inner_folds(groups, seed)
     return {
         setting.name: [
             score for fold in folds for score in held_out(data, set(groups) - set(fold), set(fold), setting, seed)
@@ -249,7 +253,7 @@ def choose_from(scores: dict[str, list[ClipScore]], negatives: set[str]) -> Reci
 
 def choose(data: Dataset, groups: Sequence[str], negatives: set[str], seed: int) -> Recipe:
     """The inner loop: the setting, fast-drop confirmation, calibration and possible level chosen on `groups`."""
-    if len([f for f in group_folds(groups, min(INNER_FOLDS, len(groups)), seed) if f]) < 2:
+    if len(_inner_folds(groups, seed)) < 2:
         # Too few groups to cross-validate: the first setting, calibrated on its own (optimistic) scores.
         setting = SETTINGS[0]
         scores = held_out(data, set(groups), set(groups), setting, seed)
@@ -264,8 +268,9 @@ def run_outer(
     data: Dataset, inner: Sequence[str], test: Sequence[str], negatives: set[str], seed: int, keep: bool = False
 ) -> Outer:
     """Choose on `inner`, fit the choice on all of it, judge the `test` groups' clips once; with `keep`, also
-    score them under every other setting and keep all the margins (for `rejudge`)."""
-    if not keep:
+    score them under every other setting and keep all the margins (for `rejudge`; not with fewer than two
+    inner folds, where the recipe does not cross-validate)."""
+    if not keep or len(_inner_folds(inner, seed)) < 2:
         recipe = choose(data, inner, negatives, seed)
         scores = held_out(data, set(inner), set(test), recipe.setting, seed)
         return Outer(list(test), recipe, [recipe.judge(s) for s in scores])
@@ -339,6 +344,10 @@ def rejudge(data: Dataset, negatives: set[str], folds: Sequence[FoldMargins], ma
     measured fully nested in seconds instead of a refit. The trees are the kept ones; a change to the
     features or the fit needs `nested_cv` again."""
     rows = {s.clip.name: s for s in data.samples if s.copy == ORIGINAL}
+    kept = {c for f in folds for part in (f.inner, f.outer) for by_clip in part.values() for c in by_clip}
+    missing = kept - set(rows)
+    if missing:
+        raise ValueError(f"the kept margins are of clips this corpus does not hold: {', '.join(sorted(missing))}")
 
     def scores(margins: Margins) -> dict[str, list[ClipScore]]:
         return {
