@@ -2,6 +2,7 @@
 negatives inside the folds), the lockbox scored once, the recipe on every group, and the dev tables.
 
     .venv/bin/python scripts/train_detector.py [--seed 0] [--workers 2] [--out sitewatch/detect/fall_model.json]
+        [--keep-margins margins.npz | --nested-from margins.npz]
 
 Needs the `train` extra (scikit-learn). Pose runs once per clip and picture variant and is cached in
 ~/.cache/sitewatch/features ($SITEWATCH_FEATURES). Dev clips are scored, never fitted or tuned on.
@@ -34,6 +35,12 @@ def main() -> None:
         default=None,
         help="also keep every fold's margins under every tree setting in this .npz (scripts/rejudge_nested.py)",
     )
+    parser.add_argument(
+        "--nested-from",
+        type=Path,
+        default=None,
+        help="re-judge the nested estimate from margins kept on these same rows instead of refitting every fold",
+    )
     args = parser.parse_args()
     # One thread per fit: hundreds of small fits, each worker a process; OpenMP threads only fight on 2 cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -43,6 +50,7 @@ def main() -> None:
         out=None if args.no_write else args.out,
         workers=args.workers,
         keep_margins=args.keep_margins,
+        nested_from=args.nested_from,
     )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -126,6 +126,32 @@ def test_numpy_trees_match_scikit_learn() -> None:
     assert np.allclose(forest.margin(x), model.decision_function(x), atol=1e-4)
 
 
+def test_averaged_trees_export_as_one_forest_with_the_mean_margin() -> None:
+    """Members fitted with and without the scene columns, exported as one forest the detector reads unchanged."""
+    pytest.importorskip("sklearn")
+    from pathlib import Path
+
+    from sitewatch.detect.features import SCENE_FEATURES
+    from sitewatch.detect.forest import forest_from_dict
+    from sitewatch.training.corpus import Clip
+    from sitewatch.training.fit import Dataset, Member, Sample, TreeParams, export_average, fit_members
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(3000, len(FEATURES))).astype(np.float32)
+    scene = FEATURES.index(SCENE_FEATURES[0])
+    y = ((x[:, 0] + x[:, scene]) > 0.3).astype(float)
+    clip = Clip(Path("a.mp4"), "fall", 1.0, "g", "person_fall", "home", 8.0)
+    data = Dataset([Sample(clip, "orig/as is", [], x, y, np.ones(len(y)))])
+    params = TreeParams(max_iter=30, min_samples_leaf=20)
+    model = fit_members(data, None, (Member(params, True), Member(params, False)), seed=0)
+    with_scene, without = (m.decision_function(x) for m in model.models)
+    assert not np.allclose(with_scene, without, atol=0.1)  # the member without the scene cannot split on it
+    forest = forest_from_dict(json.loads(json.dumps(export_average(model))))
+    assert len(forest.roots) == 60
+    assert np.allclose(forest.margin(x), (with_scene + without) / 2, atol=1e-4)
+    assert np.allclose(model.decision_function(x), (with_scene + without) / 2)
+
+
 def _row(**values: float) -> Row:
     v = np.zeros(len(FEATURES), np.float32)
     v[FEATURES.index("age_s")] = 5.0
@@ -338,19 +364,21 @@ def test_each_group_weighs_the_same() -> None:
 
 def small_nested_corpus(monkeypatch: pytest.MonkeyPatch) -> tuple[Dataset, str, tuple[Setting, ...]]:
     """The synthetic corpus with 40 s of normal footage as its own group, and two small tree settings."""
-    from dataclasses import replace
     from pathlib import Path
 
     from sitewatch.training import nested
     from sitewatch.training.corpus import Clip
-    from sitewatch.training.fit import TreeParams, build_dataset
+    from sitewatch.training.fit import Member, TreeParams, build_dataset
 
     clips, recordings = synthetic_corpus()
     normal = Clip(Path("n.mp4"), "no_fall", None, "street-cam", "none", "street", 40.0)
     clips.append(normal)
     recordings[normal.name] = {"orig": walk_recording(end_s=40.0)}
     small = TreeParams(max_iter=20, min_samples_leaf=5)
-    settings = tuple(replace(s, params=small) for s in nested.SETTINGS[:2])
+    settings = (
+        nested.Setting("small trees, scene", (Member(small, True),)),
+        nested.Setting("small trees with and without the scene, averaged", (Member(small, True), Member(small, False))),
+    )
     monkeypatch.setattr(nested, "SETTINGS", settings)
     return build_dataset(clips, recordings, FPS, AUGMENTATIONS[:2]), normal.name, settings
 
@@ -543,6 +571,7 @@ def test_kept_margins_rejudge_the_nested_estimate_without_a_fit(monkeypatch: pyt
     choice after the trees again with the code as it is now, fitting nothing."""
     pytest.importorskip("sklearn")
     from sitewatch.training import nested
+    from sitewatch.training.fit import Dataset
     from sitewatch.training.margins import load_margins, save_margins
 
     data, normal, _ = small_nested_corpus(monkeypatch)
@@ -553,9 +582,12 @@ def test_kept_margins_rejudge_the_nested_estimate_without_a_fit(monkeypatch: pyt
     def no_fit(*args: object, **kwargs: object) -> None:
         raise AssertionError("rejudge must not fit trees")
 
-    monkeypatch.setattr(nested, "fit_trees", no_fit)
-    save_margins(ran.margins, tmp_path / "margins.npz")
-    kept = load_margins(tmp_path / "margins.npz")
+    monkeypatch.setattr(nested, "fit_members", no_fit)
+    stamp = nested.fingerprint(data, 0)
+    save_margins(ran.margins, tmp_path / "margins.npz", stamp)
+    kept = load_margins(tmp_path / "margins.npz", stamp)
+    with pytest.raises(ValueError, match="other training rows"):  # one clip copy fewer: other trees
+        load_margins(tmp_path / "margins.npz", nested.fingerprint(Dataset(data.samples[1:]), 0))
     for read, written in zip(kept, ran.margins, strict=True):
         assert read.test == written.test and set(read.inner) == set(written.inner)
         for part in ("inner", "outer"):

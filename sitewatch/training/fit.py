@@ -61,6 +61,15 @@ class TreeParams:
     l2_regularization: float = 1.0
 
 
+@dataclass(frozen=True)
+class Member:
+    """One tree model of an averaged ensemble: its hyper-parameters, and whether it sees the scene features
+    (the camera's own normal) or has them held constant, so that no tree splits on them."""
+
+    params: TreeParams
+    scene: bool = True
+
+
 @dataclass
 class Sample:
     """One clip copy's rows with labels and weights (unlabelled rows dropped)."""
@@ -191,6 +200,37 @@ def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, params: TreeParams, s
         random_state=seed,
     )
     return model.fit(x, y, sample_weight=w)
+
+
+@dataclass
+class Averaged:
+    """Fitted tree models whose log-odds margins are averaged (`decision_function` as one model's)."""
+
+    models: list
+
+    def decision_function(self, x: np.ndarray) -> np.ndarray:
+        """The members' mean margin for rows x."""
+        return np.mean([model.decision_function(x) for model in self.models], axis=0)
+
+
+def fit_members(data: Dataset, keep: Sequence[bool] | None, members: Sequence[Member], seed: int) -> Averaged:
+    """Fit every member on the samples with `keep` true (all when None)."""
+    return Averaged([fit_trees(*data.arrays(keep, scene=m.scene), m.params, seed) for m in members])
+
+
+def export_average(model: Averaged) -> dict:
+    """The members' trees as one forest in the JSON form `forest.forest_from_dict` reads: the baseline and every
+    leaf divided by the number of members, so its margin is their average and the detector needs no change."""
+    parts = [export_trees(m) for m in model.models]
+    if any(p["features"] != parts[0]["features"] for p in parts):
+        raise ValueError("the members were fitted on different feature columns")
+    k = len(parts)
+    return {
+        "features": parts[0]["features"],
+        "baseline": float(np.mean([p["baseline"] for p in parts])),
+        "depth": max(p["depth"] for p in parts),
+        "trees": [{**tree, "value": [v / k for v in tree["value"]]} for p in parts for tree in p["trees"]],
+    }
 
 
 def export_trees(model) -> dict:

@@ -27,8 +27,9 @@ class FoldMargins:
     lockbox: bool = False  # the fold that scores the lockbox, once
 
 
-def save_margins(folds: Sequence[FoldMargins], path: Path) -> None:
-    """Write the folds to one compressed .npz (arrays by position, names in a JSON index)."""
+def save_margins(folds: Sequence[FoldMargins], path: Path, fingerprint: str) -> None:
+    """Write the folds to one compressed .npz (arrays by position, names in a JSON index), stamped with the
+    fingerprint of the rows and settings that made them (`nested.fingerprint`)."""
     index, arrays = [], {}
     for fold in folds:
         entry: dict[str, object] = {"test": fold.test, "lockbox": fold.lockbox}
@@ -40,12 +41,19 @@ def save_margins(folds: Sequence[FoldMargins], path: Path) -> None:
                     arrays[f"a{len(arrays)}"] = np.asarray(margins, np.float64)
             entry[part] = names
         index.append(entry)
-    np.savez_compressed(path, index=np.array(json.dumps(index)), **arrays)
+    np.savez_compressed(path, index=np.array(json.dumps(index)), fingerprint=np.array(fingerprint), **arrays)
 
 
-def load_margins(path: Path) -> list[FoldMargins]:
-    """Read folds written by `save_margins` (no pickles: plain arrays and JSON)."""
+def load_margins(path: Path, fingerprint: str) -> list[FoldMargins]:
+    """Read folds written by `save_margins` (no pickles: plain arrays and JSON); margins made from other rows
+    or settings than those `fingerprint` names are refused, since choices made on them would be of other trees."""
     with np.load(path, allow_pickle=False) as data:
+        kept = str(data["fingerprint"]) if "fingerprint" in data.files else "none"
+        if kept != fingerprint:
+            raise ValueError(
+                f"{path} was kept from other training rows or tree settings (fingerprint {kept[:12]}, these rows "
+                f"{fingerprint[:12]}): keep them again with train_detector.py --keep-margins"
+            )
         index = json.loads(str(data["index"]))
         count = 0
         folds = []

@@ -10,6 +10,7 @@ at the end, by the recipe run on every other group. The shipped model is the rec
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import multiprocessing
@@ -20,17 +21,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from sitewatch.detect.features import FEATURES
 from sitewatch.detect.forest import Calibration
 from sitewatch.training.eval import ClipResult, EvalResult, EvalSummary, Weighted, group_weighted, summarise
 from sitewatch.training.fit import (
     ORIGINAL,
+    Averaged,
     ClipScore,
     Dataset,
     Judged,
+    Member,
     TreeParams,
     calibration_points,
     fit_calibration,
-    fit_trees,
+    fit_members,
     judge,
     model_of,
 )
@@ -41,17 +45,30 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Setting:
-    """One candidate recipe the inner loop may choose."""
+    """One candidate recipe the inner loop may choose: tree models whose margins are averaged."""
 
     name: str
-    params: TreeParams
-    scene: bool  # use the features relative to the camera's own normal
+    members: tuple[Member, ...]
+
+    def fit(self, data: Dataset, keep: Sequence[bool] | None, seed: int) -> Averaged:
+        """The members fitted on the samples with `keep` true (all when None)."""
+        return fit_members(data, keep, self.members, seed)
+
+    def describe(self) -> list[dict]:
+        """Each member's hyper-parameters and whether it sees the scene features (the model's provenance)."""
+        return [{**dataclasses.asdict(m.params), "scene": m.scene} for m in self.members]
 
 
+TREES = TreeParams(max_iter=100, learning_rate=0.08)
+# One setting: the trees with the scene features (the camera's own normal) and the trees without them,
+# averaged. Until round 8 the inner loop chose one of three single models (these two, and the first with
+# bigger leaves), and the choice was a coin toss: 17 and 16 of 37 outer folds chose the first two. The model the
+# recipe fits on all groups flipped with it, and with it the calibration of dev01's warehouse slip (round 8).
+# Averaged, the two are steadier than either (round 9, kept margins re-judged fully nested: F1 0.838 and no
+# false alarm out of fold on the normal footage, against 0.827 and 7.5 an hour choosing; the three averaged:
+# 0.838 and 7.5). Chosen after seeing outer-fold results, and the README says so.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("trees 100x3, scene", TreeParams(max_iter=100, learning_rate=0.08), scene=True),
-    Setting("trees 100x3, no scene", TreeParams(max_iter=100, learning_rate=0.08), scene=False),
-    Setting("trees 100x3 big leaves, scene", TreeParams(max_iter=100, learning_rate=0.08, min_samples_leaf=300), True),
+    Setting("trees 100x3 with and without the scene features, averaged", (Member(TREES, True), Member(TREES, False))),
 )
 INNER_FOLDS = 3
 # Seconds a fast drop, and a body cut by the picture's edge, must stay fallen in view before they alarm
@@ -140,6 +157,20 @@ class NestedResult:
         return self.alarm.result
 
 
+def fingerprint(data: Dataset, seed: int) -> str:
+    """A hash of everything the nested fits depend on: the rows, labels and weights of every clip copy, the
+    features, the tree settings, the folds and the seed. Kept margins carry it, so choices are never re-made on
+    margins of other trees."""
+    digest = hashlib.sha256(
+        repr((FEATURES, SETTINGS, INNER_FOLDS, LOCKBOX_CORPUS, LOCKBOX_NEGATIVE, seed)).encode()
+    )
+    for sample in data.samples:
+        digest.update(f"{sample.clip.name}/{sample.clip.group}/{sample.clip.label}/{sample.copy}".encode())
+        for array in (sample.x, sample.y, sample.w):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
 def lockbox(groups: Sequence[str], negative_groups: Sequence[str]) -> list[str]:
     """The groups kept aside: the first few by a hash of their name (fixed before any result is seen)."""
 
@@ -158,8 +189,7 @@ def group_folds(groups: Sequence[str], k: int, seed: int) -> list[list[str]]:
 
 def held_out(data: Dataset, train: set[str], test: set[str], setting: Setting, seed: int) -> list[ClipScore]:
     """Fit `setting` on the `train` groups' copies; margins of the `test` groups' unaltered clips."""
-    keep = [s.clip.group in train for s in data.samples]
-    model = fit_trees(*data.arrays(keep, scene=setting.scene), setting.params, seed)
+    model = setting.fit(data, [s.clip.group in train for s in data.samples], seed)
     out = []
     for sample in data.samples:
         if sample.clip.group in test and sample.copy == ORIGINAL:

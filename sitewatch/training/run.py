@@ -3,7 +3,6 @@ everything -> JSON model -> dev check at both operating points."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -25,9 +24,18 @@ from sitewatch.training.corpus import (
 from sitewatch.training.cv import cross_validate, score_clips
 from sitewatch.training.eval import EvalResult, summarise
 from sitewatch.training.eval_tables import breakdown_tables, print_tables, summary_table
-from sitewatch.training.fit import Dataset, TreeParams, build_dataset, export_trees, fit_trees, judge, model_of
+from sitewatch.training.fit import (
+    Dataset,
+    TreeParams,
+    build_dataset,
+    export_average,
+    export_trees,
+    fit_trees,
+    judge,
+    model_of,
+)
 from sitewatch.training.margins import load_margins, save_margins
-from sitewatch.training.nested import NestedResult, choose, nested_cv, rejudge
+from sitewatch.training.nested import NestedResult, choose, fingerprint, nested_cv, rejudge
 
 log = logging.getLogger(__name__)
 
@@ -105,32 +113,37 @@ def train(
     negatives: Path | None = NORMAL_MANIFEST,
     workers: int = 1,
     keep_margins: Path | None = None,
+    nested_from: Path | None = None,
 ) -> dict:
     """Nested CV and lockbox, then the recipe on every group; write the model to `out` (when given) and
-    print the tables; with `keep_margins`, every fold's margins go there too (for `rejudge_kept`)."""
+    print the tables; with `keep_margins`, every fold's margins go there too (for `rejudge_kept`). With
+    `nested_from`, the nested estimate is re-judged from margins kept on these same rows instead of refitted
+    (a rule after the trees changed; the trees did not)."""
     from sklearn import __version__ as sklearn_version
 
     data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
-    nested = nested_cv(data, names, seed, str(manifest), workers, keep_margins=keep_margins is not None)
-    if keep_margins is not None:
-        save_margins(nested.margins, keep_margins)
+    if nested_from is not None:
+        nested = rejudge(data, names, load_margins(nested_from, fingerprint(data, seed)), str(manifest))
+    else:
+        nested = nested_cv(data, names, seed, str(manifest), workers, keep_margins=keep_margins is not None)
+    if keep_margins is not None and nested.margins:
+        save_margins(nested.margins, keep_margins, fingerprint(data, seed))
         log.warning("kept every fold's margins in %s", keep_margins)
     groups = sorted({s.clip.group for s in data.samples})
     recipe = choose(data, groups, names, seed)
-    x, y, w = data.arrays(scene=recipe.setting.scene)
-    trees = export_trees(fit_trees(x, y, w, recipe.setting.params, seed))
+    trees = export_average(recipe.setting.fit(data, None, seed))
     lockbox = nested.lockbox_alarm
     meta = {
         "trained_on": [manifest.parent.name, *([negatives.parent.name] if names and negatives else [])],
         "clips": len(clips),
-        "rows": len(y),
+        "rows": sum(len(s.y) for s in data.samples),
         "seed": seed,
+        "nested_from_kept_margins": nested_from is not None,
         "setting": recipe.setting.name,
-        "scene": recipe.setting.scene,
         "confirm_fast_s": recipe.confirm_fast_s,
         "confirm_partial_s": recipe.confirm_partial_s,
-        "params": dataclasses.asdict(recipe.setting.params),
+        "members": recipe.setting.describe(),
         "variants": list(VARIANTS),
         "scikit_learn": sklearn_version,
         "nested_logo_f1": nested.alarm.result.summary.f1,
@@ -162,11 +175,13 @@ def train(
     }
 
 
-def rejudge_kept(path: Path, manifest: Path = TRAIN_MANIFEST, negatives: Path | None = NORMAL_MANIFEST) -> dict:
+def rejudge_kept(
+    path: Path, manifest: Path = TRAIN_MANIFEST, negatives: Path | None = NORMAL_MANIFEST, seed: int = 0
+) -> dict:
     """The nested estimate again from margins kept by `train(keep_margins=...)`, every choice after the trees
     made by the code as it is now; print its tables and return its numbers."""
     data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
-    nested = rejudge(data, names, load_margins(path), str(manifest))
+    nested = rejudge(data, names, load_margins(path, fingerprint(data, seed)), str(manifest))
     print_tables(*nested_tables(nested))
     return nested_summary(nested)
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from sitewatch.detect.site_models import write_model
 from sitewatch.training.corpus import read_clips
 from sitewatch.training.eval import ClipResult, group_weighted
-from sitewatch.training.fit import Dataset, build_dataset, export_trees, fit_trees
+from sitewatch.training.fit import Dataset, build_dataset, export_average
 from sitewatch.training.history import Target
 from sitewatch.training.nested import choose, nested_cv, run_outer
 from sitewatch.training.run import FPS, corpus_dataset, recordings_of
@@ -121,18 +121,17 @@ def _site_model(
     from sklearn import __version__ as sklearn_version
 
     recipe = choose(data, sorted({s.clip.group for s in data.samples}), negatives, seed)
-    x, y, w = data.arrays(scene=recipe.setting.scene)
-    trees = export_trees(fit_trees(x, y, w, recipe.setting.params, seed))
+    trees = export_average(recipe.setting.fit(data, None, seed))
     meta = {
         "name": target.label,
         target.scope: target.name,
         "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "trained_on": trained_on,
-        "rows": len(y),
+        "rows": sum(len(s.y) for s in data.samples),
         "seed": seed,
         "setting": recipe.setting.name,
         "confirm_fast_s": recipe.confirm_fast_s,
-        "params": dataclasses.asdict(recipe.setting.params),
+        "members": recipe.setting.describe(),
         "scikit_learn": sklearn_version,
         "scores": scores.model_dump(include={"corpus_before", "corpus_after", "site_before", "site_after"}),
     }
