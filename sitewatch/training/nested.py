@@ -1,8 +1,9 @@
 """Nested leave-one-group-out: the honest estimate of the whole training recipe, not of one fitted model.
 
 Outer loop: each group (a source of footage) is held out in turn. Inside, on the other groups only, a
-group k-fold chooses the setting (tree size; with or without the camera's own normal), fits the
-calibration on the inner out-of-fold scores and picks the "possible" level; the chosen setting is then
+group k-fold chooses among the settings (SETTINGS: since round 9 one, two sets of trees averaged) and the
+wait for a body cut by the picture's edge, fits the calibration on the inner out-of-fold scores and picks
+the "possible" level; the chosen setting is then
 fitted on all inner groups and scores the held-out group's unaltered clips once. Nothing about the
 held-out group touches any choice. A few groups, the lockbox, are left out of all of it and scored once,
 at the end, by the recipe run on every other group. The shipped model is the recipe run on everything.
