@@ -123,12 +123,13 @@ def train(
 
     data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
+    stamp = fingerprint(data, seed) if nested_from is not None or keep_margins is not None else ""
     if nested_from is not None:
-        nested = rejudge(data, names, load_margins(nested_from, fingerprint(data, seed)), str(manifest))
+        nested = rejudge(data, names, load_margins(nested_from, stamp), str(manifest))
     else:
         nested = nested_cv(data, names, seed, str(manifest), workers, keep_margins=keep_margins is not None)
     if keep_margins is not None and nested.margins:
-        save_margins(nested.margins, keep_margins, fingerprint(data, seed))
+        save_margins(nested.margins, keep_margins, stamp)
         log.warning("kept every fold's margins in %s", keep_margins)
     groups = sorted({s.clip.group for s in data.samples})
     recipe = choose(data, groups, names, seed)
