@@ -125,6 +125,27 @@ def test_two_people_keep_their_tracks() -> None:
     assert sorted(track.track_id for track in seen) == [1, 2]
 
 
+def test_someone_who_left_through_the_side_is_not_found_again_away_from_it() -> None:
+    """A walker leaves through the right side; a detection away from it that does not overlap them, half a
+    second or a frame later, is not them (it was a table's base through a fisheye), while one lying across
+    that side, or one overlapping where they stood, still is."""
+
+    def ids(last: Person, gap: bool = True) -> tuple[int, int]:
+        tracker = Tracker()
+        out = [tracker.update([standing(x, 0.2)], t)[0].track_id for t, x in ((0.0, 0.8), (0.17, 0.88), (0.33, 0.96))]
+        if gap:
+            tracker.update([], 0.5)
+            tracker.update([], 0.67)
+        return out[-1], tracker.update([last], 0.83)[0].track_id
+
+    walker, other = ids(lying(0.6, 0.8))
+    assert walker != other
+    assert len(set(ids(lying(0.82, 0.8)))) == 1  # lying across the side they left by
+    assert len(set(ids(standing(0.9, 0.2), gap=False))) == 1  # stepping back in
+    assert len(set(ids(lying(0.6, 0.8), gap=False))) == 2  # the next frame, far from where they stood
+    assert len(set(ids(lying(0.75, 0.6), gap=False))) == 1  # going down where they stood
+
+
 def _scene(n: int, seed: int = 0) -> list[np.ndarray]:
     """`n` RGB frames (180x320) of one textured background, as from a fixed camera."""
     import cv2

@@ -514,6 +514,24 @@ def test_the_wait_for_a_body_cut_by_the_edge_outlasts_a_frame_the_pose_model_fum
     assert all(confidence <= PARTIAL_CONFIDENCE for _, _, confidence in feed(stood_up))  # the wait started over
 
 
+def test_the_wait_for_a_body_cut_by_the_edge_confirms_the_fall_it_started_on() -> None:
+    """After the wait, a body still down is judged for staying down, not scored at the alarm level again: lying
+    cut by the edge scores lower than the fall into it, and a refit moved one such row from 0.58 to 0.48."""
+    from sitewatch.detect.alarms import PARTIAL_CONFIDENCE, STAY_DOWN
+
+    def feed(rows: list[tuple[float, float, float]]) -> list[tuple]:
+        book = AlarmBook(possible=0.3, confirm_partial_s=0.3)
+        for t, upright, probability in rows:
+            row = _row(fall_speed=2.0, upright_now=upright, cut=1.0)
+            book.add(Row(1, t, row.values, 3.8, row.box, row.lost), probability)
+        return [e.confidence for e in book.events]
+
+    fell = [(3.5, 0.3, 0.42), (3.67, 0.0, 0.75)]
+    assert feed([*fell, (4.0, 0.0, STAY_DOWN + 0.03)]) == [0.75]  # stayed down: the fall it started on pages
+    assert feed([*fell, (4.0, 0.0, STAY_DOWN - 0.1)]) == [PARTIAL_CONFIDENCE]  # faded: a possible accident
+    assert feed([*fell, (4.0, 1.0, 0.6)]) == [PARTIAL_CONFIDENCE]  # stood up: no page
+
+
 def test_evidence_cut_off_by_the_edge_of_the_picture_waits_or_stays_possible() -> None:
     """Walking out at the bottom of a high camera's picture looks short and wide, like a fall, for a moment."""
     from sitewatch.detect.alarms import PARTIAL_CONFIDENCE

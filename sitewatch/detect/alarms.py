@@ -53,6 +53,7 @@ END_CONFIDENCE = 0.45
 # level, and if it is lost from view first, it stays a possible accident. Measured out of fold on the corpus,
 # no fall was found only so.
 PARTIAL_CONFIDENCE = END_CONFIDENCE
+STAY_DOWN = PARTIAL_CONFIDENCE  # after the edge wait, a row still down at this score confirms the fall
 
 
 @dataclass
@@ -99,7 +100,7 @@ class AlarmBook:
         # How long a body cut by the picture's edge must look fallen in view before it alarms (0: no wait,
         # and a person lost while cut is judged like any other); chosen inside each fold, shipped with the model.
         self.confirm_partial_s = confirm_partial_s
-        self._cut_since: dict[int, float] = {}  # tracks cut by the edge that look fallen, since when
+        self._cut_since: dict[int, _Pending] = {}  # tracks cut by the edge that looked fallen: since when, peak
         self._open: dict[int, _Episode] = {}
         self._pending: dict[int, _Pending] = {}  # tracks that look fallen, waiting for confirmation
         self.events: list[Event] = []
@@ -145,18 +146,24 @@ class AlarmBook:
             if upright or (cut and self.confirm_partial_s > 0):
                 return min(probability, PARTIAL_CONFIDENCE)
             return probability
+        # As for a slow descent, the wait is for the body to stay down: a frame the pose model fumbles (a dip in
+        # the score, the body briefly uncut) keeps it running; standing up again starts it over.
+        if row.values[_UPRIGHT] >= UPRIGHT:
+            self._cut_since.pop(row.track_id, None)
         # The wait counts from the alarm level, not the review level: where the possible tier is set must not
         # change what pages (a lower level started it earlier, and a walker leaving a top-down camera paged).
-        if not (cut and self.confirm_partial_s > 0 and probability >= self.threshold):
-            # As for a slow descent, the wait is for the body to stay down: a frame the pose model fumbles (a
-            # dip in the score, the body briefly uncut) keeps it running; standing up again starts it over.
-            if row.values[_UPRIGHT] >= UPRIGHT:
-                self._cut_since.pop(row.track_id, None)
+        waiting = self._cut_since.get(row.track_id)
+        if not (cut and self.confirm_partial_s > 0 and (waiting or probability >= self.threshold)):
             return probability
-        since = self._cut_since.setdefault(row.track_id, row.time_s)
-        if row.time_s - since < self.confirm_partial_s - 1e-6:  # rows come at frame times that round
+        if waiting is None:
+            waiting = self._cut_since[row.track_id] = _Pending(row.time_s, row, probability)
+        waiting.probability = max(waiting.probability, probability)
+        if row.time_s - waiting.since_s < self.confirm_partial_s - 1e-6:  # rows come at frame times that round
             return min(probability, PARTIAL_CONFIDENCE)
-        return probability
+        # Stayed down, cut, for the wait: what is confirmed is the fall seen at its start. The row that ends
+        # the wait is judged for the body staying down, not scored again at the alarm level: a lying body cut by
+        # the edge scores lower than the fall into it, and a refit moved one such row from 0.58 to 0.48.
+        return waiting.probability if probability >= STAY_DOWN else probability
 
     def _shown(self, probability: float) -> float:
         """The event's confidence to three places, never rounded up to the alarm level: the verdict and a live

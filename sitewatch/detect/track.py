@@ -8,6 +8,8 @@ import numpy as np
 
 from sitewatch.detect.pose import Person
 
+SIDE = 0.02  # a box this close to the picture's left or right side is cut by it
+
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two x1,y1,x2,y2 boxes."""
@@ -16,6 +18,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return float(inter / union) if union > 0 else 0.0
+
+
+def _side(box: np.ndarray) -> int:
+    """-1 or 1 when the box is cut by the picture's left or right side, else 0."""
+    return -1 if box[0] <= SIDE else 1 if box[2] >= 1.0 - SIDE else 0
 
 
 @dataclass
@@ -40,6 +47,13 @@ class Tracker:
     def _cost(self, track: Track, person: Person) -> float | None:
         a, b = track.person.box, person.box
         overlap = iou(a, b)
+        side = _side(a)
+        if side and _side(b) != side and overlap == 0.0:
+            # Last seen cut by the picture's side: they are leaving through it. A body that goes down there
+            # still overlaps where it stood or lies across that side; a detection away from it that does not
+            # is someone, or something, else. A faint detection of a table's base once took over walkers'
+            # tracks this way, and the track's drop to a quarter of its height read as a fall.
+            return None
         ca, cb = (a[:2] + a[2:]) / 2, (b[:2] + b[2:]) / 2
         # A lying and a standing box of the same body differ in shape, so scale by the larger side.
         size = max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1], 1e-3)
