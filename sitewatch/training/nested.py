@@ -34,6 +34,7 @@ from sitewatch.training.fit import (
     Member,
     TreeParams,
     calibration_points,
+    export_average,
     fit_calibration,
     fit_members,
     judge,
@@ -113,6 +114,10 @@ class Recipe:
         return judge(
             score, self.calibration, self.possible, self.confirm_fast_s, confirm_partial_s=self.confirm_partial_s
         )
+
+    def fit_all(self, data: Dataset, seed: int) -> dict:
+        """This recipe's trees fitted on every group of `data`, exported as the one forest the detector reads."""
+        return export_average(self.setting.fit(data, None, seed))
 
     def document(self, trees: dict, meta: dict) -> dict:
         """The model's JSON document: trees fitted with this recipe's setting, and every choice it made."""

@@ -28,7 +28,6 @@ from sitewatch.training.fit import (
     Dataset,
     TreeParams,
     build_dataset,
-    export_average,
     export_trees,
     fit_trees,
     judge,
@@ -133,7 +132,7 @@ def train(
         log.warning("kept every fold's margins in %s", keep_margins)
     groups = sorted({s.clip.group for s in data.samples})
     recipe = choose(data, groups, names, seed)
-    trees = export_average(recipe.setting.fit(data, None, seed))
+    trees = recipe.fit_all(data, seed)
     lockbox = nested.lockbox_alarm
     meta = {
         "trained_on": [manifest.parent.name, *([negatives.parent.name] if names and negatives else [])],

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from sitewatch.detect.site_models import write_model
 from sitewatch.training.corpus import read_clips
 from sitewatch.training.eval import ClipResult, group_weighted
-from sitewatch.training.fit import Dataset, build_dataset, export_average
+from sitewatch.training.fit import Dataset, build_dataset
 from sitewatch.training.history import Target
 from sitewatch.training.nested import choose, nested_cv, run_outer
 from sitewatch.training.run import FPS, corpus_dataset, recordings_of
@@ -121,7 +121,7 @@ def _site_model(
     from sklearn import __version__ as sklearn_version
 
     recipe = choose(data, sorted({s.clip.group for s in data.samples}), negatives, seed)
-    trees = export_average(recipe.setting.fit(data, None, seed))
+    trees = recipe.fit_all(data, seed)
     meta = {
         "name": target.label,
         target.scope: target.name,
