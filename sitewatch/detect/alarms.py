@@ -59,7 +59,7 @@ STAY_DOWN = PARTIAL_CONFIDENCE  # after the edge wait, a row still down at this 
 # pose pass sees badly while the person falls (close-ups, small people, a fall from a bed or a stair) and
 # well once they lie there. Measured fully nested on kept margins (round 10), 0.02 to 0.05 for 1 s gave the
 # same recall (0.88 from 0.78) for one more review in 8 minutes of busy CCTV; 2 s gave 0.85, and requiring
-# the person to have been seen upright first lost a fall that happens as they come into view.
+# the person to have been seen upright first lost one of those falls (a person whose track never stood).
 DOWN_LOOK_S = 1.0
 DOWN_LOOK_LEVEL = 0.05
 
