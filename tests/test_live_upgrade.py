@@ -70,8 +70,11 @@ def test_a_falling_object_then_a_fall_is_one_incident_upgraded_to_a_fall(
     updates = webhook.of("update")
     assert new["kind"] == "object_drop", "the falling object opened the incident"
     assert {a["id"] for a in updates} == {new["id"]}, "one incident: the fall did not open another"
-    upgrade = updates[0]
-    assert upgrade["kind"] == "fall" and upgrade["analysis_id"] is None, "the fall upgraded it at once"
+    # Before the fall reaches the alarm level, the worker may already have been seen down for a second (a
+    # possible person_down, severer than the drop): said to those paged as it happens, then the fall.
+    immediate = [a["kind"] for a in updates if a["analysis_id"] is None]
+    assert immediate in (["fall"], ["person_down", "fall"]), immediate
+    upgrade = next(a for a in updates if a["kind"] == "fall" and a["analysis_id"] is None)
     assert "fall" in upgrade["title"].lower() and upgrade["alert_id"] != new["alert_id"]
     assert analysed["kind"] == "fall" and record.kind.value == "fall"
     # The clip was made longer to show the fall (2 s pre-roll before the drop to 8 s after the fall, or the end
