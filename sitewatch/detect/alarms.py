@@ -64,6 +64,13 @@ DOWN_LOOK_S = 1.0
 DOWN_LOOK_LEVEL = 0.05
 
 
+_DESCRIPTIONS = {
+    EventKind.fall: "person went from upright to the ground quickly",
+    EventKind.person_lost_after_fall: "person moved down fast and then went out of sight",
+    EventKind.person_down: "person has stayed down, not upright, for a second or more",
+}
+
+
 @dataclass
 class _Episode:
     event: Event
@@ -136,8 +143,8 @@ class AlarmBook:
             if row.lost and self.lost_look and self._fell_out_of_view(row):
                 self._start(row, max(probability, LOST_LOOK_CONFIDENCE))
             elif down_s >= DOWN_LOOK_S - 1e-6:  # rows come at frame times that round
-                self._start(row, probability, {"down_s": round(down_s, 3)}, EventKind.person_down)
-                self.events[-1].start_s = round(min(row.onset_s, row.time_s - down_s), 3)  # when first seen down
+                since = min(row.onset_s, row.time_s - down_s)  # from when they were first seen down
+                self._start(row, probability, {"down_s": round(down_s, 3)}, EventKind.person_down, since)
         elif row.lost or self._confirmed(row, probability):
             self._pending.pop(row.track_id, None)
             self._start(row, probability)
@@ -198,8 +205,7 @@ class AlarmBook:
         if any(e is possible for e in self.events):
             self.events = [e for e in self.events if e is not possible]
         del self._open[row.track_id]
-        self._start(row, probability)
-        self.events[-1].start_s = possible.start_s
+        self._start(row, probability, start_s=possible.start_s)
 
     def _confirmed(self, row: Row, probability: float) -> bool:
         """A fast descent after confirm_fast_s (at once by default); a slow one once it has looked fallen
@@ -223,18 +229,20 @@ class AlarmBook:
         return bool(v[_AGE] >= LOST_MIN_AGE_S and v[_UPRIGHT] < LOST_NOT_UPRIGHT and tilted and downward)
 
     def _start(
-        self, row: Row, confidence: float, reason: dict[str, float] | None = None, kind: EventKind | None = None
+        self,
+        row: Row,
+        confidence: float,
+        reason: dict[str, float] | None = None,
+        kind: EventKind | None = None,
+        start_s: float | None = None,
     ) -> None:
         kind = kind or (EventKind.person_lost_after_fall if row.lost else EventKind.fall)
-        description = {
-            EventKind.person_lost_after_fall: "person moved down fast and then went out of sight",
-            EventKind.person_down: "person has stayed down, not upright, for a second or more",
-        }.get(kind, "person went from upright to the ground quickly")
+        description = _DESCRIPTIONS[kind]
         if reason and CLIP_END in reason:
             description += "; the video ended before it could be confirmed"
         event = Event(
             kind=kind,
-            start_s=round(min(row.onset_s, row.time_s), 3),
+            start_s=round(min(row.onset_s, row.time_s) if start_s is None else start_s, 3),
             end_s=round(row.time_s, 3),
             confidence=self._shown(confidence),
             # A person lost from view is shown where they were last seen (their box is from then), not the empty
