@@ -30,7 +30,7 @@ from sitewatch.store import IncidentQuery
 rtsp, mosquitto, webhook = test_live.rtsp, test_live.mosquitto, test_live.webhook
 
 PASSWORDS = ("CamPw77", "HookPw55", "MqttPw31")
-INCIDENT_LINE = re.compile(r"camera (\w+): (?:possible )?(?:fall|person_lost_after_fall) at ")
+INCIDENT_LINE = re.compile(r"camera (\w+): (?:possible )?(?:fall|person_lost_after_fall|person_down) at ")
 
 
 def _environment(tmp_path: Path) -> dict[str, str]:
