@@ -195,6 +195,31 @@ def test_a_person_seen_down_for_a_second_is_worth_a_look_even_when_no_moment_loo
     assert paged.kind is EventKind.fall and paged.confidence == 0.9 and paged.start_s == 0.0  # promoted
 
 
+def test_a_likely_fall_after_which_the_person_stays_down_pages() -> None:
+    """A fall the model rates at the review level, followed by STAYED_DOWN_S on the ground, is confirmed: an
+    alarm by rule from the same onset, which says how long they stayed down; getting up or staying at the
+    look's level (never a likely fall) does not page."""
+    from sitewatch.detect.alarms import STAYED_DOWN_S
+
+    def events(rows: list[tuple[float, float, float]]) -> list[Event]:
+        book = AlarmBook(possible=0.45)
+        for t, upright, probability in rows:
+            row = _row(upright_now=upright, fall_speed=1.0)
+            book.add(Row(1, t, row.values, 1.0, row.box, False), probability)
+        return book.events
+
+    steps = [1.0 + k / 6 for k in range(int((STAYED_DOWN_S + 0.5) * 6))]
+    likely = [(t, 0.2, 0.47 if t < 1.4 else 0.2) for t in steps]
+    (paged,) = events(likely)
+    assert paged.kind is EventKind.fall and paged.confidence == 0.5 and paged.start_s == 1.0
+    assert paged.details["stayed_down_s"] >= STAYED_DOWN_S - 1e-6 and paged.description.endswith("not up again")
+    (briefly,) = events([r for r in likely if r[0] < 1.0 + STAYED_DOWN_S - 0.3])
+    assert briefly.confidence == 0.47  # down, but not yet long enough: still only a possible accident
+    got_up = [(t, 1.0 if abs(t - 2.5) < 0.09 else u, p) for t, u, p in likely]
+    assert all(e.confidence < 0.5 for e in events(got_up))  # got up in between: not confirmed
+    assert all(e.confidence < 0.5 for e in events([(t, 0.2, 0.2) for t in steps]))  # never a likely fall
+
+
 def test_a_person_walking_out_of_view_is_not() -> None:
     book = AlarmBook()
     book.add(_row(lost_s=0.8, upright_now=1.0, fall_speed=0.3), 0.1)
