@@ -109,6 +109,8 @@ Zones = Annotated[list[Zone], Field(max_length=MAX_ZONES), AfterValidator(_uniqu
 # An event detail: the evidence reached the end of the file before it could be confirmed, so the event
 # is only a possible accident and the advice is to check what happened after the video ends.
 CLIP_END = "clip_end"
+# An event detail: a likely fall paged because the person then stayed down this many seconds, not up again.
+STAYED_DOWN = "stayed_down_s"
 
 
 class Event(BaseModel):

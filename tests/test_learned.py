@@ -218,6 +218,15 @@ def test_a_likely_fall_after_which_the_person_stays_down_pages() -> None:
     got_up = [(t, 1.0 if abs(t - 2.5) < 0.09 else u, p) for t, u, p in likely]
     assert all(e.confidence < 0.5 for e in events(got_up))  # got up in between: not confirmed
     assert all(e.confidence < 0.5 for e in events([(t, 0.2, 0.2) for t in steps]))  # never a likely fall
+    from sitewatch.schema import Report, Verdict, VideoInfo
+    from sitewatch.text import describe
+
+    info = VideoInfo(path="clip.mp4", size_bytes=1, container="mp4", codec="h264", width=640, height=360,
+                     fps=25.0, duration_s=10.0, frame_count=250, frame_count_exact=True)
+    report = Report(video=info, verdict=Verdict.accident, confidence=0.5, events=[paged], detector="pose",
+                    people_max=1)
+    said = {lang: describe(report, lang).summary for lang in ("en", "ko")}
+    assert "stayed down for at least 3.0 s" in said["en"] and "3.0초 넘게 일어나지 않았습니다" in said["ko"]
 
 
 def test_a_person_walking_out_of_view_is_not() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from sitewatch.detect.base import ACCIDENT_CONFIDENCE
 from sitewatch.detect.features import FEATURES, UPRIGHT, Row
-from sitewatch.schema import CLIP_END, Box, Event, EventKind
+from sitewatch.schema import CLIP_END, STAYED_DOWN, Box, Event, EventKind
 
 _UPRIGHT, _DOWN, _FALL_SPEED, _DROP, _ASPECT_CHANGE, _AGE, _LOST_S, _CUT = (
     FEATURES.index(k)
@@ -68,7 +68,6 @@ DOWN_LOOK_LEVEL = 0.05
 # 2, 3 and 5 s changed no corpus clip and added no alarm on the normal footage; the lockbox's missed fall was
 # paged at 2 and 3 s. It pages at the alarm level, by rule, with how long the person stayed down.
 STAYED_DOWN_S = 3.0
-_STAYED = "stayed_down_s"  # the detail such an alarm carries
 
 
 _DESCRIPTIONS = {
@@ -141,7 +140,7 @@ class AlarmBook:
                 self._promote(episode, row, probability)
                 return
             if self._stayed_down(episode, row, down_s):
-                self._promote(episode, row, self.threshold, {_STAYED: round(down_s, 3)}, episode.event.kind)
+                self._promote(episode, row, self.threshold, {STAYED_DOWN: round(down_s, 3)}, episode.event.kind)
                 return
             if probability >= self.possible or not row.values[_UPRIGHT] >= 0.6:
                 episode.event.end_s = round(row.time_s, 3)
@@ -269,8 +268,8 @@ class AlarmBook:
         description = _DESCRIPTIONS[kind]
         if reason and CLIP_END in reason:
             description += "; the video ended before it could be confirmed"
-        if reason and _STAYED in reason:
-            description += f"; down for {reason[_STAYED]:.0f} s and not up again"
+        if reason and STAYED_DOWN in reason:
+            description += f"; down for {reason[STAYED_DOWN]:.0f} s and not up again"
         event = Event(
             kind=kind,
             start_s=round(min(row.onset_s, row.time_s) if start_s is None else start_s, 3),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sitewatch.schema import CLIP_END, EventKind, Report, Verdict
+from sitewatch.schema import CLIP_END, STAYED_DOWN, EventKind, Report, Verdict
 from sitewatch.text.base import Language
 from sitewatch.text.incidents import Incident, group_incidents
 from sitewatch.text.languages import language
@@ -93,6 +93,12 @@ def _partial(report: Report, words: Language) -> list[str]:
     return [words.t("partial", read=words.seconds(total * report.coverage), total=words.seconds(total))]
 
 
+def _stayed_down(report: Report, words: Language) -> list[str]:
+    """Why a likely fall paged: the person stayed down afterwards (the alarm's own evidence, said plainly)."""
+    stayed = [e.details[STAYED_DOWN] for e in report.events if STAYED_DOWN in e.details]
+    return [words.t("stayed_down", d=words.seconds(max(stayed)))] if stayed else []
+
+
 def summary_sentences(report: Report, words: Language, incidents: list[Incident]) -> list[str]:
     """The summary paragraph's sentences: verdict, incidents, people, scene, coverage, advice."""
     involved = len({p for i in incidents for p in i.people})
@@ -100,7 +106,7 @@ def summary_sentences(report: Report, words: Language, incidents: list[Incident]
     people = words.people_seen(report.people_max, involved)
     lost = any(i.kind is EventKind.person_lost_after_fall for i in incidents)
     if report.verdict is Verdict.accident:
-        sentences = [words.accident_opening(len(incidents)), *described, people]
+        sentences = [words.accident_opening(len(incidents)), *described, *_stayed_down(report, words), people]
         advice = ["advice_accident"]
     elif report.verdict is Verdict.uncertain:
         sentences = [words.t("uncertain_opening"), *described, people]

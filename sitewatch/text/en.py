@@ -71,6 +71,7 @@ class English(Language):
             "The video ends while a person seems to be going down, before it could be confirmed: "
             "please check what happened next."
         ),
+        "stayed_down": "The person stayed down for at least {d} without getting up.",
         "partial": "Only {read} of the {total} video could be read, so the rest was not checked.",
         "scene": "The model describes the scene as: {text}",
         "scene_untranslated": "The model describes the scene as: {text}",

@@ -76,6 +76,7 @@ class Korean(Language):
         "advice_clip_end": (
             "사람이 쓰러지는 듯한 순간에 영상이 끝나 확인하지 못했습니다. 그 뒤의 상황을 직접 확인해 주시기 바랍니다."
         ),
+        "stayed_down": "쓰러진 사람이 {d} 넘게 일어나지 않았습니다.",
         "partial": "영상 {total} 중 {read}만 읽을 수 있었으므로 나머지 구간은 확인되지 않았습니다.",
         "scene": "모델의 장면 설명: {text}",
         "scene_untranslated": "모델의 장면 설명(영문): {text}",
