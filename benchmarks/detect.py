@@ -34,6 +34,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from long_video import h264_stream, make_long_video, mux
 from rich.console import Console
 from rich.table import Table
 
@@ -118,44 +119,6 @@ def run_neura(manifest: Path, videos: Path) -> list[ClipResult]:
     return results
 
 
-def _h264(
-    container: av.container.OutputContainer, fps: Fraction, width: int, height: int, crf: int
-) -> av.video.stream.VideoStream:
-    """A fast libx264 stream in `container` whose time base is one frame."""
-    stream = container.add_stream("libx264", rate=fps)
-    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-    stream.options = {"preset": "superfast", "crf": str(crf)}
-    stream.time_base = 1 / fps
-    return stream
-
-
-def _mux(
-    container: av.container.OutputContainer, stream: av.video.stream.VideoStream, frame: av.VideoFrame | None
-) -> None:
-    """Encode one frame (None: flush the encoder) and write its packets."""
-    for packet in stream.encode(frame):
-        container.mux(packet)
-
-
-def make_long_video(source: Path, out: Path, minutes: float) -> None:
-    """Loop `source` scaled to 1280x720 into an H.264 file `minutes` long (30 fps)."""
-    fps = Fraction(30)
-    total = int(minutes * 60 * fps)
-    with av.open(str(out), "w") as container:
-        stream = _h264(container, fps, 1280, 720, crf=23)
-        written = 0
-        while written < total:
-            with av.open(str(source)) as src:
-                for frame in src.decode(video=0):
-                    if written >= total:
-                        break
-                    image = frame.reformat(width=1280, height=720, format="yuv420p")
-                    image.pts, image.time_base = written, 1 / fps
-                    _mux(container, stream, image)
-                    written += 1
-        _mux(container, stream, None)
-
-
 def fisheye_copies(manifest: Path, videos: Path, out: Path, fps: float = 6.0) -> Path:
     """Each clip of `manifest` as a fisheye camera would film it, at the rate the detector samples (so it
     sees the very frames it would have, bent), with the manifest copied beside them; that copy's path."""
@@ -170,12 +133,13 @@ def fisheye_copies(manifest: Path, videos: Path, out: Path, fps: float = 6.0) ->
                 image = fisheye(frame.image)
                 image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]  # H.264 wants even sides
                 if stream is None:
-                    stream = _h264(container, Fraction(fps).limit_denominator(1000), image.shape[1], image.shape[0], 20)
+                    rate = Fraction(fps).limit_denominator(1000)
+                    stream = h264_stream(container, rate, image.shape[1], image.shape[0], 20)
                 video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
                 video_frame.pts = index
-                _mux(container, stream, video_frame)
+                mux(container, stream, video_frame)
             if stream is not None:
-                _mux(container, stream, None)
+                mux(container, stream, None)
     copy = out / manifest.name
     copy.write_bytes(manifest.read_bytes())
     return copy
