@@ -195,6 +195,29 @@ def test_a_person_seen_down_for_a_second_is_worth_a_look_even_when_no_moment_loo
     assert paged.kind is EventKind.fall and paged.confidence == 0.9 and paged.start_s == 0.0  # promoted
 
 
+def test_a_lying_person_the_pose_pass_loses_for_a_moment_is_still_seen_down() -> None:
+    """A lying body flickers out of the pose pass: a "lost" row between two sightings down, under DOWN_GAP_S
+    apart, does not restart the clock (a person seen down for 0.8 s, lost, then down again, gets the look);
+    a longer absence does, and so does standing up while out of the clock's sight."""
+    from sitewatch.detect.alarms import DOWN_GAP_S, DOWN_LOOK_S
+
+    def events(rows: list[tuple[float, bool, float]]) -> list[Event]:
+        book = AlarmBook(possible=0.45)
+        for t, lost, upright in rows:
+            row = _row(upright_now=upright, lost_s=0.8 if lost else 0.0)
+            book.add(Row(1, t, row.values, t, row.box, lost), 0.15)
+        return book.events
+
+    flicker = [(0.0, False, 0.0), (0.8, True, 0.0), (0.95, False, 0.0), (1.3, False, 0.2)]
+    (event,) = events(flicker)
+    assert event.kind is EventKind.person_down and event.start_s == 0.0
+    assert event.details["down_s"] == 1.3 >= DOWN_LOOK_S
+    away = DOWN_GAP_S + 0.3
+    assert events([(0.0, False, 0.0), (0.8, True, 0.0), (away, False, 0.0), (away + 0.5, False, 0.0)]) == []
+    stood = [(0.0, False, 0.0), (0.5, False, 1.0), (0.95, False, 0.0), (1.3, False, 0.2)]
+    assert events(stood) == []
+
+
 def test_a_likely_fall_after_which_the_person_stays_down_pages() -> None:
     """A fall the model rates at the review level, followed by STAYED_DOWN_S on the ground, is confirmed: an
     alarm by rule from the same onset, which says how long they stayed down; getting up or staying at the

@@ -62,6 +62,11 @@ STAY_DOWN = PARTIAL_CONFIDENCE  # after the edge wait, a row still down at this 
 # the person to have been seen upright first lost one of those falls (a person whose track never stood).
 DOWN_LOOK_S = 1.0
 DOWN_LOOK_LEVEL = 0.05
+# A lying body flickers in and out of the pose pass (benchmarks/pose_recall.py: about one lying person in four
+# is missed per frame), and a track unseen for features.LOST_AFTER_S gets a "lost" row even when it is found
+# again, down, a moment later. Being out of sight that briefly does not stop the clock of being seen down;
+# standing up, or the model ruling the person out, does.
+DOWN_GAP_S = 1.0
 # A likely fall (the model at the review level) after which the person stays down is the fall confirmed, as
 # wearable fall detectors confirm an impact by the stillness after it: the fall model judges a few seconds of
 # body, the stay on the ground is evidence it does not see. Measured fully nested on kept margins (round 11),
@@ -124,7 +129,7 @@ class AlarmBook:
         self.confirm_partial_s = confirm_partial_s
         self._cut_since: dict[int, _Pending] = {}  # tracks cut by the edge that looked fallen: since when, peak
         self._open: dict[int, _Episode] = {}
-        self._down_since: dict[int, float] = {}  # tracks seen down, since when
+        self._down_since: dict[int, tuple[float, float]] = {}  # tracks seen down: since when, last seen down
         self._pending: dict[int, _Pending] = {}  # tracks that look fallen, waiting for confirmation
         self.events: list[Event] = []
 
@@ -162,11 +167,18 @@ class AlarmBook:
             self._start(row, probability)
 
     def _down_for(self, row: Row, probability: float) -> float:
-        """How long this person has been seen down: in view, not upright, and not ruled out by the model."""
-        if row.lost or row.values[_UPRIGHT] >= UPRIGHT or probability < DOWN_LOOK_LEVEL:
+        """How long this person has been seen down: in view, not upright, and not ruled out by the model,
+        across gaps in sight shorter than DOWN_GAP_S."""
+        if row.lost:
+            return 0.0
+        if row.values[_UPRIGHT] >= UPRIGHT or probability < DOWN_LOOK_LEVEL:
             self._down_since.pop(row.track_id, None)
             return 0.0
-        return row.time_s - self._down_since.setdefault(row.track_id, row.time_s)
+        since, last = self._down_since.get(row.track_id, (row.time_s, row.time_s))
+        if row.time_s - last > DOWN_GAP_S + 1e-6:  # rows come at frame times that round
+            since = row.time_s
+        self._down_since[row.track_id] = (since, row.time_s)
+        return row.time_s - since
 
     def finish(self, end_s: float) -> None:
         """The file ended at `end_s`: a slow descent still waiting for confirmation near the end is a
