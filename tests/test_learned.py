@@ -216,6 +216,13 @@ def test_a_lying_person_the_pose_pass_loses_for_a_moment_is_still_seen_down() ->
     assert events([(0.0, False, 0.0), (0.8, True, 0.0), (away, False, 0.0), (away + 0.5, False, 0.0)]) == []
     stood = [(0.0, False, 0.0), (0.5, False, 1.0), (0.95, False, 0.0), (1.3, False, 0.2)]
     assert events(stood) == []
+    book = AlarmBook(possible=0.45)  # a camera watched for long: people seen down, then gone for good
+    for person in range(100):
+        t = 10.0 * person
+        seen, gone = _row(upright_now=0.0), _row(upright_now=0.0, lost_s=0.8)
+        book.add(Row(person, t, seen.values, t, seen.box, False), 0.15)
+        book.add(Row(person, t + 0.8, gone.values, t, gone.box, True), 0.15)
+    assert len(book._down_since) == 1  # only the one whose gap is still open
 
 
 def test_a_likely_fall_after_which_the_person_stays_down_pages() -> None:

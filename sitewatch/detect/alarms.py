@@ -170,6 +170,11 @@ class AlarmBook:
         """How long this person has been seen down: in view, not upright, and not ruled out by the model,
         across gaps in sight shorter than DOWN_GAP_S."""
         if row.lost:
+            # A clock unseen for longer than the gap would start over anyway: forgetting it here keeps a camera
+            # watched for weeks from holding one for every person it ever saw lying down.
+            self._down_since = {
+                track: seen for track, seen in self._down_since.items() if row.time_s - seen[1] <= DOWN_GAP_S + 1e-6
+            }
             return 0.0
         if row.values[_UPRIGHT] >= UPRIGHT or probability < DOWN_LOOK_LEVEL:
             self._down_since.pop(row.track_id, None)
