@@ -7,8 +7,9 @@
   choice made inside the outer fold; normal footage as negatives in the folds), per setting, and the
   lockbox groups scored once (needs the `train` extra);
 - real-time factor and memory on a generated 10-minute 720p video, for the round-3 reading path (one pose
-  pass, frames read in turn: the baseline), with frames read ahead in a thread, and as shipped (read ahead,
-  plus the second pose pass around people just lost);
+  pass, frames read in turn: the baseline), round 12's (frames read ahead in a thread, plus the second pose
+  pass around people just lost, each frame then judged in turn) and as shipped (round 12's, with each
+  frame's whole-frame pose pass run ahead in a thread while the frames before it are judged);
 - with `--lens`: the learned default on the dev clips and the normal footage as a fisheye camera would film
   them (the frames it samples, bent by `training.corpus.fisheye`: synthetic, never fitted on);
 - with `--curve`: the learning curve (plain LOGO F1 and dev F1 against training-set size).
@@ -29,6 +30,7 @@ import os
 import tempfile
 import threading
 import time
+from contextlib import closing
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from long_video import h264_stream, make_long_video, mux
 from rich.console import Console
 from rich.table import Table
 
+from sitewatch.detect.base import run_stream
 from sitewatch.detect.learned import LearnedDetector
 from sitewatch.schema import Stage
 from sitewatch.service.assess import run_detector
@@ -53,6 +56,7 @@ from sitewatch.training.eval import (
     summarise,
 )
 from sitewatch.video.decode import FrameReader, Size, iter_frames
+from sitewatch.video.prefetch import prefetched
 from sitewatch.video.probe import probe
 from sitewatch.video.sample import fps_plan
 
@@ -166,15 +170,18 @@ def detectors_side_by_side(
     return out
 
 
-# The reading paths timed on the long video: the round-3 path first, as the baseline of the ratios.
+# The paths timed on the long video (second looks, frames read ahead, pose passes ahead): the round-3 path
+# first, as the baseline of the ratios.
 LONG_PATHS = {
-    "round 3: one pose pass, read in turn": (False, False),
-    "read ahead in a thread": (False, True),
-    "as shipped: read ahead + second looks": (True, True),
+    "round 3: one pose pass, read in turn": (False, False, False),
+    "round 12: read ahead + second looks": (True, True, False),
+    "as shipped: + pose passes ahead": (True, True, True),
 }
 
 
-def long_run(path: Path, memory: PeakMemory, second_look: bool, read_ahead: bool) -> dict[str, float]:
+def long_run(
+    path: Path, memory: PeakMemory, second_look: bool, read_ahead: bool, pose_ahead: bool
+) -> dict[str, float]:
     """The learned detector on one long video: real-time factor, CPU time and RSS at the start, middle and end."""
     detector = LearnedDetector(second_look=second_look)
     info = probe(path)
@@ -186,12 +193,14 @@ def long_run(path: Path, memory: PeakMemory, second_look: bool, read_ahead: bool
 
     memory.reset()
     started, cpu = time.perf_counter(), time.process_time()
-    if read_ahead:  # the same reading path as `sitewatch analyze`
+    if pose_ahead:  # the same path as `sitewatch analyze`
         found = run_detector(path, info, detector, get_settings(), watched).detection
     else:
         plan = fps_plan(info, detector.fps)
         reader = FrameReader(path, plan, size=Size(max_side=detector.max_side), approximate=True)
-        found = detector.run((watched(Stage.detect, i + 1, len(plan)) or f for i, f in enumerate(reader)), info)
+        with closing(prefetched(reader) if read_ahead else iter(reader)) as frames:
+            counted = (watched(Stage.detect, i + 1, len(plan)) or f for i, f in enumerate(frames))
+            found = run_stream(detector, counted, info)  # each frame observed, then judged, in turn
     wall = time.perf_counter() - started
     return {
         "duration_s": round(info.duration_s, 1),

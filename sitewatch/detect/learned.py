@@ -8,17 +8,20 @@ on the training corpus; here it runs with numpy only. Falling objects and struck
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sitewatch.detect.alarms import AlarmBook
-from sitewatch.detect.base import Detection, NewEvents, Seen, Step, StreamInfo, box_of, run_stream
+from sitewatch.detect.base import Detection, NewEvents, Seen, Step, StreamInfo, box_of
 from sitewatch.detect.features import FEATURES, FeatureStream, Row
 from sitewatch.detect.forest import FallModel
 from sitewatch.detect.objects import FallingObjects, struck_by
-from sitewatch.detect.observe import Observation, Observer, Recording
+from sitewatch.detect.observe import Glance, Observation, Observer, Recording
 from sitewatch.detect.pose import MoveNet
 from sitewatch.detect.scene import SceneNorm, SceneState
 from sitewatch.detect.signals import BinnedSignal
@@ -32,6 +35,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _DOWN = FEATURES.index("down_now")
+# Frames whose whole-frame pose pass may run ahead of the frame being judged. The pass (outside Python's lock)
+# then overlaps the tracker, features, trees and second looks of the frames before it: on two cores a file
+# is no longer pose, then judgement, then pose. Two smooth out frames that take longer; each held frame is
+# one decoded picture (under a megabyte at 640 pixels).
+LOOK_AHEAD = 2
 
 
 def feature_rows(observations: Iterable[Observation], frame_aspect: float, fps: float) -> Iterator[list[Row]]:
@@ -83,8 +91,23 @@ class LearnedDetector:
         return LearnedStream(self, info)
 
     def run(self, frames: Iterable[Frame], info: VideoInfo) -> Detection:
-        """Analyse the frames of one video in time order."""
-        return run_stream(self, frames, info)
+        """Analyse the frames of one video in time order, each frame's whole-frame pose pass a little ahead, in a
+        helper thread: what it finds is the same as frame by frame."""
+        stream = self.start(StreamInfo.of(info))
+        waiting: deque[tuple[Frame, Future[Glance]]] = deque()
+        # One worker: glances are taken in time order, as the motion meter needs.
+        with ThreadPoolExecutor(1, thread_name_prefix="pose-ahead") as ahead:
+            try:
+                for frame in chain(frames, [None]):  # None: the video ended, judge the rest
+                    if frame is not None:
+                        waiting.append((frame, ahead.submit(stream.observer.glance, frame.image)))
+                    while len(waiting) > (LOOK_AHEAD if frame is not None else 0):
+                        judged, glance = waiting.popleft()
+                        stream.feed(judged, glance.result())
+            except BaseException:
+                ahead.shutdown(cancel_futures=True)  # a failed video stops at once, not after its queued passes
+                raise
+        return stream.finish()
 
 
 class LearnedStream:
@@ -124,11 +147,13 @@ class LearnedStream:
         self._people_max = self._frames = 0
         self._peak = float(self.model.calibration(-np.inf))
 
-    def feed(self, frame: Frame) -> Step:
-        """Observe one frame (in time order), score every track's window, and feed the alarms."""
+    def feed(self, frame: Frame, glance: Glance | None = None) -> Step:
+        """Observe one frame (in time order; from its `glance` where one ran ahead), score every track's window,
+        and feed the alarms."""
         if self.live:
             self._follow(self.models())
-        observation = self.observer(frame.image, frame.time_s, may_skip=self.gated and not self.tracker.tracks)
+        may_skip = self.gated and not self.tracker.tracks
+        observation = self.observer(frame.image, frame.time_s, may_skip=may_skip, glance=glance)
         falling = self.objects.update(frame.time_s, frame.image, [p.box for p in observation.people])
         rows = self.features.update(observation, self.tracker.update(observation.people, observation.time_s))
         probabilities = self._score(rows)

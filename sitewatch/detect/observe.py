@@ -77,6 +77,15 @@ STILL_PEAK = 2.0
 LOOK_EVERY_S = 2.0
 
 
+@dataclass(frozen=True, slots=True)
+class Glance:
+    """A frame's motion, and the whole-frame pose pass's people where the picture moved (None: a still picture,
+    which gets its pass only if the tracker needs one)."""
+
+    motion: float
+    people: list[Person] | None
+
+
 class Observer:
     """Pose and motion for one frame at a time; one per video (the motion meter keeps the previous frame)."""
 
@@ -87,16 +96,26 @@ class Observer:
         self._looked_s: float | None = None
         self.skipped = 0  # pose passes saved by motion gating
 
-    def __call__(self, image: np.ndarray, time_s: float, may_skip: bool = False) -> Observation:
-        """Observe one RGB frame; with `may_skip` (nobody is being followed) a still picture gets no pose pass."""
+    def glance(self, image: np.ndarray) -> Glance:
+        """Motion, and the whole-frame pass where the picture moved: all that needs no tracker, so it may run
+        ahead of the frames being judged. Every frame is glanced at once, in time order (the motion meter)."""
         motion = self._motion(image)
-        still = self._motion.peak < STILL_PEAK
-        if may_skip and still and self._looked_s is not None and time_s - self._looked_s < LOOK_EVERY_S:
-            self.skipped += 1
-            return Observation(time_s, [], motion)
+        return Glance(motion, None if self._motion.peak < STILL_PEAK else self._pose(image))
+
+    def __call__(
+        self, image: np.ndarray, time_s: float, may_skip: bool = False, glance: Glance | None = None
+    ) -> Observation:
+        """Observe one RGB frame, from its `glance` where one was taken; with `may_skip` (nobody is being
+        followed) a still picture gets no pose pass."""
+        seen = glance or self.glance(image)
+        people = seen.people
+        if people is None:
+            if may_skip and self._looked_s is not None and time_s - self._looked_s < LOOK_EVERY_S:
+                self.skipped += 1
+                return Observation(time_s, [], seen.motion)
+            people = self._pose(image)
         self._looked_s = time_s
-        people = self._pose(image)
-        return Observation(time_s, self._relook(image, time_s, people) if self._relook else people, motion)
+        return Observation(time_s, self._relook(image, time_s, people) if self._relook else people, seen.motion)
 
     @property
     def second_looks(self) -> tuple[int, int]:

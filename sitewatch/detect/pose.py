@@ -108,6 +108,9 @@ class MoveNet:
             self._interp = litert.Interpreter(model_content=movenet_bytes(), num_threads=threads)
         self._input_index = self._interp.get_input_details()[0]["index"]
         self._shape: tuple[int, int] | None = None
+        # One interpreter holds one input and one output: a pass running ahead in a helper thread and a pass
+        # asked for by the judging thread (a still picture the tracker needs looked at) take turns.
+        self._busy = threading.Lock()
 
     def sized(self, long_side: int) -> MoveNet:
         """Another estimator like this one (threads, minimum score) with a different input size."""
@@ -125,11 +128,12 @@ class MoveNet:
         """Find up to 6 people in an RGB uint8 image."""
         height, width = image.shape[:2]
         shape = _input_shape(width, height, self.long_side)
-        self._prepare(shape)
         resized = self._cv2.resize(image, (shape[1], shape[0]), interpolation=self._cv2.INTER_AREA)
-        self._interp.set_tensor(self._input_index, resized[np.newaxis].astype(np.uint8, copy=False))
-        self._interp.invoke()
-        raw = self._interp.get_tensor(self._output_index)[0]
+        with self._busy:
+            self._prepare(shape)
+            self._interp.set_tensor(self._input_index, resized[np.newaxis].astype(np.uint8, copy=False))
+            self._interp.invoke()
+            raw = self._interp.get_tensor(self._output_index)[0]
         people: list[Person] = []
         for row in raw:
             score = float(row[55])
