@@ -22,7 +22,7 @@ from sitewatch.detect.features import FEATURES, FeatureStream, Row
 from sitewatch.detect.forest import FallModel
 from sitewatch.detect.objects import FallingObjects, struck_by
 from sitewatch.detect.observe import Glance, Observation, Observer, Recording
-from sitewatch.detect.pose import MoveNet
+from sitewatch.detect.pose import MoveNet, ahead_threads
 from sitewatch.detect.scene import SceneNorm, SceneState
 from sitewatch.detect.signals import BinnedSignal
 from sitewatch.detect.site_models import ChosenModel, ModelSource, shipped
@@ -66,7 +66,7 @@ class LearnedDetector:
         fps: float = 6.0,
         input_size: int = 320,
         max_side: int | None = 640,
-        threads: int = 2,
+        threads: int | None = None,
         min_pose_score: float = 0.15,
         motion_gate: bool = True,
         second_look: bool = True,
@@ -80,7 +80,7 @@ class LearnedDetector:
         if model is not None:
             fixed = ChosenModel(model, ModelVersion(name=str(model.meta.get("name", "given"))))
             self.models = lambda: fixed
-        self.pose = MoveNet(long_side=input_size, threads=threads, min_score=min_pose_score)
+        self.pose = MoveNet(long_side=input_size, threads=threads or ahead_threads(), min_score=min_pose_score)
         self.motion_gate = motion_gate  # skip pose on still pictures while nobody is followed (observe.py)
         # A finer pose pass around someone just lost (relook.py). The shipped model was fitted on observations
         # made with it: turning it off saves time on a busy camera, but shows the model fewer people than it learned on.
