@@ -24,8 +24,8 @@ CLIPS = ["dev05_cwlroda_b.mp4", "dev19_cwlroda_f.mp4"]
 
 
 def _frames(path: Path, detector: LearnedDetector) -> list[Frame]:
-    info = probe(path)
-    return list(FrameReader(path, fps_plan(info, detector.fps), size=Size(max_side=detector.max_side), approximate=True))
+    plan = fps_plan(probe(path), detector.fps)
+    return list(FrameReader(path, plan, size=Size(max_side=detector.max_side), approximate=True))
 
 
 def _found(detection: Detection) -> tuple:
