@@ -11,7 +11,6 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -95,15 +94,20 @@ class LearnedDetector:
         helper thread: what it finds is the same as frame by frame."""
         stream = self.start(StreamInfo.of(info))
         waiting: deque[tuple[Frame, Future[Glance]]] = deque()
+
+        def judge_oldest() -> None:
+            judged, glance = waiting.popleft()
+            stream.feed(judged, glance.result())
+
         # One worker: glances are taken in time order, as the motion meter needs.
         with ThreadPoolExecutor(1, thread_name_prefix="pose-ahead") as ahead:
             try:
-                for frame in chain(frames, [None]):  # None: the video ended, judge the rest
-                    if frame is not None:
-                        waiting.append((frame, ahead.submit(stream.observer.glance, frame.image)))
-                    while len(waiting) > (LOOK_AHEAD if frame is not None else 0):
-                        judged, glance = waiting.popleft()
-                        stream.feed(judged, glance.result())
+                for frame in frames:
+                    waiting.append((frame, ahead.submit(stream.observer.glance, frame.image)))
+                    if len(waiting) > LOOK_AHEAD:
+                        judge_oldest()
+                while waiting:  # the video ended: judge the frames still held
+                    judge_oldest()
             except BaseException:
                 ahead.shutdown(cancel_futures=True)  # a failed video stops at once, not after its queued passes
                 raise
