@@ -97,6 +97,11 @@ class _Pending:
     probability: float
 
 
+def _within_gap(last_down_s: float, now_s: float) -> bool:
+    """Whether a person last seen down at `last_down_s` is still on the same down clock at `now_s`."""
+    return now_s - last_down_s <= DOWN_GAP_S + 1e-6  # rows come at frame times that round
+
+
 def _box(b: np.ndarray) -> Box:
     return Box(x1=float(b[0]), y1=float(b[1]), x2=float(b[2]), y2=float(b[3]))
 
@@ -175,14 +180,14 @@ class AlarmBook:
             # A clock unseen for longer than the gap would start over anyway: forgetting it here keeps a camera
             # watched for weeks from holding one for every person it ever saw lying down.
             self._down_since = {
-                track: seen for track, seen in self._down_since.items() if row.time_s - seen[1] <= DOWN_GAP_S + 1e-6
+                track: seen for track, seen in self._down_since.items() if _within_gap(seen[1], row.time_s)
             }
             return 0.0
         if row.values[_UPRIGHT] >= UPRIGHT or probability < DOWN_LOOK_LEVEL:
             self._down_since.pop(row.track_id, None)
             return 0.0
         since, last = self._down_since.get(row.track_id, (row.time_s, row.time_s))
-        if row.time_s - last > DOWN_GAP_S + 1e-6:  # rows come at frame times that round
+        if not _within_gap(last, row.time_s):
             since = row.time_s
         self._down_since[row.track_id] = (since, row.time_s)
         return row.time_s - since
