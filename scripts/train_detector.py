@@ -41,6 +41,12 @@ def main() -> None:
         default=None,
         help="re-judge the nested estimate from margins kept on these same rows instead of refitting every fold",
     )
+    parser.add_argument(
+        "--synthetic",
+        type=int,
+        default=0,
+        help="also fit on this many synthetic scenes of each synthetic camera kind (never scored)",
+    )
     args = parser.parse_args()
     # One thread per fit: hundreds of small fits, each worker a process; OpenMP threads only fight on 2 cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -51,6 +57,7 @@ def main() -> None:
         workers=args.workers,
         keep_margins=args.keep_margins,
         nested_from=args.nested_from,
+        synthetic=args.synthetic,
     )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -87,6 +87,8 @@ class Dataset:
     """Training rows of many clip copies, grouped for leave-one-group-out."""
 
     samples: list[Sample] = field(default_factory=list)
+    # Copies fitted on in every fold and never scored or held out: synthetic people (`training.synth`).
+    extra: list[Sample] = field(default_factory=list)
 
     def arrays(
         self, keep: Sequence[bool] | None = None, scene: bool = True
@@ -96,7 +98,7 @@ class Dataset:
         Each group (source) weighs the same in total, so ten clips of one lab's bedroom do not outvote a
         single street camera; without `scene`, the scene columns are constant, so no tree can split on them.
         """
-        chosen = [s for i, s in enumerate(self.samples) if keep is None or keep[i]]
+        chosen = [s for i, s in enumerate(self.samples) if keep is None or keep[i]] + self.extra
         chosen = [s for s in chosen if len(s.y)]
         clips: dict[str, set[str]] = {}
         for s in chosen:

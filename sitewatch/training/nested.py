@@ -170,7 +170,7 @@ def fingerprint(data: Dataset, seed: int) -> str:
     digest = hashlib.sha256(
         repr((FEATURES, SETTINGS, INNER_FOLDS, LOCKBOX_CORPUS, LOCKBOX_NEGATIVE, seed)).encode()
     )
-    for sample in data.samples:
+    for sample in data.samples + data.extra:
         digest.update(f"{sample.clip.name}/{sample.clip.group}/{sample.clip.label}/{sample.copy}".encode())
         for array in (sample.x, sample.y, sample.w):
             digest.update(np.ascontiguousarray(array).tobytes())

@@ -35,6 +35,7 @@ from sitewatch.training.fit import (
 )
 from sitewatch.training.margins import load_margins, save_margins
 from sitewatch.training.nested import NestedResult, choose, fingerprint, nested_cv, rejudge
+from sitewatch.training.synth import synthetic_set
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +58,16 @@ def recordings_of(
 
 
 def corpus_dataset(
-    manifest: Path, videos: Path | None = None, negatives: Path | None = None
+    manifest: Path, videos: Path | None = None, negatives: Path | None = None, synthetic: int = 0
 ) -> tuple[Dataset, set[str]]:
     """Labelled rows of every scored clip of a manifest (every picture variant and augmentation), plus the
-    long normal footage of `negatives` (unaltered picture, at both phases); and the names of those normal clips."""
+    long normal footage of `negatives` (unaltered picture, at both phases), plus `synthetic` scenes of each
+    synthetic camera kind (fitted on in every fold, never scored); and the names of those normal clips."""
     clips = [c for c in read_clips(manifest, videos) if c.label in ("fall", "no_fall")]
     data = build_dataset(clips, recordings_of(clips), FPS)
+    if synthetic:
+        scenes = synthetic_set(synthetic)
+        data.extra = build_dataset([c for c, _ in scenes], {c.name: {"orig": r} for c, r in scenes}, FPS).samples
     if negatives is None:
         return data, set()
     normal = [c for c in read_clips(negatives) if c.label == "no_fall"]
@@ -113,6 +118,7 @@ def train(
     workers: int = 1,
     keep_margins: Path | None = None,
     nested_from: Path | None = None,
+    synthetic: int = 0,
 ) -> dict:
     """Nested CV and lockbox, then the recipe on every group; write the model to `out` (when given) and
     print the tables; with `keep_margins`, every fold's margins go there too (for `rejudge_kept`). With
@@ -120,7 +126,9 @@ def train(
     (a rule after the trees changed; the trees did not)."""
     from sklearn import __version__ as sklearn_version
 
-    data, names = corpus_dataset(manifest, negatives=negatives if negatives and negatives.exists() else None)
+    data, names = corpus_dataset(
+        manifest, negatives=negatives if negatives and negatives.exists() else None, synthetic=synthetic
+    )
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
     stamp = fingerprint(data, seed) if nested_from is not None or keep_margins is not None else ""
     if nested_from is not None:
@@ -138,6 +146,7 @@ def train(
         "trained_on": [manifest.parent.name, *([negatives.parent.name] if names and negatives else [])],
         "clips": len(clips),
         "rows": sum(len(s.y) for s in data.samples),
+        "synthetic_rows": sum(len(s.y) for s in data.extra),
         "seed": seed,
         "nested_from_kept_margins": nested_from is not None,
         "setting": recipe.setting.name,
