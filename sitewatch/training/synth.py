@@ -7,6 +7,7 @@ recordings add pose sequences of the same kinds of motion. They are fitted on an
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -250,10 +251,11 @@ class _Track:
     quality: float  # how well the pose model sees this person (keypoint scores' level)
 
 
-def _observe(track: _Track, t: float, camera: Camera, rng: np.random.Generator) -> Person | None:
-    """The person as the pose model would report them in this frame, or None when it misses them."""
-    pose = track.motion(t)
-    pixels, front = camera.project(body_points(pose, track.height))
+def _observe(
+    track: _Track, pose: Pose3, pixels: np.ndarray, front: np.ndarray, camera: Camera, rng: np.random.Generator
+) -> Person | None:
+    """The person (`pose`, projected to `pixels`) as the pose model would report them in this frame, or None
+    when it misses them."""
     if not front.all():
         return None
     inside = (pixels[:, 0] >= 0) & (pixels[:, 0] < camera.width) & (pixels[:, 1] >= 0) & (pixels[:, 1] < camera.height)
@@ -290,11 +292,11 @@ def _observe(track: _Track, t: float, camera: Camera, rng: np.random.Generator) 
     )
 
 
-def synthetic_clip(index: int, group: int, seed: int = 0) -> tuple[Clip, Recording] | None:
-    """One synthetic scene: a camera of the group's kind, a main person who falls or does something
+def synthetic_clip(index: int, camera_kind: int, seed: int = 0) -> tuple[Clip, Recording] | None:
+    """One synthetic scene: a camera of `CAMERAS[camera_kind]`, a main person who falls or does something
     ordinary, and a few walkers; None when the main person is barely in the picture."""
-    rng = np.random.default_rng([seed, group, index])
-    name, heights, distances, fisheye_share = CAMERAS[group]
+    rng = np.random.default_rng([seed, camera_kind, index])
+    name, heights, distances, fisheye_share = CAMERAS[camera_kind]
     camera = random_camera(rng, heights, distances, rng.random() < fisheye_share)
     fall = index % 2 == 0
     kind = FALLS[rng.integers(len(FALLS))] if fall else NORMAL[rng.integers(len(NORMAL))]
@@ -311,10 +313,12 @@ def synthetic_clip(index: int, group: int, seed: int = 0) -> tuple[Clip, Recordi
         t = step / FPS
         people, motion = [], floor + abs(rng.normal(0.0, 0.2))
         for i, track in enumerate(tracks):
-            person = _observe(track, t, camera, rng)
-            centre = camera.project(body_points(track.motion(t), track.height))[0].mean(axis=0)
+            pose = track.motion(t)
+            pixels, front = camera.project(body_points(pose, track.height))
+            person = _observe(track, pose, pixels, front, camera, rng)
+            centre = pixels.mean(axis=0)
             if i in previous:
-                area = 0.5 * _area(track, t, camera)
+                area = 0.5 * _area(pixels, camera)
                 moved = float(np.hypot(*(centre - previous[i]))) / max(camera.width, camera.height)
                 motion += 35.0 * area * min(1.0, moved / 0.03)
             previous[i] = centre
@@ -337,9 +341,8 @@ def synthetic_clip(index: int, group: int, seed: int = 0) -> tuple[Clip, Recordi
     return clip, recording
 
 
-def _area(track: _Track, t: float, camera: Camera) -> float:
-    """The share of the picture a body's bounding box covers."""
-    pixels, _ = camera.project(body_points(track.motion(t), track.height))
+def _area(pixels: np.ndarray, camera: Camera) -> float:
+    """The share of the picture covered by the bounding box of a body's projected keypoints."""
     w = np.clip(np.ptp(pixels[:, 0]), 0, camera.width) / camera.width
     h = np.clip(np.ptp(pixels[:, 1]), 0, camera.height) / camera.height
     return float(w * h)
@@ -348,7 +351,7 @@ def _area(track: _Track, t: float, camera: Camera) -> float:
 def synthetic_set(per_group: int, seed: int = 0) -> list[tuple[Clip, Recording]]:
     """`per_group` scenes of each camera kind (half of them falls), skipping scenes whose person is not seen."""
     out = []
-    for group in range(len(CAMERAS)):
-        scenes = (synthetic_clip(index, group, seed) for index in range(per_group * 4))
-        out += [scene for scene in scenes if scene is not None][:per_group]
+    for camera_kind in range(len(CAMERAS)):
+        scenes = (synthetic_clip(index, camera_kind, seed) for index in range(per_group * 4))
+        out += itertools.islice((scene for scene in scenes if scene is not None), per_group)
     return out
