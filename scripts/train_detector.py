@@ -47,6 +47,11 @@ def main() -> None:
         default=0,
         help="also fit on this many synthetic scenes of each synthetic camera kind (never scored)",
     )
+    parser.add_argument(
+        "--occluded",
+        action="store_true",
+        help="also fit on every corpus clip with a box painted in front of its people, posed again",
+    )
     args = parser.parse_args()
     # One thread per fit: hundreds of small fits, each worker a process; OpenMP threads only fight on 2 cores.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -58,6 +63,7 @@ def main() -> None:
         keep_margins=args.keep_margins,
         nested_from=args.nested_from,
         synthetic=args.synthetic,
+        occluded=args.occluded,
     )
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -133,6 +133,41 @@ def fisheye(image: np.ndarray) -> np.ndarray:
     return cv2.remap(image, map_x, map_y, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+@dataclass(frozen=True)
+class Occluder:
+    """A flat box standing in front of the people (a counter, a parked cart): normalised x1, y1, x2, y2."""
+
+    box: tuple[float, float, float, float]
+    colour: tuple[int, int, int]
+
+
+def occluder(recording: Recording, seed: int) -> Occluder | None:
+    """A box over the lower part of where the clip's people stand, so a body going down may end behind it
+    (None when nobody was seen). Placed from the unaltered recording: the same box on every frame."""
+    boxes = np.array([p.box for o in recording.observations for p in o.people], np.float32)
+    if not len(boxes):
+        return None
+    rng = np.random.default_rng(seed)
+    left, right = float(np.percentile(boxes[:, 0], 10)), float(np.percentile(boxes[:, 2], 90))
+    floor = float(np.percentile(boxes[:, 3], 90))
+    height = float(np.median(boxes[:, 3] - boxes[:, 1]))
+    width = max(rng.uniform(0.4, 0.7) * (right - left), float(np.median(boxes[:, 2] - boxes[:, 0])))
+    x1 = rng.uniform(left, max(left, right - width))
+    top = floor - rng.uniform(0.35, 0.65) * height
+    grey = int(rng.integers(30, 200))
+    colour = tuple(int(np.clip(grey + rng.integers(-20, 21), 0, 255)) for _ in range(3))
+    return Occluder((x1, top, x1 + width, min(1.0, floor + 0.15 * height)), colour)  # type: ignore[arg-type]
+
+
+def occlude(image: np.ndarray, cover: Occluder) -> np.ndarray:
+    """The frame with `cover` painted over it (a copy)."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = cover.box
+    out = image.copy()
+    out[max(0, round(y1 * h)) : max(0, round(y2 * h)), max(0, round(x1 * w)) : max(0, round(x2 * w))] = cover.colour
+    return out
+
+
 def people_centre_x(recording: Recording) -> float:
     """Mean horizontal centre of everyone the pose model saw (0.5 with nobody)."""
     xs = [float(p.box[0] + p.box[2]) / 2 for o in recording.observations for p in o.people]
@@ -142,9 +177,14 @@ def people_centre_x(recording: Recording) -> float:
 # "shifted" is the clip as filmed, read half a step later: a camera's frames fall at any phase of the detector's
 # ticks, and a fall seen on one set of frames must not vanish on the next.
 VARIANTS = ("orig", "shifted", "far", "small", "portrait")
+# Occlusion synthesised on the pixels, then pose again, so the pose noise is the real model's (round 16:
+# `train_detector.py --occluded`).
+OCCLUDED = "occluded"
+_FROM_ORIG = ("portrait", OCCLUDED)  # variants placed from where the unaltered recording saw the people
 
 
-def _seed(name: str) -> int:
+def name_seed(name: str) -> int:
+    """A seed of its own for each clip name, the same in every run."""
     return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
 
 
@@ -160,7 +200,7 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
     if variant in ("orig", "shifted"):
         transform = lambda image: image  # noqa: E731
     elif variant == "far":
-        seed = _seed(clip.name)
+        seed = name_seed(clip.name)
         transform = lambda image: _far(image, seed)  # noqa: E731
     elif variant == "small":
         transform = _small
@@ -169,6 +209,11 @@ def record(clip: Clip, variant: str, fps: float, pose: MoveNet, orig: Recording 
             return None  # already portrait: nothing to imitate
         centre = people_centre_x(orig)
         transform = lambda image: _portrait(image, centre)  # noqa: E731
+    elif variant == OCCLUDED:
+        cover = occluder(orig, name_seed(clip.name)) if orig is not None else None
+        if cover is None:
+            return None
+        transform = lambda image: occlude(image, cover)  # noqa: E731
     else:
         raise ValueError(f"unknown variant {variant!r}")
     reader = FrameReader(clip.path, fps_plan(info, fps, start_s), size=Size(max_side=640), approximate=True)
@@ -194,7 +239,7 @@ def cached_recording(clip: Clip, variant: str, fps: float, pose: MoveNet) -> Rec
         return Recording.load(path)
     if skipped.exists():
         return None
-    orig = cached_recording(clip, "orig", fps, MoveNet(long_side=DEFAULT_INPUT)) if variant == "portrait" else None
+    orig = cached_recording(clip, "orig", fps, MoveNet(long_side=DEFAULT_INPUT)) if variant in _FROM_ORIG else None
     recording = record(clip, variant, fps, pose, orig)
     folder.mkdir(parents=True, exist_ok=True)
     if recording is None:

@@ -15,6 +15,7 @@ from sitewatch.training.corpus import (
     DEFAULT_INPUT,
     DEV_MANIFEST,
     NORMAL_MANIFEST,
+    OCCLUDED,
     TRAIN_MANIFEST,
     VARIANTS,
     Clip,
@@ -58,13 +59,18 @@ def recordings_of(
 
 
 def corpus_dataset(
-    manifest: Path, videos: Path | None = None, negatives: Path | None = None, synthetic: int = 0
+    manifest: Path,
+    videos: Path | None = None,
+    negatives: Path | None = None,
+    synthetic: int = 0,
+    occluded: bool = False,
 ) -> tuple[Dataset, set[str]]:
-    """Labelled rows of every scored clip of a manifest (every picture variant and augmentation), plus the
-    long normal footage of `negatives` (unaltered picture, at both phases), plus `synthetic` scenes of each
-    synthetic camera kind (fitted on in every fold, never scored); and the names of those normal clips."""
+    """Labelled rows of every scored clip of a manifest (every picture variant and augmentation, and with
+    `occluded` a box in front of its people too), plus the long normal footage of `negatives` (unaltered
+    picture, at both phases), plus `synthetic` scenes of each synthetic camera kind (fitted on in every
+    fold, never scored); and the names of those normal clips."""
     clips = [c for c in read_clips(manifest, videos) if c.label in ("fall", "no_fall")]
-    data = build_dataset(clips, recordings_of(clips), FPS)
+    data = build_dataset(clips, recordings_of(clips, corpus_variants(occluded)), FPS)
     if synthetic:
         scenes = synthetic_set(synthetic)
         data.extra = build_dataset([c for c, _ in scenes], {c.name: {"orig": r} for c, r in scenes}, FPS).samples
@@ -73,6 +79,11 @@ def corpus_dataset(
     normal = [c for c in read_clips(negatives) if c.label == "no_fall"]
     data.samples += build_dataset(normal, recordings_of(normal, ("orig", "shifted")), FPS).samples
     return data, {c.name for c in normal}
+
+
+def corpus_variants(occluded: bool) -> tuple[str, ...]:
+    """The picture variants the corpus is fitted under."""
+    return (*VARIANTS, OCCLUDED) if occluded else VARIANTS
 
 
 def cross_validate_manifest(
@@ -119,6 +130,7 @@ def train(
     keep_margins: Path | None = None,
     nested_from: Path | None = None,
     synthetic: int = 0,
+    occluded: bool = False,
 ) -> dict:
     """Nested CV and lockbox, then the recipe on every group; write the model to `out` (when given) and
     print the tables; with `keep_margins`, every fold's margins go there too (for `rejudge_kept`). With
@@ -127,7 +139,10 @@ def train(
     from sklearn import __version__ as sklearn_version
 
     data, names = corpus_dataset(
-        manifest, negatives=negatives if negatives and negatives.exists() else None, synthetic=synthetic
+        manifest,
+        negatives=negatives if negatives and negatives.exists() else None,
+        synthetic=synthetic,
+        occluded=occluded,
     )
     clips = sorted({s.clip for s in data.samples}, key=lambda c: c.name)
     stamp = fingerprint(data, seed) if nested_from is not None or keep_margins is not None else ""
@@ -153,7 +168,7 @@ def train(
         "confirm_fast_s": recipe.confirm_fast_s,
         "confirm_partial_s": recipe.confirm_partial_s,
         "members": recipe.setting.describe(),
-        "variants": list(VARIANTS),
+        "variants": list(corpus_variants(occluded)),
         "scikit_learn": sklearn_version,
         "nested_logo_f1": nested.alarm.result.summary.f1,
         "nested_logo_f1_group_weighted": nested.alarm.weighted.f1,
