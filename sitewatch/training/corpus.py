@@ -239,7 +239,10 @@ def cached_recording(clip: Clip, variant: str, fps: float, pose: MoveNet) -> Rec
         return Recording.load(path)
     if skipped.exists():
         return None
-    orig = cached_recording(clip, "orig", fps, MoveNet(long_side=DEFAULT_INPUT)) if variant in _FROM_ORIG else None
+    orig = None
+    if variant in _FROM_ORIG:  # placed from the unaltered recording at the detector's own input (mostly cached)
+        unaltered = pose if pose.long_side == DEFAULT_INPUT else MoveNet(long_side=DEFAULT_INPUT)
+        orig = cached_recording(clip, "orig", fps, unaltered)
     recording = record(clip, variant, fps, pose, orig)
     folder.mkdir(parents=True, exist_ok=True)
     if recording is None:
